@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // 2 cores: onnxruntime and image decoding are CPU bound, more workers only thrash.
+    maxWorkers: 2,
+  },
+});
