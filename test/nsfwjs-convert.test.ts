@@ -1,0 +1,182 @@
+// Parity of the nsfwjs -> ONNX conversion: nsfwjs's own TF.js graph model
+// (tfjs CPU backend) and the converted ONNX (onnxruntime-node) must give the
+// same multi-level features on the same input. nsfwjs ships its weights inside
+// node_modules, so this needs no ../shared and no network.
+//
+// Error measure: for feature i in segment s (one block's mean or std, one
+// batch item), err_i = |onnx_i - tfjs_i| / max(|tfjs_i|, 0.05 * max_{j in s} |tfjs_j|).
+// The floor keeps near-zero features (e.g. the std of a channel that ReLU6
+// almost always zeroes) from turning float32 accumulation-order noise (~1e-6
+// of the segment's scale) into a large ratio; conversion mistakes (a wrong
+// transpose, an off-by-one pad) give errors of order 1.
+import * as ort from 'onnxruntime-node';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { GraphBuilder } from '../src/model/onnx/graph-builder';
+import {
+  DEFAULT_MID_BLOCKS,
+  type ConvertedBackbone,
+  convertNsfwjsMid,
+  loadMid,
+  midFeaturesWithTfjs,
+  ONNX_INPUT,
+  ONNX_OUTPUT,
+} from '../src/cli/pack/nsfwjs-backbone';
+import { convertTfGraph, samePads } from '../src/cli/pack/tf-graph-to-onnx';
+
+const TOLERANCE = 1e-4;
+const FLOOR = 0.05;
+
+/** Deterministic pseudo-random pixels in [0, 1) (LCG; the test must not depend on Math.random). */
+function pixels(count: number, seed: number): Float32Array {
+  const out = new Float32Array(count);
+  let s = seed >>> 0;
+  for (let i = 0; i < count; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 32;
+  }
+  return out;
+}
+
+function worstError(converted: ConvertedBackbone, onnx: Float32Array, ref: Float32Array, batch: number): { err: number; where: string } {
+  let err = 0;
+  let where = '';
+  for (let k = 0; k < batch; k++) {
+    for (const seg of converted.description.segments) {
+      const base = k * converted.featureDim + seg.offset;
+      let scale = 0;
+      for (let j = 0; j < seg.length; j++) scale = Math.max(scale, Math.abs(ref[base + j]));
+      for (let j = 0; j < seg.length; j++) {
+        const e = Math.abs(onnx[base + j] - ref[base + j]) / Math.max(Math.abs(ref[base + j]), FLOOR * scale);
+        if (e > err) {
+          err = e;
+          where = `item ${k} ${seg.block} ${seg.stat}[${j}]: onnx ${onnx[base + j]} tfjs ${ref[base + j]}`;
+        }
+      }
+    }
+  }
+  return { err, where };
+}
+
+describe('nsfwjs MobileNetV2-mid -> ONNX', () => {
+  let converted: ConvertedBackbone;
+  let session: ort.InferenceSession;
+
+  beforeAll(async () => {
+    converted = await convertNsfwjsMid();
+    session = await ort.InferenceSession.create(converted.onnx, { intraOpNumThreads: 2 });
+  });
+
+  it('describes its input, output and feature layout consistently', async () => {
+    expect(session.inputNames).toEqual([ONNX_INPUT]);
+    expect(session.outputNames).toEqual([ONNX_OUTPUT]);
+    const d = converted.description;
+    expect(d.input.size).toBe(converted.inputSize);
+    // The model.json placeholder is [-1, S, S, 3]; S is read from it, not assumed.
+    const mid = await loadMid();
+    expect(converted.inputSize).toBe(mid.inputSize);
+    expect(converted.blocks).toEqual(DEFAULT_MID_BLOCKS);
+    // Segments tile the feature vector: mean then std for each block, in block order.
+    let offset = 0;
+    d.segments.forEach((seg, i) => {
+      expect(seg.block).toBe(converted.blocks[Math.floor(i / 2)]);
+      expect(seg.stat).toBe(i % 2 === 0 ? 'mean' : 'std');
+      expect(seg.offset).toBe(offset);
+      offset += seg.length;
+    });
+    expect(offset).toBe(converted.featureDim);
+    expect(d.output.featureDim).toBe(converted.featureDim);
+  });
+
+  it('matches nsfwjs TF.js features on a batch of two images (max error <= 1e-4)', async () => {
+    const batch = 2;
+    const size = converted.inputSize;
+    const px = pixels(batch * 3 * size * size, 20240601);
+    const out = await session.run({ [ONNX_INPUT]: new ort.Tensor('float32', px, [batch, 3, size, size]) });
+    expect(out[ONNX_OUTPUT].dims).toEqual([batch, converted.featureDim]);
+    const onnx = out[ONNX_OUTPUT].data as Float32Array;
+    const ref = await midFeaturesWithTfjs(px, batch);
+    expect(ref.length).toBe(onnx.length);
+    const { err, where } = worstError(converted, onnx, ref, batch);
+    expect(err, where).toBeLessThanOrEqual(TOLERANCE);
+    // The two images differ, so their features must too (the batch axis is not mixed up).
+    const a = onnx.subarray(0, converted.featureDim);
+    const b = onnx.subarray(converted.featureDim);
+    const diff = a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+    expect(diff).toBeGreaterThan(1e-2);
+    // std features are non-negative by construction.
+    for (const seg of converted.description.segments.filter((s) => s.stat === 'std')) {
+      for (let j = 0; j < seg.length; j++) expect(a[seg.offset + j]).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it('converts the whole graph, classifier included, to the same class probabilities as nsfwjs', async () => {
+    const mid = await loadMid();
+    const size = mid.inputSize;
+    const g = new GraphBuilder();
+    g.input('x', 'float32', ['batch', 3, size, size]);
+    const weights = mid.model.weights;
+    const outputNode = mid.nodes.find((n) => n.op === 'Identity' && n.name === 'Identity');
+    expect(outputNode).toBeDefined();
+    const res = convertTfGraph(
+      {
+        nodes: mid.nodes,
+        weight: (name) => {
+          const t = weights[name]?.[0];
+          return t ? { data: t.dataSync() as Float32Array, shape: t.shape.slice() } : undefined;
+        },
+        builder: g,
+        inputs: { [mid.placeholder.name]: { name: 'x', tfShape: [-1, size, size, 3] } },
+      },
+      ['Identity'],
+    );
+    g.output(res.Identity.name, 'float32', ['batch', 5]);
+    const s = await ort.InferenceSession.create(g.toBytes({ opset: 17, producer: 'agqg-test' }));
+    const px = pixels(3 * size * size, 7);
+    const out = await s.run({ x: new ort.Tensor('float32', px, [1, 3, size, size]) });
+    await s.release();
+    const probs = out[res.Identity.name].data as Float32Array;
+    const ref = tf.tidy(() => {
+      const x = tf.tensor4d(px, [1, 3, size, size]).transpose([0, 2, 3, 1]);
+      return (mid.model.predict(x) as tf.Tensor).dataSync() as Float32Array;
+    });
+    expect(probs.length).toBe(5);
+    expect(probs.reduce((a, v) => a + v, 0)).toBeCloseTo(1, 5);
+    for (let i = 0; i < 5; i++) expect(Math.abs(probs[i] - ref[i]), `class ${i}`).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('rejects unknown blocks and unsupported ops with specific errors', async () => {
+    await expect(convertNsfwjsMid({ blocks: ['MobilenetV2/no_such_block'] })).rejects.toThrow(/has no node 'MobilenetV2\/no_such_block'/);
+    const g = new GraphBuilder();
+    g.input('x', 'float32', [1, 3, 4, 4]);
+    expect(() =>
+      convertTfGraph(
+        {
+          nodes: [
+            { name: 'in', op: 'Placeholder' },
+            { name: 'odd', op: 'Erf', input: ['in'] },
+          ],
+          weight: () => undefined,
+          builder: g,
+          inputs: { in: { name: 'x', tfShape: [1, 4, 4, 3] } },
+        },
+        ['odd'],
+      ),
+    ).toThrow(/op Erf \(node odd\) is not supported/);
+  });
+});
+
+describe('TF SAME padding', () => {
+  // Hand-computed from TF's rule: out = ceil(in / stride), total = max((out-1)*stride + k - in, 0), extra pad after.
+  it.each([
+    // in, k, stride, dilation, expected [before, after]
+    [224, 3, 2, 1, [0, 1]], // out 112: total 111*2+3-224 = 1
+    [112, 3, 1, 1, [1, 1]],
+    [7, 1, 1, 1, [0, 0]],
+    [15, 3, 2, 1, [1, 1]], // out 8: total 14+3-15 = 2
+    [10, 3, 1, 2, [2, 2]], // effective kernel 5
+    [5, 1, 2, 1, [0, 0]], // out 3: total 4+1-5 = 0
+  ] as const)('in %i, k %i, stride %i, dilation %i -> %j', (inSize, k, stride, dil, expected) => {
+    expect(samePads(inSize, k, stride, dil)).toEqual(expected);
+  });
+});
