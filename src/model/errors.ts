@@ -15,6 +15,7 @@ export const ERROR_CODES = [
   'no_text_encoder',
   'backend_failed',
   'cancelled',
+  'invalid_argument',
   'internal',
 ] as const;
 

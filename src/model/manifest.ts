@@ -3,6 +3,7 @@
 // labels, heads, provenance, measured metrics). Code reads packs only through it.
 import { z } from 'zod';
 import { AgqgError } from './errors';
+import { minDiscriminationSpacing } from './grm';
 import { PreprocessConfigSchema } from './preprocess';
 
 export const MANIFEST_SCHEMA = 'agqg-pack';
@@ -191,6 +192,16 @@ export const ManifestSchema = z
       }
       if (head.type.startsWith('zero-shot') && !m.text) {
         ctx.addIssue({ code: 'custom', message: `heads.${kind} is zero-shot and needs a text encoder` });
+      }
+    }
+    const K = m.grades.labels.length;
+    for (const [kind, head] of Object.entries(m.heads)) {
+      if (head && head.grm.a * head.grm.d < minDiscriminationSpacing(K)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['heads', kind, 'grm'],
+          message: `a*d = ${head.grm.a * head.grm.d} is below ${minDiscriminationSpacing(K)}, so some grade distributions would be U-shaped`,
+        });
       }
     }
     if (m.heads.alignment && !m.text) {
