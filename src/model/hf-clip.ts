@@ -2,6 +2,7 @@
 // preprocessor_config.json, tokenizer.json or vocab.json + merges.txt,
 // onnx/vision_model*.onnx, onnx/text_model*.onnx) so such a folder is a pack
 // as it is. Without trained heads it grades zero-shot, marked uncalibrated.
+import { decodeUtf8 } from './utf8';
 import { AgqgError } from './errors';
 import {
   MANIFEST_SCHEMA,
@@ -39,7 +40,7 @@ async function parseJson(source: PackSource, path: string): Promise<unknown | nu
   const bytes = await source.readBytes(path);
   if (bytes === null) return null;
   try {
-    return JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+    return JSON.parse(decodeUtf8(bytes)) as unknown;
   } catch (err) {
     throw new AgqgError('pack_invalid', `${source.location}/${path} is not valid JSON: ${(err as Error).message}`);
   }
@@ -88,6 +89,8 @@ export async function hfClipManifest(source: PackSource, id: string): Promise<Ma
   else if ((await add('vocab.json', 'tokenizer')) && (await add('merges.txt', 'tokenizer'))) {
     tokenizer = { vocab: 'vocab.json', merges: 'merges.txt' };
   }
+  // Special tokens (pad in particular) and model_max_length live here; read when the tokenizer is built.
+  if (tokenizer) await add('tokenizer_config.json', 'tokenizer');
   const hasText = text.length > 0 && tokenizer !== null;
 
   const manifest: ManifestInput = {

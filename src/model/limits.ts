@@ -4,3 +4,11 @@
 export const MAX_IMAGE_PIXELS = 50_000_000;
 /** Files above this many bytes are refused before decoding. */
 export const MAX_IMAGE_BYTES = 100 * 1024 * 1024;
+/**
+ * Prompts above this many characters are refused for alignment (prompt_too_long).
+ * CLIP reads at most 77 tokens (roughly 300 characters of English); longer prompts are
+ * truncated like CLIP does, but anything this long is pasted text, not a prompt.
+ */
+export const MAX_PROMPT_CHARS = 4_000;
+/** Text embeddings kept per loaded pack; the oldest are dropped past this (a 512-wide embedding is 2 KiB). */
+export const MAX_CACHED_TEXTS = 20_000;

@@ -1,6 +1,7 @@
 // Opening a pack from any byte source (a Node folder, HTTP, a local folder in
 // the browser): read and validate manifest.json, or infer one from a Hugging
 // Face CLIP export, and verify every file against its recorded size and hash.
+import { decodeUtf8 } from './utf8';
 import { AgqgError } from './errors';
 import { hfClipManifest } from './hf-clip';
 import { MANIFEST_FILE, parseManifest, type Manifest, type PackFile, type VariantDtype } from './manifest';
@@ -22,7 +23,7 @@ export interface OpenedPack {
 
 export async function readText(source: PackSource, path: string): Promise<string | null> {
   const bytes = await source.readBytes(path);
-  return bytes === null ? null : new TextDecoder().decode(bytes);
+  return bytes === null ? null : decodeUtf8(bytes);
 }
 
 async function readJson(source: PackSource, path: string): Promise<unknown | null> {

@@ -1,0 +1,137 @@
+// agqg score: grades image files with a pack. One bad file gives an error
+// entry and the batch goes on; the exit code says whether any failed.
+import { parseCommandArgs, parseVariant, requireOption, UsageError, EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE } from '../args';
+import { expandImageArgs, IMAGE_EXTENSIONS, readImage } from '../images';
+import type { CliIO } from '../io';
+import { loadScorer, noHeadMessage } from '../load-pack';
+import { progress } from '../progress';
+import { readPromptTable, type PromptTable } from '../prompts';
+import { AgqgError } from '../../model/errors';
+import { ResultsFileSchema, resultsToCsv, type GradeResult, type ImageResult, type ResultsFile } from '../../model/result';
+import { failedResult, type PackScorer } from '../../model/scorer';
+
+export const help = `agqg score --pack DIR IMAGE... [--prompt T | --prompts CSV] [--json | --csv] [--variant DTYPE]
+
+Grades each IMAGE (folders expand to the images in them) for quality and, with
+a prompt and a pack with a text encoder, for alignment with the prompt.
+
+Options:
+  --pack DIR        pack folder (manifest.json, or a Hugging Face CLIP export: zero-shot, uncalibrated)
+  --prompt T        the prompt that made every image
+  --prompts CSV     a CSV with columns name,prompt (other columns ignored); rows match images by file name
+  --json            results as JSON (schema "agqg-results", version 1)
+  --csv             results as CSV (one row per image, RFC 4180)
+  --variant DTYPE   encoder weights to use (fp32, fp16, q8, ...; default: the most exact present)
+  --quiet           no progress on stderr
+  -h, --help        this help
+
+A file that cannot be read or decoded gets an entry with its error and the others
+are still graded. Exit code: 0 all graded, 1 some inputs failed, 2 usage or pack error.
+`;
+
+function fmtGrade(g: GradeResult | null): string {
+  if (!g) return '-';
+  return `${g.score.toFixed(2)} ${g.grade}${g.uncalibrated ? '*' : ''}`;
+}
+
+/** Plain-text table for people; --json and --csv are for programs. */
+export function formatResultsTable(results: readonly ImageResult[]): string {
+  const rows = results.map((r) => [
+    r.file,
+    r.error ? 'error' : fmtGrade(r.quality),
+    r.error ? '' : fmtGrade(r.alignment),
+    r.error ? `[${r.error.code}] ${r.error.message}` : (r.alignmentNote ?? ''),
+  ]);
+  const header = ['file', 'quality', 'alignment', 'note'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const pad = (cells: string[]): string =>
+    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const lines = [pad(header), ...rows.map(pad)];
+  if (results.some((r) => r.quality?.uncalibrated || r.alignment?.uncalibrated)) {
+    lines.push('* uncalibrated: a zero-shot head, not fitted to human scores; compare images with each other, not with MOS');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function resultsFile(scorer: PackScorer, results: ImageResult[]): ResultsFile {
+  const m = scorer.manifest;
+  const doc = {
+    schema: 'agqg-results' as const,
+    version: 1 as const,
+    createdAt: new Date().toISOString(),
+    pack: { id: m.id, name: m.name, version: m.packVersion },
+    results,
+  };
+  const parsed = ResultsFileSchema.safeParse(doc);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0];
+    throw new AgqgError('internal', `results do not match the results schema: ${i.path.join('.')}: ${i.message}`);
+  }
+  return parsed.data;
+}
+
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseCommandArgs('score', argv, {
+    pack: { type: 'string' },
+    prompt: { type: 'string' },
+    prompts: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    csv: { type: 'boolean', default: false },
+    variant: { type: 'string' },
+    quiet: { type: 'boolean', default: false },
+  });
+  const packDir = requireOption('score', values.pack, '--pack');
+  if (positionals.length === 0) throw new UsageError('give at least one IMAGE (a file or a folder of images)', 'score');
+  if (values.json && values.csv) throw new UsageError('choose one of --json and --csv', 'score');
+  if (values.prompt !== undefined && values.prompts !== undefined) {
+    throw new UsageError('choose one of --prompt (one prompt for all) and --prompts (a CSV per file)', 'score');
+  }
+  const variant = parseVariant('score', values.variant);
+  const table: PromptTable | null = values.prompts ? await readPromptTable(values.prompts, 'score') : null;
+  const inputs = await expandImageArgs(positionals);
+  for (const d of inputs.emptyDirs) io.err(`warning: ${d} holds no images (${[...IMAGE_EXTENSIONS].join(' ')})\n`);
+  if (inputs.files.length === 0) throw new UsageError('no images to score', 'score');
+
+  const scorer = await loadScorer(packDir, io, { variant });
+  try {
+    const noHead = noHeadMessage(scorer);
+    if (noHead) {
+      io.err(`agqg score: ${noHead}\n`);
+      return EXIT_USAGE;
+    }
+    const promptFor = (file: string): string | null => (table ? table.lookup(file) : (values.prompt ?? null));
+    if (table) {
+      const unmatched = inputs.files.filter((f) => table.lookup(f) === null).length;
+      if (unmatched > 0) io.err(`warning: ${unmatched} of ${inputs.files.length} images have no row in ${values.prompts}; they get no alignment grade\n`);
+    }
+    const results: ImageResult[] = [];
+    const bar = progress(io, inputs.files.length, 'scored', !values.quiet);
+    for (const file of inputs.files) {
+      const prompt = promptFor(file);
+      let result: ImageResult;
+      try {
+        const { img, decodeMs } = await readImage(file);
+        result = await scorer.scoreImage(img, { file, prompt, decodeMs });
+      } catch (err) {
+        result = failedResult(file, scorer.manifest.id, prompt, err, scorer.backend);
+      }
+      results.push(result);
+      bar.tick(result.error !== null);
+    }
+    bar.done();
+
+    if (values.json) io.out(`${JSON.stringify(resultsFile(scorer, results), null, 2)}\n`);
+    else if (values.csv) io.out(resultsToCsv(results, { gradeCount: scorer.manifest.grades.labels.length }));
+    else io.out(formatResultsTable(results));
+
+    const failed = results.filter((r) => r.error);
+    if (failed.length > 0) {
+      io.err(`${failed.length} of ${results.length} images failed:\n`);
+      for (const r of failed) io.err(`  ${r.file}: [${r.error?.code}] ${r.error?.message}\n`);
+      return EXIT_SOME_FAILED;
+    }
+    return EXIT_OK;
+  } finally {
+    await scorer.release();
+  }
+}

@@ -1,0 +1,38 @@
+// The CLI's command registry. Each command is a module with `help` and
+// `run(argv, io)`, imported only when invoked (so `agqg tokenize` does not
+// load onnxruntime). To add a command, add an entry here.
+import type { CliIO } from './io';
+
+export interface CommandModule {
+  /** Full usage text printed for --help. */
+  help: string;
+  /** Returns the exit code: 0 ok, 1 some inputs failed, 2 usage or pack error. */
+  run(argv: string[], io: CliIO): Promise<number>;
+}
+
+export interface CommandEntry {
+  /** One line for `agqg --help`. */
+  summary: string;
+  load(): Promise<CommandModule>;
+}
+
+/** Placeholder for a command whose implementation has not landed yet. */
+function notAvailable(name: string, what: string): CommandEntry['load'] {
+  return async () => ({
+    help: `agqg ${name}: ${what}\n\nNot available yet in this build.\n`,
+    async run(_argv, io) {
+      io.err(`agqg ${name} is not available yet in this build (${what})\n`);
+      return 2;
+    },
+  });
+}
+
+export const commands: Record<string, CommandEntry> = {
+  score: { summary: 'grade images for quality and prompt alignment', load: () => import('./cmd/score') },
+  eval: { summary: "measure a pack's agreement with human scores on a labelled folder", load: () => import('./cmd/eval') },
+  embed: { summary: 'print image and text embeddings', load: () => import('./cmd/embed') },
+  tokenize: { summary: "print a pack's token ids for texts", load: () => import('./cmd/tokenize') },
+  preprocess: { summary: 'write the preprocessed image tensor as raw float32', load: () => import('./cmd/preprocess') },
+  train: { summary: 'fit an AGQG head on a labelled folder', load: notAvailable('train', 'fit an AGQG head on a labelled folder') },
+  'build-pack': { summary: 'build a model pack', load: notAvailable('build-pack', 'build a model pack') },
+};

@@ -1,0 +1,68 @@
+// agqg: command-line entry. Dispatches to the registry in commands.ts and turns
+// errors into messages and exit codes (0 ok, 1 some inputs failed, 2 usage or pack error).
+import { EXIT_SOME_FAILED, EXIT_USAGE, UsageError } from './args';
+import { commands } from './commands';
+import { processIO, type CliIO } from './io';
+import { AgqgError, type ErrorCode } from '../model/errors';
+
+/** Errors about one input (that input failed); everything else means nothing could run. */
+const INPUT_ERROR_CODES: ReadonlySet<ErrorCode> = new Set([
+  'empty_file',
+  'unsupported_format',
+  'decode_failed',
+  'image_too_large',
+  'prompt_empty',
+  'prompt_too_long',
+]);
+
+function topHelp(): string {
+  const width = Math.max(...Object.keys(commands).map((n) => n.length));
+  const list = Object.entries(commands)
+    .map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
+    .join('\n');
+  return `agqg: grade AI-generated images with AGQG model packs
+
+Usage: agqg COMMAND [options]   (agqg COMMAND --help for each command)
+
+Commands:
+${list}
+
+Exit codes: 0 ok, 1 some inputs failed, 2 usage or pack error.
+`;
+}
+
+export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+    const target = name === 'help' ? rest[0] : undefined;
+    if (target === undefined) {
+      io.out(topHelp());
+      return name === undefined ? EXIT_USAGE : 0;
+    }
+    return main([target, '--help'], io);
+  }
+  const entry = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (!entry) {
+    io.err(`agqg: unknown command "${name}"\n\n${topHelp()}`);
+    return EXIT_USAGE;
+  }
+  try {
+    const cmd = await entry.load();
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.out(cmd.help);
+      return 0;
+    }
+    return await cmd.run(rest, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`agqg ${name}: ${err.message}\n(run "agqg ${name} --help" for usage)\n`);
+      return EXIT_USAGE;
+    }
+    if (err instanceof AgqgError) {
+      io.err(`agqg ${name}: [${err.code}] ${err.message}\n`);
+      return INPUT_ERROR_CODES.has(err.code) ? EXIT_SOME_FAILED : EXIT_USAGE;
+    }
+    io.err(`agqg ${name}: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+    return EXIT_USAGE;
+  }
+}
