@@ -1,6 +1,7 @@
 // A PackSource over a folder on disk, for the CLI, evaluation and training.
 import { readFile, stat } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
+import { basename, isAbsolute, relative, resolve } from 'node:path';
+import { AgqgError } from '../model/errors';
 import { openPack, type OpenedPack, type PackSource } from '../model/pack';
 
 export class FolderPackSource implements PackSource {
@@ -8,8 +9,14 @@ export class FolderPackSource implements PackSource {
   constructor(readonly dir: string) {
     this.location = resolve(dir);
   }
+  /** Manifests already refuse ".." paths; this also guards callers that pass paths of their own. */
   private abs(path: string): string {
-    return resolve(this.location, path);
+    const abs = resolve(this.location, path);
+    const rel = relative(this.location, abs);
+    if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) {
+      throw new AgqgError('pack_invalid', `"${path}" is outside the pack folder ${this.location}`);
+    }
+    return abs;
   }
   async readBytes(path: string): Promise<Uint8Array | null> {
     try {

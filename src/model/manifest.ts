@@ -150,10 +150,13 @@ export const ManifestSchema = z
       labels: z.array(z.string().min(1)).min(2),
       mos: MosScaleSchema,
     }),
-    heads: z.object({
-      quality: HeadSchema.nullable().default(null),
-      alignment: HeadSchema.nullable().default(null),
-    }),
+    // A pack with encoders only (no heads yet) is valid: it can embed, and `agqg train` gives it heads.
+    heads: z
+      .object({
+        quality: HeadSchema.nullable().default(null),
+        alignment: HeadSchema.nullable().default(null),
+      })
+      .default({ quality: null, alignment: null }),
     provenance: z
       .object({
         backbone: z
