@@ -110,6 +110,23 @@ describe('nsfwjs MobileNetV2-mid -> ONNX', () => {
     }
   });
 
+  it('writes uint8 codes + lookup tables (uint8-lut) that give the same features from a quarter of the bytes', async () => {
+    const small = await convertNsfwjsMid({ weightStorage: 'uint8-lut' });
+    expect(small.description.weightStorage).toBe('uint8-lut');
+    expect(small.featureDim).toBe(converted.featureDim);
+    expect(small.onnx.length).toBeLessThan(converted.onnx.length * 0.3);
+    const size = converted.inputSize;
+    const px = pixels(3 * size * size, 99);
+    const feeds = { [ONNX_INPUT]: new ort.Tensor('float32', px, [1, 3, size, size]) };
+    const s = await ort.InferenceSession.create(small.onnx, { intraOpNumThreads: 2 });
+    const a = (await s.run(feeds))[ONNX_OUTPUT].data as Float32Array;
+    await s.release();
+    const b = (await session.run(feeds))[ONNX_OUTPUT].data as Float32Array;
+    // The tables reproduce TF.js's dequantised weights bit for bit, so only kernel choice could differ.
+    const { err, where } = worstError(converted, a, b, 1);
+    expect(err, where).toBeLessThanOrEqual(1e-6);
+  });
+
   it('converts the whole graph, classifier included, to the same class probabilities as nsfwjs', async () => {
     const mid = await loadMid();
     const size = mid.inputSize;

@@ -1,17 +1,22 @@
 // Writes the default pack's image backbone (nsfwjs MobileNetV2-mid converted
 // to ONNX) and its JSON description:
-//   npx tsx src/cli/pack/build-backbone.ts [--out public/models/default] [--blocks a,b,c]
-// Deterministic: the same nsfwjs version and blocks give the same bytes.
+//   npx tsx src/cli/pack/build-backbone.ts [--out public/models/default] [--blocks a,b,c] [--weights uint8-lut|float32]
+// Deterministic: the same nsfwjs version, blocks and storage give the same bytes.
+// Weights default to uint8-lut: a quarter of the download for the browser, and
+// the same features bit for bit as float32 (see test/nsfwjs-convert.test.ts).
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AgqgError, toErrorInfo } from '../../model/errors';
 import { type BackboneDescription, convertNsfwjsMid } from './nsfwjs-backbone';
+import type { WeightStorage } from './tf-graph-to-onnx';
 
 export const BACKBONE_FILE = 'backbone.onnx';
 export const BACKBONE_DESCRIPTION_FILE = 'backbone.json';
 export const DEFAULT_OUT_DIR = join('public', 'models', 'default');
+export const DEFAULT_WEIGHT_STORAGE: WeightStorage = 'uint8-lut';
+const STORAGES: readonly WeightStorage[] = ['uint8-lut', 'float32'];
 
 export interface BuiltBackbone {
   onnxPath: string;
@@ -19,8 +24,15 @@ export interface BuiltBackbone {
   description: BackboneDescription & { file: string; bytes: number; sha256: string };
 }
 
-export async function buildBackbone(options: { outDir: string; blocks?: readonly string[] }): Promise<BuiltBackbone> {
-  const converted = await convertNsfwjsMid({ blocks: options.blocks });
+export async function buildBackbone(options: {
+  outDir: string;
+  blocks?: readonly string[];
+  weightStorage?: WeightStorage;
+}): Promise<BuiltBackbone> {
+  const converted = await convertNsfwjsMid({
+    blocks: options.blocks,
+    weightStorage: options.weightStorage ?? DEFAULT_WEIGHT_STORAGE,
+  });
   await mkdir(options.outDir, { recursive: true });
   const onnxPath = join(options.outDir, BACKBONE_FILE);
   const descriptionPath = join(options.outDir, BACKBONE_DESCRIPTION_FILE);
@@ -35,20 +47,26 @@ export async function buildBackbone(options: { outDir: string; blocks?: readonly
   return { onnxPath, descriptionPath, description };
 }
 
-function parseArgs(argv: string[]): { outDir: string; blocks?: string[] } {
+function parseArgs(argv: string[]): { outDir: string; blocks?: string[]; weightStorage: WeightStorage } {
   let outDir = DEFAULT_OUT_DIR;
   let blocks: string[] | undefined;
+  let weightStorage = DEFAULT_WEIGHT_STORAGE;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = argv[i + 1];
-    if ((arg === '--out' || arg === '--blocks') && (value === undefined || value.startsWith('--'))) {
+    if ((arg === '--out' || arg === '--blocks' || arg === '--weights') && (value === undefined || value.startsWith('--'))) {
       throw new AgqgError('internal', `${arg} needs a value`);
     }
     if (arg === '--out') outDir = argv[++i];
     else if (arg === '--blocks') blocks = argv[++i].split(',').map((b) => b.trim()).filter(Boolean);
-    else throw new AgqgError('internal', `unknown argument ${arg} (use --out DIR, --blocks a,b,c)`);
+    else if (arg === '--weights') {
+      const v = argv[++i];
+      const found = STORAGES.find((s) => s === v);
+      if (!found) throw new AgqgError('internal', `--weights must be one of ${STORAGES.join(', ')}, got '${v}'`);
+      weightStorage = found;
+    } else throw new AgqgError('internal', `unknown argument ${arg} (use --out DIR, --blocks a,b,c, --weights ${STORAGES.join('|')})`);
   }
-  return { outDir: resolve(outDir), blocks };
+  return { outDir: resolve(outDir), blocks, weightStorage };
 }
 
 export async function main(argv: string[]): Promise<number> {

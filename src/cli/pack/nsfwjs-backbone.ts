@@ -7,8 +7,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { AgqgError } from '../../model/errors';
 import { GraphBuilder } from '../../model/onnx/graph-builder';
-import { loadNsfwjsGraphModel, type NsfwjsArtifacts, type TfNodeDef } from './nsfwjs-source';
-import { convertTfGraph, type WeightTensor } from './tf-graph-to-onnx';
+import { loadNsfwjsGraphModel, type NsfwjsArtifacts, quantizedWeights, type TfNodeDef } from './nsfwjs-source';
+import { convertTfGraph, type WeightStorage, type WeightTensor } from './tf-graph-to-onnx';
 
 /** Common prefix of every node of the MobileNetV2-mid graph (TF-Hub module inside a Keras model). */
 export const MID_NODE_PREFIX =
@@ -57,6 +57,7 @@ export interface BackboneDescription {
     resize: { method: 'bilinear'; alignCorners: true };
   };
   output: { name: string; featureDim: number };
+  weightStorage: WeightStorage;
   /** std is the population standard deviation sqrt(mean((x - mean)^2)) over H and W. */
   segments: FeatureSegment[];
   opset: number;
@@ -65,6 +66,8 @@ export interface BackboneDescription {
 export interface ConvertNsfwjsMidOptions {
   /** Blocks to pool, relative to MID_NODE_PREFIX; default DEFAULT_MID_BLOCKS. */
   blocks?: readonly string[];
+  /** 'float32' (default): dequantised float weights; 'uint8-lut': 4x smaller file, bit-identical weights. */
+  weightStorage?: WeightStorage;
 }
 
 export interface ConvertedBackbone {
@@ -116,10 +119,20 @@ export async function convertNsfwjsMid(options: ConvertNsfwjsMidOptions = {}): P
   const mid = await loadMid();
   checkBlocks(mid.nodes, blocks);
   const tfWeights = mid.model.weights;
+  const weightStorage = options.weightStorage ?? 'float32';
+  const quantized = weightStorage === 'uint8-lut' ? quantizedWeights(mid.source) : undefined;
   const weight = (name: string): WeightTensor | undefined => {
     const t = tfWeights[name]?.[0];
     if (!t) return undefined;
-    return { data: t.dataSync() as Float32Array, shape: t.shape.slice() };
+    const data = t.dataSync() as Float32Array;
+    const q = quantized?.get(name);
+    if (q) {
+      // The codes were sliced by offset arithmetic: prove they are this weight's.
+      if (q.codes.length !== data.length || data.some((v, i) => v !== q.lut[q.codes[i]])) {
+        throw new AgqgError('pack_invalid', `uint8 codes of ${name} do not reproduce the TF.js weight`);
+      }
+    }
+    return { data, shape: t.shape.slice(), quantized: q };
   };
 
   const size = mid.inputSize;
@@ -127,7 +140,13 @@ export async function convertNsfwjsMid(options: ConvertNsfwjsMidOptions = {}): P
   g.input(ONNX_INPUT, 'float32', ['batch', 3, size, size]);
   const endpoints = blocks.map((b) => MID_NODE_PREFIX + b);
   const converted = convertTfGraph(
-    { nodes: mid.nodes, weight, builder: g, inputs: { [mid.placeholder.name]: { name: ONNX_INPUT, tfShape: [-1, size, size, 3] } } },
+    {
+      nodes: mid.nodes,
+      weight,
+      builder: g,
+      inputs: { [mid.placeholder.name]: { name: ONNX_INPUT, tfShape: [-1, size, size, 3] } },
+      weightStorage,
+    },
     endpoints,
   );
 
@@ -164,6 +183,7 @@ export async function convertNsfwjsMid(options: ConvertNsfwjsMidOptions = {}): P
       resize: { method: 'bilinear', alignCorners: true },
     },
     output: { name: ONNX_OUTPUT, featureDim: offset },
+    weightStorage,
     segments,
     opset: ONNX_OPSET,
   };

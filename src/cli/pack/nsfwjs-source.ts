@@ -114,6 +114,38 @@ export function readNsfwjsModel(dir: NsfwjsModelDir): NsfwjsArtifacts {
   return { dir, modelJson, artifacts, version: nsfwjsVersion() };
 }
 
+const BYTES_PER_VALUE: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
+
+/**
+ * The uint8 codes and 256-entry dequantisation table of every uint8-quantised
+ * float32 weight, sliced from the concatenated shards in weight-spec order
+ * (the layout tf.io.decodeWeights reads). lut[q] = q*scale + min rounded to
+ * float32, the same arithmetic TF.js uses, so lut[codes[i]] is bit-identical
+ * to the weight TF.js loads.
+ */
+export function quantizedWeights(source: NsfwjsArtifacts): Map<string, { codes: Uint8Array; lut: Float32Array }> {
+  const out = new Map<string, { codes: Uint8Array; lut: Float32Array }>();
+  const bytes = new Uint8Array(source.artifacts.weightData as ArrayBuffer);
+  let offset = 0;
+  for (const spec of source.artifacts.weightSpecs ?? []) {
+    const count = spec.shape.reduce((a, b) => a * b, 1);
+    const storedAs = spec.quantization?.dtype ?? spec.dtype;
+    const width = BYTES_PER_VALUE[storedAs];
+    if (width === undefined) throw new AgqgError('pack_invalid', `weight ${spec.name} is stored as ${storedAs}, which is not supported`);
+    const q = spec.quantization;
+    if (q && q.dtype === 'uint8' && spec.dtype === 'float32' && q.min !== undefined && q.scale !== undefined) {
+      const lut = new Float32Array(256);
+      for (let v = 0; v < 256; v++) lut[v] = v * q.scale + q.min;
+      out.set(spec.name, { codes: bytes.slice(offset, offset + count), lut });
+    }
+    offset += count * width;
+  }
+  if (offset !== bytes.length) {
+    throw new AgqgError('pack_invalid', `weight specs cover ${offset} bytes but the shards hold ${bytes.length}`);
+  }
+  return out;
+}
+
 let backendReady: Promise<void> | undefined;
 
 /** tfjs's pure-JS CPU backend: deterministic, no native download, same everywhere. */

@@ -12,7 +12,19 @@ export interface WeightTensor {
   data: Float32Array;
   /** TensorFlow shape (e.g. conv filters are [kh, kw, in, out]). */
   shape: number[];
+  /**
+   * The weight as TF.js stored it when uint8-quantised: data[i] === lut[codes[i]]
+   * (lut holds min + q*scale rounded to float32, exactly as TF.js dequantises).
+   */
+  quantized?: { codes: Uint8Array; lut: Float32Array };
 }
+
+/**
+ * How weights are written: 'float32' initializers, or 'uint8-lut' (uint8 codes
+ * plus a 256-entry float table, expanded by Cast+Gather that onnxruntime
+ * constant-folds at load): a quarter of the size with bit-identical weights.
+ */
+export type WeightStorage = 'float32' | 'uint8-lut';
 
 /** A converted value: its ONNX name and TF-convention shape (-1 = batch). */
 interface Value {
@@ -27,6 +39,8 @@ export interface TfToOnnxOptions {
   builder: GraphBuilder;
   /** TF placeholder name -> ONNX input already declared on the builder (NCHW for 4-D). */
   inputs: Record<string, { name: string; tfShape: number[] }>;
+  /** Default 'float32'. Weights without uint8 quantisation are always float32. */
+  weightStorage?: WeightStorage;
 }
 
 const NHWC_TO_NCHW_AXIS = [0, 2, 3, 1];
@@ -106,14 +120,30 @@ export function convertTfGraph(options: TfToOnnxOptions, endpoints: string[]): R
 
   const onnxName = (tfName: string, suffix = ''): string => g.fresh(`${tfName}${suffix}`);
 
+  /** Writes a weight (optionally permuted: out[i] = w[perm[i]]) in the chosen storage; returns its value name. */
+  const emitWeight = (tfName: string, w: WeightTensor, dims: readonly number[], perm?: Int32Array): string => {
+    const permute = <T extends Float32Array | Uint8Array>(src: T, make: (n: number) => T): T => {
+      if (!perm) return src;
+      const out = make(src.length);
+      for (let i = 0; i < perm.length; i++) out[i] = src[perm[i]];
+      return out;
+    };
+    if (options.weightStorage === 'uint8-lut' && w.quantized) {
+      const codes = g.initializer(onnxName(tfName, '/codes'), permute(w.quantized.codes, (n) => new Uint8Array(n)), dims);
+      const lut = g.initializer(onnxName(tfName, '/lut'), w.quantized.lut, [w.quantized.lut.length]);
+      const index = g.op('Cast', [codes], { to: 6 /* INT32 */ }, onnxName(tfName, '/index'));
+      return g.op('Gather', [lut, index], { axis: 0 }, onnxName(tfName));
+    }
+    return g.initializer(onnxName(tfName), permute(w.data, (n) => new Float32Array(n)), dims);
+  };
+
   /** A constant as an ONNX initializer laid out to broadcast against NCHW activations of the given rank. */
   const constForElementwise = (name: string, otherRank: number): Value => {
     const w = constOf(name);
     let dims = w.shape;
     if (otherRank === 4 && w.shape.length === 1 && w.shape[0] !== 1) dims = [w.shape[0], 1, 1]; // channel vector
     else if (otherRank === 4 && w.shape.length > 1) throw fail(`constant '${name}' of shape [${w.shape}] cannot be laid out for NCHW`);
-    const init = g.initializer(onnxName(name), w.data, dims);
-    return { name: init, tfShape: w.shape };
+    return { name: emitWeight(name, w, dims), tfShape: w.shape };
   };
 
   const convWeights = (node: TfNodeDef, depthwise: boolean): { weights: string; group: number; outC: number; kh: number; kw: number } => {
@@ -122,20 +152,20 @@ export function convertTfGraph(options: TfToOnnxOptions, endpoints: string[]): R
     const [kh, kw, cin, last] = w.shape;
     const outC = depthwise ? cin * last : last;
     const perGroupIn = depthwise ? 1 : cin;
-    const out = new Float32Array(w.data.length);
+    const perm = new Int32Array(w.data.length);
     // TF [kh, kw, in, out] -> ONNX [out, in, kh, kw]; depthwise [kh, kw, in, mult] -> [in*mult, 1, kh, kw].
     for (let y = 0; y < kh; y++) {
       for (let x = 0; x < kw; x++) {
         for (let c = 0; c < cin; c++) {
           for (let o = 0; o < last; o++) {
             const src = ((y * kw + x) * cin + c) * last + o;
-            const dst = depthwise ? (((c * last + o) * 1 + 0) * kh + y) * kw + x : ((o * cin + c) * kh + y) * kw + x;
-            out[dst] = w.data[src];
+            const dst = depthwise ? ((c * last + o) * kh + y) * kw + x : ((o * cin + c) * kh + y) * kw + x;
+            perm[dst] = src;
           }
         }
       }
     }
-    const name = g.initializer(onnxName(dataInputs(node)[1], '/onnx'), out, [outC, perGroupIn, kh, kw]);
+    const name = emitWeight(dataInputs(node)[1], w, [outC, perGroupIn, kh, kw], perm);
     return { weights: name, group: depthwise ? cin : 1, outC, kh, kw };
   };
 
@@ -198,7 +228,7 @@ export function convertTfGraph(options: TfToOnnxOptions, endpoints: string[]): R
           if (numArgs !== 1) throw fail(`${node.name}: BiasAdd with ${numArgs} extra args`);
           const b = constOf(dataInputs(node)[2]);
           if (b.data.length !== outC) throw fail(`${node.name}: bias has ${b.data.length} values for ${outC} channels`);
-          conv.push(g.initializer(onnxName(dataInputs(node)[2]), b.data, [outC]));
+          conv.push(emitWeight(dataInputs(node)[2], b, [outC]));
           rest = fused.slice(1);
         } else if (fused.length > 0) {
           throw fail(`${node.name}: fused ops [${fused}] are not supported`);
@@ -265,13 +295,13 @@ export function convertTfGraph(options: TfToOnnxOptions, endpoints: string[]): R
         const transA = node.attr?.transpose_a?.b === true;
         if (transA) throw fail(`${node.name}: transpose_a is not supported`);
         const transB = node.attr?.transpose_b?.b === true;
-        const wName = g.initializer(onnxName(dataInputs(node)[1]), w.data, w.shape);
+        const wName = emitWeight(dataInputs(node)[1], w, w.shape);
         const gemmInputs = [x.name, wName];
         const fused = attrStrings(node, 'fused_ops');
         let rest = fused;
         if (fused[0] === 'BiasAdd') {
           const b = constOf(dataInputs(node)[2]);
-          gemmInputs.push(g.initializer(onnxName(dataInputs(node)[2]), b.data, b.shape));
+          gemmInputs.push(emitWeight(dataInputs(node)[2], b, b.shape));
           rest = fused.slice(1);
         }
         let out = g.op('Gemm', gemmInputs, { transB: transB ? 1 : 0 }, onnxName(node.name, rest.length ? '/gemm' : ''));
