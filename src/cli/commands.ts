@@ -33,6 +33,6 @@ export const commands: Record<string, CommandEntry> = {
   embed: { summary: 'print image and text embeddings', load: () => import('./cmd/embed') },
   tokenize: { summary: "print a pack's token ids for texts", load: () => import('./cmd/tokenize') },
   preprocess: { summary: 'write the preprocessed image tensor as raw float32', load: () => import('./cmd/preprocess') },
-  train: { summary: 'fit an AGQG head on a labelled folder', load: notAvailable('train', 'fit an AGQG head on a labelled folder') },
+  train: { summary: 'fit an AGQG head on a labelled folder and write a pack', load: () => import('./train/command') },
   'build-pack': { summary: 'build a model pack', load: notAvailable('build-pack', 'build a model pack') },
 };

@@ -8,7 +8,7 @@
 import { AgqgError } from '../../model/errors';
 import { expectedGrade, gradeProbs, toMos, type GrmParams, type MosScale } from '../../model/grm';
 import { HEAD_FORMAT, HEAD_VERSION, type HeadInput, type HeadParams } from '../../model/head';
-import { summarize, type MetricsSummary } from '../../model/metrics';
+import { groupedSrcc, summarize, type MetricsSummary } from '../../model/metrics';
 import { foldIndices, groupedFolds } from './folds';
 import { fitGrmLink } from './grm-fit';
 import { cholesky, choleskySolve, gram, matTVec, matrix, type Matrix } from './linalg';
@@ -19,7 +19,10 @@ import { inputName } from './design';
 export interface TrainData {
   mos: Float64Array;
   prompts: string[];
+  /** Generator of each image (within-generator SRCC, cv.groups / cv.meanGroupSrcc). */
   generators: string[];
+  /** Generator setting of each image (withinSetting). */
+  settings: string[];
 }
 
 export interface TrainConfig {
@@ -29,6 +32,8 @@ export interface TrainConfig {
   seed: number;
   /** Ridge penalties relative to the mean squared row norm of the centred training features. */
   lambdas: number[];
+  /** When set (the grid's ratio), also tries the best lambda times and divided by its square root. */
+  refine?: number;
   log: (line: string) => void;
 }
 
@@ -40,6 +45,8 @@ export interface CandidateReport {
   cv: MetricsSummary;
   /** SRCC of each outer fold. */
   foldSrcc: number[];
+  /** SRCC within each generator setting and their mean. */
+  withinSetting: { groups: { name: string; n: number; srcc: number }[]; mean: number };
 }
 
 export interface LambdaReport {
@@ -89,31 +96,53 @@ function argmax(values: readonly number[]): number {
   return best;
 }
 
-/** Ridge + GRM link for one head input: lambda by pooled out-of-fold SRCC, then the link by nested folds. */
+/** Out-of-fold ridge abilities for each lambda (relative), from the per-fold Grams. */
+function oofAbilities(states: readonly FoldState[], mos: Float64Array, lambdas: readonly number[]): Float64Array[] {
+  const out = lambdas.map(() => new Float64Array(mos.length));
+  for (const s of states) {
+    const preds = kernelRidgePredict(s.g, mos, s.train, s.test, lambdas.map((l) => l * s.scale));
+    preds.forEach((p, li) => s.test.forEach((v, t) => (out[li][v] = p[t])));
+  }
+  return out;
+}
+
+/**
+ * Ridge + GRM link for one head input: lambda by pooled out-of-fold SRCC over
+ * the coarse grid, then refined around the best, then the link by nested folds.
+ */
 function evaluateInput(x: Matrix, input: HeadInput, data: TrainData, folds: Int32Array, cfg: TrainConfig) {
   const N = x.rows;
   const name = inputName(input);
   const states: FoldState[] = [];
-  const oofByLambda = cfg.lambdas.map(() => new Float64Array(N));
   for (let f = 0; f < cfg.folds; f++) {
     const t0 = performance.now();
     const { train, test } = foldIndices(folds, f);
     const st = fitStandardizer(matrix(train.length, x.cols, gatherRows(x, train)));
     const g = gram(applyStandardizer(st, x));
-    const scale = kernelScale(g, train);
-    const preds = kernelRidgePredict(g, data.mos, train, test, cfg.lambdas.map((l) => l * scale));
-    preds.forEach((p, li) => test.forEach((v, t) => (oofByLambda[li][v] = p[t])));
-    states.push({ train, test, g, scale });
-    cfg.log(`  ${name}: fold ${f + 1}/${cfg.folds} (${train.length} train, ${test.length} test) ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    states.push({ train, test, g, scale: kernelScale(g, train) });
+    cfg.log(`  ${name}: fold ${f + 1}/${cfg.folds} Gram (${train.length} train, ${test.length} test) ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
   const mosArr = Array.from(data.mos);
-  const path: LambdaReport[] = oofByLambda.map((oof, li) => {
-    const s = summarize(Array.from(oof), mosArr, data.generators);
-    return { input: name, lambda: cfg.lambdas[li], srcc: s.srcc, meanGroupSrcc: s.meanGroupSrcc ?? NaN };
-  });
+  const path: LambdaReport[] = [];
+  const thetas: Float64Array[] = [];
+  const tryLambdas = (lambdas: readonly number[]): void => {
+    const fresh = lambdas.filter((l) => !path.some((p) => Math.abs(p.lambda / l - 1) < 1e-9));
+    oofAbilities(states, data.mos, fresh).forEach((oof, li) => {
+      const s = summarize(Array.from(oof), mosArr, data.generators);
+      path.push({ input: name, lambda: fresh[li], srcc: s.srcc, meanGroupSrcc: s.meanGroupSrcc ?? NaN });
+      thetas.push(oof);
+      cfg.log(`  ${name}: lambda ${fresh[li].toPrecision(3)}  CV SRCC ${s.srcc.toFixed(4)}  within-generator ${(s.meanGroupSrcc ?? NaN).toFixed(4)}`);
+    });
+  };
+  tryLambdas(cfg.lambdas);
+  if (cfg.refine) {
+    const l = path[argmax(path.map((p) => p.srcc))].lambda;
+    tryLambdas([l / Math.sqrt(cfg.refine), l * Math.sqrt(cfg.refine)]);
+  }
   const best = argmax(path.map((p) => p.srcc));
-  const lambda = cfg.lambdas[best];
-  const theta = oofByLambda[best];
+  const lambda = path[best].lambda;
+  const theta = thetas[best];
+  path.sort((a, b) => a.lambda - b.lambda);
 
   // Link per outer fold from nested out-of-fold abilities of its training rows.
   const score = new Float64Array(N);
@@ -148,6 +177,7 @@ function evaluateInput(x: Matrix, input: HeadInput, data: TrainData, folds: Int3
     lambda,
     cv: summarize(Array.from(score), mosArr, data.generators),
     foldSrcc,
+    withinSetting: groupedSrcc(Array.from(score), mosArr, data.settings),
   };
   return { report, path, theta, score };
 }
