@@ -48,7 +48,10 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
   }
   try {
     const cmd = await entry.load();
-    if (rest.includes('--help') || rest.includes('-h')) {
+    // Only options before "--" ask for help: after it, "-h" is a TEXT or a file name.
+    const end = rest.indexOf('--');
+    const options = end === -1 ? rest : rest.slice(0, end);
+    if (options.includes('--help') || options.includes('-h')) {
       io.out(cmd.help);
       return 0;
     }

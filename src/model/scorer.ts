@@ -66,6 +66,13 @@ function featureTensor(features: Float32Array): TensorIn {
   return { dtype: 'float32', data: features, dims: [1, features.length] };
 }
 
+/** Characters as people count them (an emoji is one, not two UTF-16 units). */
+function codePoints(s: string): number {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+}
+
 /** Softmax of two logits, first component: the probability CLIP-IQA reads as quality. */
 function softmaxFirst(x0: number, x1: number): number {
   const m = Math.max(x0, x1);
@@ -270,10 +277,10 @@ export class PackScorer {
       res.alignmentNote = NOTE_NO_PROMPT;
     } else if (trimmed === '') {
       res.alignmentNote = NOTE_EMPTY_PROMPT;
-    } else if (prompt.length > MAX_PROMPT_CHARS) {
+    } else if (prompt.length > MAX_PROMPT_CHARS && codePoints(prompt) > MAX_PROMPT_CHARS) {
       res.alignmentError = {
         code: 'prompt_too_long',
-        message: `prompt has ${prompt.length} characters, over the limit of ${MAX_PROMPT_CHARS}`,
+        message: `prompt has ${codePoints(prompt)} characters, over the limit of ${MAX_PROMPT_CHARS}`,
       };
       res.alignmentNote = `${res.alignmentError.message}; alignment not graded (quality does not use the prompt)`;
     } else {
