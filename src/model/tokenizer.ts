@@ -44,7 +44,6 @@ export class ClipTokenizer {
   readonly bosId: number;
   readonly eosId: number;
   readonly padId: number;
-  readonly vocabSize: number;
   /** encode()'s default length: CLIP's 77 unless the files or options say otherwise. */
   readonly contextLength: number;
 
@@ -53,7 +52,7 @@ export class ClipTokenizer {
   /** Matches any added token in raw text, longest first (HF's leftmost-longest). */
   private readonly addedPattern: RegExp | null;
   private readonly addedByContent: Map<string, AddedToken>;
-  private readonly idToToken: (string | undefined)[];
+  private inverse: (string | undefined)[] | null = null;
   private readonly specialIds: Set<number>;
   private readonly addedById: Map<number, AddedToken>;
 
@@ -69,17 +68,29 @@ export class ClipTokenizer {
     const contents = [...this.addedByContent.keys()].sort((a, b) => b.length - a.length);
     this.addedPattern = contents.length > 0 ? new RegExp(contents.map(escapeRegex).join('|'), 'g') : null;
     this.specialIds = new Set(spec.added.filter((t) => t.special).map((t) => t.id));
-
-    this.idToToken = spec.idToToken;
-    this.vocabSize = spec.idToToken.length;
   }
 
-  /** From a Hugging Face tokenizer.json (text or parsed); options e.g. from tokenizerOptionsFromConfig(). */
+  /** One past the largest id (vocab and added tokens). */
+  get vocabSize(): number {
+    return this.idToToken().length;
+  }
+
+  /** Built on first use: encode() needs only token → id. */
+  private idToToken(): (string | undefined)[] {
+    this.inverse ??= this.spec.inverse();
+    return this.inverse;
+  }
+
+  /**
+   * From a Hugging Face tokenizer.json (text or parsed; a parsed object is
+   * kept as the vocabulary, so do not modify it afterwards); options e.g. from
+   * tokenizerOptionsFromConfig().
+   */
   static fromTokenizerJson(json: string | unknown, options?: TokenizerOptions): ClipTokenizer {
     return new ClipTokenizer(specFromTokenizerJson(json, options));
   }
 
-  /** From OpenAI CLIP's vocab.json + merges.txt (text or parsed vocab). */
+  /** From OpenAI CLIP's vocab.json + merges.txt (text or parsed vocab, kept as is: do not modify it afterwards). */
   static fromVocabMerges(
     vocabJson: string | Record<string, number>,
     mergesTxt: string,
@@ -90,11 +101,12 @@ export class ClipTokenizer {
 
   /** BPE tokens of the text, without start/end tokens (added tokens in the text appear as themselves). */
   tokenize(text: string): string[] {
-    const tokens: string[] = [];
-    this.run(checkText(text), Infinity, (token) => {
-      tokens.push(token);
+    const ids: number[] = [];
+    this.run(checkText(text), Infinity, (id) => {
+      ids.push(id);
     });
-    return tokens;
+    const inverse = this.idToToken();
+    return ids.map((id) => inverse[id] as string);
   }
 
   encode(text: string, contextLength: number = this.contextLength): EncodedText {
@@ -102,7 +114,7 @@ export class ClipTokenizer {
     const room = n - 2;
     const body: number[] = [];
     // One token past the room is enough to know the text was truncated.
-    const complete = this.run(checkText(text), room + 1, (_, id) => {
+    const complete = this.run(checkText(text), room + 1, (id) => {
       body.push(id);
     });
     const truncated = !complete || body.length > room;
@@ -134,13 +146,13 @@ export class ClipTokenizer {
   }
 
   /**
-   * Text of ids, as the slow CLIPTokenizer decodes with skip_special_tokens:
-   * special tokens dropped, "</w>" read as a space, bytes decoded as UTF-8
-   * (invalid sequences → U+FFFD), ends trimmed. The fast tokenizer's ByteLevel
-   * decoder would keep the "</w>" markers, which is of no use for display.
+   * Text of ids, as transformers' CLIP tokenizers decode with
+   * skip_special_tokens: special tokens dropped, bytes decoded as UTF-8
+   * (invalid sequences → U+FFFD), "</w>" read as a space, ends trimmed.
    */
   decode(ids: number[]): string {
     const suffix = this.spec.endOfWordSuffix;
+    const inverse = this.idToToken();
     let out = '';
     let bytes: number[] = [];
     const flush = (): void => {
@@ -148,7 +160,7 @@ export class ClipTokenizer {
       bytes = [];
     };
     for (const id of ids) {
-      const token = Number.isInteger(id) ? this.idToToken[id] : undefined;
+      const token = Number.isInteger(id) ? inverse[id] : undefined;
       if (token === undefined)
         throw new AgqgError('internal', `token id ${String(id)} is not in the vocabulary (0..${this.vocabSize - 1})`);
       if (this.specialIds.has(id)) continue;
@@ -171,23 +183,23 @@ export class ClipTokenizer {
   }
 
   /**
-   * Feeds tokens of `text` to `emit` in order, stopping after `limit` tokens.
+   * Feeds token ids of `text` to `emit` in order, stopping after `limit` tokens.
    * Returns false when it stopped early, so long prompts cost only what fits.
    */
-  private run(text: string, limit: number, emit: (token: string, id: number) => void): boolean {
+  private run(text: string, limit: number, emit: (id: number) => void): boolean {
     let count = 0;
     const segments = this.splitAdded(text);
     for (const seg of segments) {
       if (typeof seg !== 'string') {
         if (count >= limit) return false;
-        emit(seg.content, seg.id);
+        emit(seg.id);
         count++;
         continue;
       }
       for (const piece of this.spec.preTokenizer(this.spec.normalizer(seg))) {
         for (const id of this.bpe.encodeWord(toByteLevel(piece))) {
           if (count >= limit) return false;
-          emit(this.idToToken[id] as string, id);
+          emit(id);
           count++;
         }
       }

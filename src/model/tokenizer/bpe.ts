@@ -4,6 +4,7 @@
 // the lowest-ranked adjacent pair is merged until no pair has a rank.
 
 import { AgqgError } from '../errors';
+import type { Vocab } from './load';
 
 /**
  * (left id, right id) → (rank, merged id) as an open-addressing table of typed
@@ -74,7 +75,7 @@ export class BytePairEncoder {
   private readonly cache = new Map<string, readonly number[]>();
 
   constructor(
-    private readonly vocab: ReadonlyMap<string, number>,
+    private readonly vocab: Vocab,
     private readonly merges: MergeTable,
     private readonly endOfWordSuffix: string,
     private readonly unkId: number | null,

@@ -36,9 +36,9 @@ export interface SpecialToken {
 }
 
 export interface TokenizerSpec {
-  vocab: Map<string, number>;
-  /** id → token string, including added tokens; holes for unused ids. */
-  idToToken: (string | undefined)[];
+  vocab: Vocab;
+  /** id → token string, including added tokens; holes for unused ids. Checks the whole vocab, so call once, lazily. */
+  inverse: () => (string | undefined)[];
   merges: MergeTable;
   endOfWordSuffix: string;
   unk: SpecialToken | null;
@@ -83,25 +83,46 @@ export function checkContextLength(n: unknown, where: string): number {
   return n;
 }
 
-/** The vocab map and its inverse, built in one pass (load time matters: 49,408 entries). */
-function readVocab(raw: unknown, where: string): { vocab: Map<string, number>; idToToken: (string | undefined)[] } {
-  if (!isObject(raw)) throw invalid(`${where} must be an object of token → id`);
-  const vocab = new Map<string, number>();
-  const idToToken: (string | undefined)[] = [];
-  const tokens = Object.keys(raw);
-  for (let i = 0; i < tokens.length; i++) {
-    const token = tokens[i];
-    const id = raw[token];
-    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id > MAX_VOCAB_ID)
-      throw invalid(`${where}: id of ${JSON.stringify(token)} must be an integer from 0 to ${MAX_VOCAB_ID}, got ${JSON.stringify(id)}`);
-    vocab.set(token, id);
-    idToToken[id] = token;
-  }
-  if (vocab.size === 0) throw invalid(`${where} is empty`);
-  return { vocab, idToToken };
+/** Token → id lookups. */
+export interface Vocab {
+  get(token: string): number | undefined;
 }
 
-function mergeIds(vocab: Map<string, number>, a: string, b: string, where: string): [number, number, number] {
+/**
+ * The parsed vocab object itself, used as the lookup table and checked entry
+ * by entry as entries are used: copying and checking all 49,408 entries up
+ * front was a third of the load time, and an entry never looked up cannot
+ * change an encoding. Nothing on Object.prototype is a number, so inherited
+ * names ("constructor", ...) read as absent.
+ */
+class ParsedVocab implements Vocab {
+  constructor(
+    private readonly ids: Json,
+    private readonly where: string,
+  ) {}
+
+  get(token: string): number | undefined {
+    const id = this.ids[token];
+    if (typeof id === 'number' && Number.isInteger(id) && id >= 0 && id <= MAX_VOCAB_ID) return id;
+    if (id === undefined || !Object.prototype.hasOwnProperty.call(this.ids, token)) return undefined;
+    throw invalid(`${this.where}: id of ${JSON.stringify(token)} must be an integer from 0 to ${MAX_VOCAB_ID}, got ${JSON.stringify(id)}`);
+  }
+
+  /** id → token for every entry (checking them all); holes for unused ids. */
+  inverse(): (string | undefined)[] {
+    const idToToken: (string | undefined)[] = [];
+    for (const token of Object.keys(this.ids)) idToToken[this.get(token) as number] = token;
+    return idToToken;
+  }
+}
+
+function readVocab(raw: unknown, where: string): ParsedVocab {
+  if (!isObject(raw)) throw invalid(`${where} must be an object of token → id`);
+  for (const _ in raw) return new ParsedVocab(raw, where);
+  throw invalid(`${where} is empty`);
+}
+
+function mergeIds(vocab: Vocab, a: string, b: string, where: string): [number, number, number] {
   const ia = vocab.get(a);
   const ib = vocab.get(b);
   const im = vocab.get(a + b);
@@ -113,7 +134,7 @@ function mergeIds(vocab: Map<string, number>, a: string, b: string, where: strin
 }
 
 /** merges.txt: an optional "#version" line, then one "left right" pair per line, best rank first. */
-function readMergesText(text: string, vocab: Map<string, number>): MergeTable {
+function readMergesText(text: string, vocab: Vocab): MergeTable {
   if (typeof text !== 'string') throw invalid('merges.txt content must be a string');
   const lines = text.split('\n');
   while (lines.length > 0 && lines[lines.length - 1].trim() === '') lines.pop();
@@ -133,7 +154,7 @@ function readMergesText(text: string, vocab: Map<string, number>): MergeTable {
 }
 
 /** tokenizer.json merges: ["a b", ...] (tokenizers < 0.20) or [["a", "b"], ...]. */
-function readMergesJson(raw: unknown, vocab: Map<string, number>): MergeTable {
+function readMergesJson(raw: unknown, vocab: Vocab): MergeTable {
   if (!Array.isArray(raw)) throw invalid('model.merges must be an array');
   const table = new MergeTable(raw.length);
   for (let i = 0; i < raw.length; i++) {
@@ -159,7 +180,12 @@ function readMergesJson(raw: unknown, vocab: Map<string, number>): MergeTable {
   return table;
 }
 
-function special(vocab: Map<string, number>, added: AddedToken[], token: string, role: string): SpecialToken {
+function withAdded(idToToken: (string | undefined)[], added: AddedToken[]): (string | undefined)[] {
+  for (const t of added) idToToken[t.id] = t.content;
+  return idToToken;
+}
+
+function special(vocab: Vocab, added: AddedToken[], token: string, role: string): SpecialToken {
   const id = added.find((t) => t.content === token)?.id ?? vocab.get(token);
   if (id === undefined) throw invalid(`${role} token ${JSON.stringify(token)} is not in the vocabulary`);
   return { token, id };
@@ -214,7 +240,7 @@ export function specFromTokenizerJson(input: string | unknown, options: Tokenize
   if (model.byte_fallback === true) throw invalid('BPE byte_fallback is not supported');
   if (!hasByteLevel(json.pre_tokenizer)) throw invalid('pre_tokenizer must include a ByteLevel stage');
 
-  const { vocab, idToToken } = readVocab(model.vocab, 'model.vocab');
+  const vocab = readVocab(model.vocab, 'model.vocab');
   const merges = readMergesJson(model.merges, vocab);
   const added = readAddedTokens(json.added_tokens);
   const suffix = typeof model.end_of_word_suffix === 'string' ? model.end_of_word_suffix : '';
@@ -234,10 +260,9 @@ export function specFromTokenizerJson(input: string | unknown, options: Tokenize
     'context length',
   );
 
-  for (const t of added) idToToken[t.id] = t.content;
   return {
     vocab,
-    idToToken,
+    inverse: () => withAdded(vocab.inverse(), added),
     merges,
     endOfWordSuffix: suffix,
     unk: unkToken === null ? null : special(vocab, added, unkToken, 'unk'),
@@ -257,7 +282,7 @@ export function specFromVocabMerges(
   mergesTxt: string,
   options: TokenizerOptions = {},
 ): TokenizerSpec {
-  const { vocab, idToToken } = readVocab(parseJson(vocabJson, 'vocab.json'), 'vocab.json');
+  const vocab = readVocab(parseJson(vocabJson, 'vocab.json'), 'vocab.json');
   const merges = readMergesText(mergesTxt, vocab);
   const bosToken = options.bos ?? CLIP_BOS;
   const eosToken = options.eos ?? CLIP_EOS;
@@ -269,10 +294,9 @@ export function specFromVocabMerges(
     return { content, id, special: true };
   });
   const eos = special(vocab, added, eosToken, 'end');
-  for (const t of added) idToToken[t.id] = t.content;
   return {
     vocab,
-    idToToken,
+    inverse: () => withAdded(vocab.inverse(), added),
     merges,
     endOfWordSuffix: '</w>',
     unk: eos, // OpenAI CLIP's unk token is its end token
