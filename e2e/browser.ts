@@ -1,0 +1,43 @@
+// One headless Chromium per test file, with a fresh profile (so service worker,
+// IndexedDB and caches start empty) that survives reloads within the file.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+
+export const CHROMIUM = process.env.AGQG_CHROMIUM ?? '/usr/bin/chromium';
+
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+export interface Browser {
+  context: BrowserContext;
+  profile: string;
+  close(): Promise<void>;
+}
+
+export async function launch(): Promise<Browser> {
+  const profile = mkdtempSync(join(tmpdir(), 'agqg-e2e-profile-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ARGS,
+    acceptDownloads: true,
+    viewport: { width: 1360, height: 900 },
+  });
+  return {
+    context,
+    profile,
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}

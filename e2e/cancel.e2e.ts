@@ -1,0 +1,49 @@
+// Cancelling mid-batch stops the work, keeps what finished, and leaves the rest re-queueable.
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { describeShared } from '../test/shared';
+import { launch, type Browser } from './browser';
+import { AGIQA, TEST_PACK } from './env';
+import { agiqaImages } from './files';
+import { GraderPage } from './pages/grader-page';
+
+describeShared('cancel', [TEST_PACK.fixture, AGIQA], () => {
+  let browser: Browser;
+  let ui: GraderPage;
+  const images = agiqaImages(120);
+
+  beforeAll(async () => {
+    browser = await launch();
+    ui = new GraderPage(await browser.context.newPage(), inject('baseUrl'));
+    await ui.open();
+    await ui.waitForPack();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('stops mid-batch and keeps finished results', async () => {
+    await ui.addFiles(images.map((im) => im.path));
+    await ui.gradeAll();
+    await ui.waitForCards(3);
+    await ui.cancelButton.click();
+    await ui.waitForIdle(30_000);
+    const finished = await ui.cardCount();
+    expect(finished).toBeGreaterThanOrEqual(3);
+    expect(finished).toBeLessThan(images.length);
+    const cancelled = await ui.page.locator('.queue-table tbody tr[data-status="cancelled"]').count();
+    // The queue table draws at most 200 rows; 120 images fit.
+    expect(cancelled).toBe(images.length - finished);
+    // Nothing keeps running in the background.
+    await ui.page.waitForTimeout(1500);
+    expect(await ui.cardCount()).toBe(finished);
+    for (let i = 0; i < 3; i++) expect(await ui.qualityOf(images[i].name)).not.toBeNull();
+  });
+
+  it('keeps the finished results after a reload', async () => {
+    const finished = await ui.cardCount();
+    await ui.reload();
+    await ui.waitForCards(finished);
+    expect(await ui.cardCount()).toBe(finished);
+  });
+});

@@ -1,0 +1,23 @@
+import { resolve } from 'node:path';
+import { ROOT } from '../test/shared';
+
+/** The e2e build lives outside dist/ so it never races a developer's `vite build`. */
+export const E2E_DIST = resolve(ROOT, '.cache/e2e/dist');
+
+/** Until the default pack ships, the page is tested with the tiny random-weight CLIP fixture. */
+export const TEST_PACK = {
+  id: 'tiny-clip',
+  fixture: 'fixtures/tiny-clip',
+  name: 'Tiny CLIP (test fixture)',
+  description: 'Random weights: grades are meaningless, the plumbing is real.',
+};
+
+export const AGIQA = 'datasets/agiqa-3k';
+
+/** Cuts (or restores) the preview server's network; returns how many requests were dropped. */
+export async function serverNetwork(baseUrl: string, state?: 'down' | 'up'): Promise<{ down: boolean; blocked: number }> {
+  const url = new URL('/__e2e__/network', baseUrl);
+  if (state) url.searchParams.set('state', state);
+  const res = await fetch(url);
+  return (await res.json()) as { down: boolean; blocked: number };
+}

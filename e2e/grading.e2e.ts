@@ -1,0 +1,111 @@
+// The main path: a served pack loads, ten AGIQA-3K images with prompts from a
+// CSV are graded, and the exports are valid result files.
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { parseCsvTable } from '../src/model/csv';
+import { ResultsFileSchema } from '../src/model/result';
+import { describeShared } from '../test/shared';
+import { launch, type Browser } from './browser';
+import { AGIQA, TEST_PACK } from './env';
+import { agiqaImages, csvOf, payload } from './files';
+import { GraderPage } from './pages/grader-page';
+
+describeShared('grading in the browser', [TEST_PACK.fixture, AGIQA], () => {
+  let browser: Browser;
+  let ui: GraderPage;
+  const images = agiqaImages(10);
+  const dialogs: string[] = [];
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    browser = await launch();
+    const page = await browser.context.newPage();
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    ui = new GraderPage(page, inject('baseUrl'));
+    await ui.open();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('loads the served pack and reports the backend actually running', async () => {
+    const text = await ui.waitForPack();
+    expect(text).toMatch(/^Loaded/);
+    expect(await ui.packSelect.inputValue()).toBe(TEST_PACK.id);
+    // Headless Chromium with --disable-gpu has no WebGPU adapter: the worker must say WASM, not guess.
+    expect(await ui.backendText()).toMatch(/WASM/);
+  });
+
+  it('grades ten images with prompts from a CSV, showing a card per image', async () => {
+    await ui.addFiles([...images.map((im) => im.path)]);
+    await ui.addFiles([csvOf(images)]);
+    for (const im of images) expect(await ui.promptInput(im.name).inputValue()).toBe(im.prompt);
+    await ui.gradeAll();
+    await ui.waitForCards(images.length);
+    await ui.waitForIdle();
+    for (const im of images) {
+      expect(await ui.errorOf(im.name)).toBeNull();
+      const q = await ui.qualityOf(im.name);
+      expect(q, im.name).not.toBeNull();
+      expect(Number.isFinite(q!.score)).toBe(true);
+    }
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('exports JSON in the result schema with proper GRM distributions', async () => {
+    const { name, json } = await ui.exportJson();
+    expect(name).toMatch(/\.json$/);
+    const file = ResultsFileSchema.parse(json);
+    expect(file.pack.id).toBe(TEST_PACK.id);
+    expect(file.results.map((r) => r.file).sort()).toEqual(images.map((im) => im.name).sort());
+    for (const r of file.results) {
+      const im = images.find((x) => x.name === r.file)!;
+      expect(r.prompt).toBe(im.prompt);
+      expect(r.error).toBeNull();
+      for (const g of [r.quality, r.alignment]) {
+        if (!g) continue;
+        const sum = g.probabilities.reduce((s, p) => s + p, 0);
+        expect(Math.abs(sum - 1)).toBeLessThanOrEqual(1e-6);
+        for (let k = 1; k < g.thresholds.length; k++) expect(g.thresholds[k]).toBeGreaterThan(g.thresholds[k - 1]);
+        expect(g.labels[g.gradeIndex]).toBe(g.grade);
+      }
+      expect(r.quality).not.toBeNull();
+      expect(r.backend).toMatch(/wasm/);
+    }
+  });
+
+  it('exports CSV with one row per image', async () => {
+    const { text } = await ui.exportCsv();
+    const table = parseCsvTable(text, 'export.csv');
+    expect(table.header.slice(0, 3)).toEqual(['file', 'pack', 'prompt']);
+    expect(table.rows.map((r) => r.file).sort()).toEqual(images.map((im) => im.name).sort());
+  });
+
+  it('keeps results across a reload', async () => {
+    const before = await ui.qualityOf(images[0].name);
+    await ui.reload();
+    await ui.waitForCards(images.length);
+    expect(await ui.cardCount()).toBe(images.length);
+    expect(await ui.qualityOf(images[0].name)).toEqual(before);
+    await ui.page.screenshot({ path: '.cache/e2e/grading.png', fullPage: false });
+  });
+
+  it('shows a file named like markup as text and runs none of it', async () => {
+    const evil = '<img src=x onerror=alert(1)>.png';
+    await ui.waitForPack();
+    await ui.addFiles([payload(evil, readFileSync(images[0].path), 'image/png')]);
+    await ui.gradeAll();
+    await ui.waitForCards(images.length + 1);
+    const card = ui.card(evil);
+    expect(await card.getByRole('heading').textContent()).toBe(evil);
+    expect(await ui.page.locator('img[src="x"]').count()).toBe(0);
+    // Give an injected onerror handler time to fire if it had been parsed as markup.
+    await ui.page.waitForTimeout(500);
+    expect(dialogs).toEqual([]);
+  });
+});

@@ -1,0 +1,147 @@
+// Service worker: the app shell (HTML, JS, CSS, onnxruntime-web's .mjs/.wasm)
+// is precached at install; model pack files are cached when a pack is loaded
+// (the page posts their URLs) and served cache-first, so the page reloads and
+// grades offline. The build (vite.config.ts) fills in VERSION and PRECACHE.
+/* eslint-env serviceworker */
+const VERSION = '__AGQG_VERSION__';
+const PRECACHE = [/*__AGQG_PRECACHE__*/];
+const SHELL_CACHE = `agqg-shell-${VERSION}`;
+const PACK_CACHE = 'agqg-packs-v1';
+const SCOPE = new URL(self.registration.scope);
+const MODELS = new URL('models/', SCOPE).pathname;
+
+self.addEventListener('install', (event) => {
+  event.waitUntil(
+    (async () => {
+      const cache = await caches.open(SHELL_CACHE);
+      await cache.addAll(PRECACHE.map((p) => new URL(p, SCOPE).href));
+      await self.skipWaiting();
+    })(),
+  );
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil(
+    (async () => {
+      for (const key of await caches.keys()) {
+        if (key.startsWith('agqg-shell-') && key !== SHELL_CACHE) await caches.delete(key);
+      }
+      await self.clients.claim();
+    })(),
+  );
+});
+
+function offlineMissing(url) {
+  // 404, not a network error: packs probe for optional files, and "absent" is the truthful answer offline.
+  return new Response(`${url} is not available offline`, {
+    status: 404,
+    headers: { 'content-type': 'text/plain', 'x-agqg-offline': '1' },
+  });
+}
+
+async function putIfOk(cacheName, request, response) {
+  if (response.ok && response.status === 200) {
+    const cache = await caches.open(cacheName);
+    await cache.put(request, response.clone());
+  }
+  return response;
+}
+
+async function networkFirst(request, cacheName) {
+  try {
+    return await putIfOk(cacheName, request, await fetch(request));
+  } catch (err) {
+    const hit = await caches.match(request);
+    if (hit) return hit;
+    throw err;
+  }
+}
+
+async function modelFile(request) {
+  const url = new URL(request.url);
+  if (request.method === 'HEAD') {
+    try {
+      return await fetch(request);
+    } catch {
+      const hit = await caches.match(url.href);
+      if (!hit) return offlineMissing(url.pathname);
+      const size = (await hit.clone().arrayBuffer()).byteLength;
+      return new Response(null, { status: 200, headers: { 'content-length': String(size), 'x-agqg-offline': '1' } });
+    }
+  }
+  // JSON (the pack list, manifests, configs) may change between deploys: network first.
+  if (url.pathname.endsWith('.json')) {
+    try {
+      return await networkFirst(request, PACK_CACHE);
+    } catch {
+      return offlineMissing(url.pathname);
+    }
+  }
+  const hit = await caches.match(request);
+  if (hit) return hit;
+  try {
+    return await putIfOk(PACK_CACHE, request, await fetch(request));
+  } catch {
+    return offlineMissing(url.pathname);
+  }
+}
+
+async function shellFile(request) {
+  const hit = await caches.match(request, { ignoreSearch: request.mode === 'navigate' });
+  if (hit) return hit;
+  return fetch(request);
+}
+
+self.addEventListener('fetch', (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (url.origin !== SCOPE.origin || (request.method !== 'GET' && request.method !== 'HEAD')) return;
+  if (url.pathname.startsWith(MODELS)) {
+    event.respondWith(modelFile(request));
+    return;
+  }
+  if (request.method !== 'GET') return;
+  if (request.mode === 'navigate') {
+    // Fresh HTML when online (it names the current hashed bundles); the cached shell when not.
+    event.respondWith(
+      (async () => {
+        try {
+          return await networkFirst(request, SHELL_CACHE);
+        } catch {
+          return (await caches.match(new URL('./', SCOPE).href)) ?? Response.error();
+        }
+      })(),
+    );
+    return;
+  }
+  event.respondWith(shellFile(request));
+});
+
+/** The page posts {type: 'cache-pack', urls} after loading a served pack; replies {cached, failed}. */
+self.addEventListener('message', (event) => {
+  const data = event.data;
+  if (!data || data.type !== 'cache-pack' || !Array.isArray(data.urls)) return;
+  const port = event.ports[0];
+  event.waitUntil(
+    (async () => {
+      const cache = await caches.open(PACK_CACHE);
+      let cached = 0;
+      const failed = [];
+      for (const u of data.urls) {
+        try {
+          const url = new URL(u, SCOPE);
+          if (url.origin !== SCOPE.origin || !url.pathname.startsWith(MODELS)) throw new Error('outside models/');
+          if (!(await cache.match(url.href))) {
+            const res = await fetch(url.href);
+            if (!res.ok) throw new Error(`HTTP ${res.status}`);
+            await cache.put(url.href, res);
+          }
+          cached++;
+        } catch (err) {
+          failed.push(`${u}: ${err && err.message ? err.message : String(err)}`);
+        }
+      }
+      port?.postMessage({ cached, failed });
+    })(),
+  );
+});

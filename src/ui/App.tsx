@@ -1,0 +1,39 @@
+import { ComparePanel } from './components/ComparePanel';
+import { DropZone } from './components/DropZone';
+import { NoticeBar } from './components/NoticeBar';
+import { PackPicker } from './components/PackPicker';
+import { QueuePanel } from './components/QueuePanel';
+import { ResultsGrid } from './components/ResultsGrid';
+import { ResultsToolbar } from './components/ResultsToolbar';
+import { StatusBar } from './components/StatusBar';
+
+export function App() {
+  return (
+    <div className="app">
+      <header className="app-header">
+        <div className="brand">
+          <h1>AGQG Grader</h1>
+          <p className="tagline">Quality and prompt alignment grades for AI-generated images, computed in your browser.</p>
+        </div>
+        <PackPicker />
+        <StatusBar />
+      </header>
+      <NoticeBar />
+      <main className="app-main">
+        <section className="intake" aria-label="Images to grade">
+          <DropZone />
+          <QueuePanel />
+        </section>
+        <section className="results" aria-labelledby="results-heading">
+          <h2 id="results-heading">Results</h2>
+          <ResultsToolbar />
+          <ComparePanel />
+          <ResultsGrid />
+        </section>
+      </main>
+      <footer className="app-footer">
+        <p>Images never leave this device: the model runs in a web worker on this page.</p>
+      </footer>
+    </div>
+  );
+}

@@ -1,0 +1,38 @@
+import { clearCompare, toggleCompare, useStore } from '../store';
+import { GradeBlock } from './GradeBlock';
+
+export function ComparePanel() {
+  const ids = useStore((s) => s.compare);
+  const items = useStore((s) => s.items);
+  const mos = useStore((s) => s.pack?.mos.max);
+  const list = ids.map((id) => items[id]).filter(Boolean);
+  if (list.length < 2) {
+    return list.length === 1 ? <p className="muted compare-hint">Select one more image to compare side by side.</p> : null;
+  }
+  return (
+    <section className="compare" aria-label="Comparison">
+      <div className="compare-head">
+        <h3>Side by side</h3>
+        <button type="button" className="link" onClick={clearCompare}>
+          Close comparison
+        </button>
+      </div>
+      <div className="compare-cols" style={{ gridTemplateColumns: `repeat(${list.length}, minmax(0, 1fr))` }}>
+        {list.map((it) => (
+          <div key={it.id} className="compare-col">
+            {it.thumbUrl && <img src={it.thumbUrl} alt={`Thumbnail of ${it.name}`} />}
+            <p className="card-name" title={it.name}>
+              {it.name}
+            </p>
+            {it.result?.quality && <GradeBlock grade={it.result.quality} title="Quality" mosMax={mos} />}
+            {it.result?.alignment && <GradeBlock grade={it.result.alignment} title="Alignment" mosMax={mos} />}
+            {it.result?.error && <p className="error">{it.result.error.message}</p>}
+            <button type="button" className="link" onClick={() => toggleCompare(it.id)}>
+              Remove from comparison
+            </button>
+          </div>
+        ))}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,79 @@
+import { useId, useRef } from 'react';
+import { loadLocalPackFromInput, loadPack } from '../runner';
+import { useStore } from '../store';
+
+export function PackPicker() {
+  const packs = useStore((s) => s.packs);
+  const pack = useStore((s) => s.pack);
+  const status = useStore((s) => s.packStatus);
+  const progress = useStore((s) => s.packProgress);
+  const error = useStore((s) => s.packError);
+  const running = useStore((s) => s.running);
+  const folderRef = useRef<HTMLInputElement>(null);
+  const selectId = useId();
+  const folderId = useId();
+
+  const current = pack?.source === 'url' ? pack.id : '';
+  return (
+    <div className="pack-picker">
+      <div className="field">
+        <label htmlFor={selectId}>Model pack</label>
+        <select
+          id={selectId}
+          value={current}
+          disabled={status === 'loading' || running}
+          onChange={(e) => e.target.value && void loadPack({ kind: 'url', id: e.target.value })}
+        >
+          {current === '' && <option value="">{pack ? `${pack.name} (local folder)` : packs.length ? 'Choose a pack' : 'No packs on this site'}</option>}
+          {packs.map((p) => (
+            <option key={p.id} value={p.id} title={p.description}>
+              {p.name}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div className="field">
+        <input
+          ref={folderRef}
+          id={folderId}
+          type="file"
+          className="visually-hidden"
+          aria-label="Load a pack from a local folder"
+          // @ts-expect-error webkitdirectory is not in React's input attributes, but every current browser supports it
+          webkitdirectory=""
+          directory=""
+          multiple
+          disabled={status === 'loading' || running}
+          onChange={(e) => {
+            void loadLocalPackFromInput(e.target.files).finally(() => {
+              if (folderRef.current) folderRef.current.value = '';
+            });
+          }}
+        />
+        <button type="button" className="secondary" disabled={status === 'loading' || running} onClick={() => folderRef.current?.click()}>
+          Load a pack from a local folder…
+        </button>
+      </div>
+      <div className="pack-state" aria-live="polite">
+        {status === 'loading' && (
+          <p className="muted">
+            <span className="spinner" aria-hidden="true" /> Loading pack… {progress}
+          </p>
+        )}
+        {status === 'ready' && pack && (
+          <p>
+            Loaded <strong>{pack.name}</strong>
+            {pack.qualityUncalibrated && <span className="badge badge-warn">uncalibrated</span>}
+            {!pack.hasText && <span className="badge">no text encoder</span>}
+            <span className="muted"> · {(pack.loadMs / 1000).toFixed(1)} s</span>
+          </p>
+        )}
+        {status === 'error' && error && (
+          <p className="error" role="alert">
+            Pack could not be loaded: {error.message} <code>{error.code}</code>
+          </p>
+        )}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,184 @@
+import { useId, useMemo, useRef } from 'react';
+import { cancelBatch, gradeStaged, restage } from '../runner';
+import { applyBatchPrompt, removeItems, setBatchPrompt, setPrompt, useStore, type Item } from '../store';
+import { intake } from './DropZone';
+
+/** Rows drawn in the queue table; the rest are counted (a 5,000-image folder should not build 5,000 inputs). */
+const MAX_ROWS = 200;
+
+const STATUS_TEXT: Record<Item['status'], string> = {
+  staged: 'ready',
+  queued: 'queued',
+  running: 'grading',
+  done: 'done',
+  failed: 'failed',
+  cancelled: 'cancelled',
+};
+
+function QueueRow({ id }: { id: string }) {
+  const it = useStore((s) => s.items[id]);
+  const editable = it.status === 'staged' || it.status === 'cancelled';
+  const status = it.status === 'running' && it.stage ? (it.stage === 'decode' ? 'decoding' : 'scoring') : STATUS_TEXT[it.status];
+  return (
+    <tr data-status={it.status}>
+      <th scope="row" className="q-name" title={it.name}>
+        {it.name}
+      </th>
+      <td>
+        <input
+          type="text"
+          className="q-prompt"
+          aria-label={`Prompt for ${it.name}`}
+          value={it.prompt}
+          placeholder="prompt (optional: needed for alignment)"
+          disabled={!editable}
+          onChange={(e) => setPrompt(id, e.target.value)}
+        />
+      </td>
+      <td>
+        <span className={`state state-${it.status}`}>{status}</span>
+      </td>
+      <td>
+        {editable && (
+          <button type="button" className="icon" aria-label={`Remove ${it.name} from the queue`} onClick={() => removeItems([id])}>
+            ×
+          </button>
+        )}
+      </td>
+    </tr>
+  );
+}
+
+export function QueuePanel() {
+  const order = useStore((s) => s.order);
+  const items = useStore((s) => s.items);
+  const running = useStore((s) => s.running);
+  const cancelling = useStore((s) => s.cancelling);
+  const batchPrompt = useStore((s) => s.batchPrompt);
+  const packReady = useStore((s) => s.packStatus === 'ready');
+  const csvRef = useRef<HTMLInputElement>(null);
+  const batchId = useId();
+
+  const runTotal = useStore((s) => s.runTotal);
+  const done = useStore((s) => s.runDone);
+  const { queue, staged, cancelled } = useMemo(() => {
+    const queue = order.filter((id) => ['staged', 'queued', 'running', 'cancelled'].includes(items[id].status));
+    const count = (st: Item['status']) => queue.filter((id) => items[id].status === st).length;
+    return {
+      queue,
+      staged: count('staged'),
+      cancelled: count('cancelled'),
+    };
+  }, [order, items]);
+
+  if (queue.length === 0 && !running) {
+    return (
+      <div className="queue queue-empty">
+        <BatchPrompt id={batchId} value={batchPrompt} />
+      </div>
+    );
+  }
+  return (
+    <div className="queue" role="region" aria-label="Queue">
+      <div className="queue-head">
+        <h2>
+          Queue <span className="muted">({queue.length})</span>
+        </h2>
+        <div className="queue-actions">
+          {!running && staged > 0 && (
+            <button type="button" onClick={() => void gradeStaged()} disabled={!packReady}>
+              Grade {staged} image{staged === 1 ? '' : 's'}
+            </button>
+          )}
+          {!running && cancelled > 0 && (
+            <button
+              type="button"
+              className="secondary"
+              onClick={() => restage(queue.filter((id) => items[id].status === 'cancelled'))}
+            >
+              Re-queue {cancelled} cancelled
+            </button>
+          )}
+          {running && (
+            <button type="button" className="danger" onClick={() => void cancelBatch()} disabled={cancelling}>
+              {cancelling ? 'Cancelling…' : 'Cancel'}
+            </button>
+          )}
+          {!running && (
+            <button type="button" className="secondary" onClick={() => removeItems(queue)}>
+              Clear queue
+            </button>
+          )}
+        </div>
+      </div>
+      {running && (
+        <div className="progress-wrap">
+          <progress aria-label="Batch progress" max={runTotal} value={done} />
+          <span className="muted" aria-live="polite">
+            {done} of {runTotal} graded
+          </span>
+        </div>
+      )}
+      <div className="prompt-tools">
+        <BatchPrompt id={batchId} value={batchPrompt} />
+        <div className="field">
+          <input
+            ref={csvRef}
+            type="file"
+            accept=".csv,text/csv"
+            className="visually-hidden"
+            aria-label="Prompts CSV (name,prompt)"
+            onChange={(e) => {
+              const f = e.target.files?.[0];
+              if (f) void intake([{ path: f.name, file: f }]);
+              e.target.value = '';
+            }}
+          />
+          <button type="button" className="secondary" onClick={() => csvRef.current?.click()} disabled={running}>
+            Prompts from CSV…
+          </button>
+        </div>
+      </div>
+      <table className="queue-table">
+        <thead>
+          <tr>
+            <th scope="col">Image</th>
+            <th scope="col">Prompt</th>
+            <th scope="col">State</th>
+            <th scope="col">
+              <span className="visually-hidden">Remove</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {queue.slice(0, MAX_ROWS).map((id) => (
+            <QueueRow key={id} id={id} />
+          ))}
+        </tbody>
+      </table>
+      {queue.length > MAX_ROWS && <p className="muted">…and {queue.length - MAX_ROWS} more (prompts from the batch prompt or a CSV).</p>}
+    </div>
+  );
+}
+
+function BatchPrompt({ id, value }: { id: string; value: string }) {
+  const running = useStore((s) => s.running);
+  return (
+    <div className="field batch-prompt">
+      <label htmlFor={id}>Prompt for the whole batch</label>
+      <div className="inline">
+        <input
+          id={id}
+          type="text"
+          value={value}
+          placeholder="the prompt that made these images"
+          onChange={(e) => setBatchPrompt(e.target.value)}
+        />
+        <button type="button" className="secondary" disabled={running} onClick={() => applyBatchPrompt()}>
+          Apply to queue
+        </button>
+      </div>
+    </div>
+  );
+}
+

@@ -1,0 +1,264 @@
+// What the page does with the worker: load packs, feed it the queue of staged
+// images, store results, cancel. State lives in the store; this module only
+// sequences the work.
+import * as Comlink from 'comlink';
+import { AgqgError, toErrorInfo, type ErrorInfo } from '../model/errors';
+import type { PackRequest, ProgressFn, WorkerProgress } from '../worker/api';
+import type { BackendChoice } from '../worker/ort-web';
+import { filesFromList, type PickedFile } from './files';
+import { clearResults, deleteResults, loadResults, saveResult } from './persist';
+import { addRestored, patchItem, removeItems, setNotice, useStore, type Item } from './store';
+import { scorer } from './worker-client';
+
+/** Images handed to the worker ahead of the one being graded, so it never waits for the next file's bytes. */
+const IN_FLIGHT = 2;
+const LAST_PACK_KEY = 'agqg.lastPack';
+
+const set = useStore.setState;
+const get = useStore.getState;
+
+export function backendChoice(search = location.search): BackendChoice {
+  const v = new URLSearchParams(search).get('backend');
+  return v === 'wasm' || v === 'webgpu' ? v : 'auto';
+}
+
+function describe(err: ErrorInfo): string {
+  return `${err.message} (${err.code})`;
+}
+
+function onPackProgress(p: WorkerProgress): void {
+  if (p.kind === 'backend') {
+    set({ backend: p.info, backendNote: p.note });
+    return;
+  }
+  if (p.kind !== 'pack') return;
+  const text =
+    p.stage === 'read'
+      ? `Read ${p.path} (${((p.loaded ?? 0) / 1e6).toFixed(1)} MB)`
+      : p.stage === 'manifest'
+        ? 'Reading the pack manifest'
+        : p.stage === 'ready'
+          ? 'Ready'
+          : `Loading ${p.stage}`;
+  set({ packProgress: text });
+}
+
+/** Asks the service worker to keep this pack's files for offline use. */
+async function cacheForOffline(urls: string[]): Promise<void> {
+  if (!('serviceWorker' in navigator) || !import.meta.env.PROD) {
+    set({ offline: 'unsupported', offlineDetail: 'Offline use needs the built site (service worker).' });
+    return;
+  }
+  if (urls.length === 0) {
+    set({ offline: 'failed', offlineDetail: 'Packs loaded from a local folder are not kept offline; load them again.' });
+    return;
+  }
+  set({ offline: 'caching', offlineDetail: null });
+  try {
+    const reg = await navigator.serviceWorker.ready;
+    const active = reg.active;
+    if (!active) throw new Error('no active service worker');
+    const reply = await new Promise<{ cached: number; failed: string[] }>((resolve) => {
+      const ch = new MessageChannel();
+      ch.port1.onmessage = (e) => resolve(e.data as { cached: number; failed: string[] });
+      active.postMessage({ type: 'cache-pack', urls }, [ch.port2]);
+    });
+    if (reply.failed.length > 0) set({ offline: 'failed', offlineDetail: reply.failed.join('; ') });
+    else set({ offline: 'ready', offlineDetail: `${reply.cached} pack files cached` });
+  } catch (err) {
+    set({ offline: 'failed', offlineDetail: (err as Error).message });
+  }
+}
+
+export async function loadPack(req: PackRequest): Promise<boolean> {
+  if (get().running) {
+    setNotice({ kind: 'info', text: 'Wait for the batch to finish (or cancel it) before switching packs.' });
+    return false;
+  }
+  set({ packStatus: 'loading', packProgress: 'Starting', packError: null });
+  const out = await scorer().loadPack(req, backendChoice(), Comlink.proxy(onPackProgress));
+  if (!out.ok) {
+    set({ packStatus: 'error', packError: out.error, packProgress: null });
+    return false;
+  }
+  const pack = out.value;
+  set({ pack, packStatus: 'ready', packProgress: null, backend: pack.backend });
+  if (req.kind === 'url') localStorage.setItem(LAST_PACK_KEY, req.id);
+  void cacheForOffline(pack.urls);
+  return true;
+}
+
+export function loadLocalPack(files: PickedFile[]): Promise<boolean> {
+  const label = files[0]?.path.split('/')[0];
+  return loadPack({ kind: 'files', files: files.map((f) => ({ path: f.path, file: f.file })), label });
+}
+
+export function loadLocalPackFromInput(list: FileList | null): Promise<boolean> {
+  return loadLocalPack(filesFromList(list));
+}
+
+async function restore(): Promise<void> {
+  try {
+    const stored = await loadResults();
+    addRestored(
+      stored.map((r) => ({
+        id: r.id,
+        name: r.name,
+        prompt: r.prompt,
+        status: r.result.error ? 'failed' : 'done',
+        stage: null,
+        result: r.result,
+        thumbnail: r.thumbnail,
+        thumbUrl: r.thumbnail ? URL.createObjectURL(r.thumbnail) : null,
+        width: r.width,
+        height: r.height,
+        file: null,
+        problem: null,
+      })),
+      stored.map((r) => r.seq),
+    );
+  } catch (err) {
+    setNotice({ kind: 'error', text: `Saved results could not be read: ${(err as Error).message}` });
+  }
+}
+
+/** Restores saved results, lists the served packs and loads the last used (or first) one. */
+export async function init(): Promise<void> {
+  const restoring = restore();
+  const listed = await scorer().listPacks();
+  await restoring;
+  if (!listed.ok) {
+    set({ packStatus: 'error', packError: listed.error });
+    return;
+  }
+  set({ packs: listed.value });
+  const last = localStorage.getItem(LAST_PACK_KEY);
+  const pick = listed.value.find((p) => p.id === last) ?? listed.value[0];
+  if (pick) await loadPack({ kind: 'url', id: pick.id });
+  else set({ packStatus: 'idle' });
+}
+
+async function persist(it: Item): Promise<void> {
+  if (!it.result) return;
+  try {
+    await saveResult({
+      id: it.id,
+      seq: it.seq,
+      name: it.name,
+      prompt: it.prompt,
+      result: it.result,
+      thumbnail: it.thumbnail,
+      width: it.width,
+      height: it.height,
+      gradedAt: Date.now(),
+    });
+  } catch (err) {
+    setNotice({ kind: 'error', text: `Could not save ${it.name}: ${(err as Error).message}` });
+  }
+}
+
+async function gradeItem(id: string): Promise<void> {
+  const it = get().items[id];
+  if (!it?.file) return;
+  patchItem(id, { status: 'running', stage: null });
+  let bytes: ArrayBuffer;
+  try {
+    bytes = await it.file.arrayBuffer();
+  } catch (err) {
+    const problem = toErrorInfo(new AgqgError('decode_failed', `${it.name} could not be read: ${(err as Error).message}`));
+    patchItem(id, { status: 'failed', problem });
+    return;
+  }
+  const onProgress: ProgressFn = (p) => {
+    if (p.kind === 'image') patchItem(p.id, { stage: p.stage });
+    else if (p.kind === 'backend') set({ backend: p.info, backendNote: p.note });
+  };
+  const prompt = it.prompt.trim() === '' ? null : it.prompt;
+  const out = await scorer().gradeImage(
+    Comlink.transfer({ id, name: it.name, bytes, prompt }, [bytes]),
+    Comlink.proxy(onProgress),
+  );
+  if (!out.ok) {
+    const cancelled = out.error.code === 'cancelled';
+    patchItem(id, { status: cancelled ? 'cancelled' : 'failed', stage: null, problem: out.error });
+    return;
+  }
+  const g = out.value;
+  patchItem(id, {
+    status: g.result.error ? 'failed' : 'done',
+    stage: null,
+    result: g.result,
+    thumbnail: g.thumbnail,
+    thumbUrl: g.thumbnail ? URL.createObjectURL(g.thumbnail) : null,
+    width: g.width,
+    height: g.height,
+    problem: null,
+  });
+  await persist(get().items[id]);
+}
+
+/** Grades every staged image, in order, with IN_FLIGHT requests outstanding. */
+export async function gradeStaged(): Promise<void> {
+  const s = get();
+  if (s.running) return;
+  if (s.packStatus !== 'ready') {
+    setNotice({ kind: 'error', text: 'Load a model pack first.' });
+    return;
+  }
+  const ids = s.order.filter((id) => s.items[id].status === 'staged');
+  if (ids.length === 0) return;
+  set((st) => {
+    const items = { ...st.items };
+    for (const id of ids) items[id] = { ...items[id], status: 'queued' };
+    return { items, running: true, cancelling: false, notice: null, runTotal: ids.length, runDone: 0 };
+  });
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < ids.length && !get().cancelling) {
+      await gradeItem(ids[next++]);
+      set((st) => ({ runDone: st.runDone + 1 }));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, ids.length) }, lane));
+  const cancelled = get().cancelling;
+  set((st) => {
+    const items = { ...st.items };
+    // Images never sent stay in the list as cancelled, with their files, so they can be graded later.
+    for (const id of ids) if (items[id]?.status === 'queued') items[id] = { ...items[id], status: 'cancelled' };
+    return { items, running: false, cancelling: false };
+  });
+  if (cancelled) setNotice({ kind: 'info', text: 'Batch cancelled; finished results are kept.' });
+}
+
+export async function cancelBatch(): Promise<void> {
+  if (!get().running) return;
+  set({ cancelling: true });
+  await scorer().cancel();
+}
+
+/** Puts cancelled (or edited) images back in the queue. */
+export function restage(ids: readonly string[]): void {
+  for (const id of ids) {
+    const it = get().items[id];
+    if (it?.file) patchItem(id, { status: 'staged', problem: null });
+  }
+}
+
+export async function regrade(id: string): Promise<void> {
+  restage([id]);
+  await gradeStaged();
+}
+
+export async function deleteItems(ids: readonly string[]): Promise<void> {
+  removeItems(ids);
+  await deleteResults(ids);
+}
+
+export async function clearAll(): Promise<void> {
+  const s = get();
+  const done = s.order.filter((id) => s.items[id].status !== 'staged' && s.items[id].status !== 'queued' && s.items[id].status !== 'running');
+  removeItems(done);
+  await clearResults();
+}
+
+export { describe as describeError };

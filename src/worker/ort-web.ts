@@ -1,0 +1,189 @@
+// RuntimeAdapter over onnxruntime-web. One build ('onnxruntime-web/webgpu', the
+// asyncify runtime) serves both execution providers, so only one .wasm ships.
+// Its runtime files are copied into the site by vite.config.ts (ort/), never
+// fetched from a CDN, so grading works offline.
+import * as ort from 'onnxruntime-web/webgpu';
+import { AgqgError } from '../model/errors';
+import type { RuntimeAdapter, SessionRunner, TensorIn, TensorOut } from '../model/runtime';
+import { siteBase } from './pack-sources';
+
+export type BackendChoice = 'auto' | 'wasm' | 'webgpu';
+export type BackendKind = 'wasm' | 'webgpu';
+
+export interface BackendInfo {
+  kind: BackendKind;
+  /** RuntimeAdapter.backend, e.g. "onnxruntime-web/wasm". */
+  name: string;
+  /** WASM threads (1 unless the page is cross-origin isolated). */
+  threads: number;
+  crossOriginIsolated: boolean;
+  /** Why this backend and not the other, for the page to show. */
+  reason: string;
+  /** The GPU adapter's description when WebGPU runs. */
+  adapter?: string;
+}
+
+/** Emscripten module and binary of the asyncify build (the one 'onnxruntime-web/webgpu' loads). */
+export const ORT_RUNTIME_FILES = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'] as const;
+export const ORT_DIR = 'ort/';
+
+let configured = false;
+
+function configureEnv(): number {
+  const isolated = self.crossOriginIsolated === true;
+  const threads = isolated ? Math.max(1, self.navigator.hardwareConcurrency || 1) : 1;
+  if (!configured) {
+    const dir = new URL(ORT_DIR, siteBase());
+    ort.env.wasm.wasmPaths = {
+      mjs: new URL(ORT_RUNTIME_FILES[0], dir).href,
+      wasm: new URL(ORT_RUNTIME_FILES[1], dir).href,
+    };
+    // SharedArrayBuffer (and so threads) exists only when the page is cross-origin isolated.
+    ort.env.wasm.numThreads = threads;
+    // We already run in a worker; ORT's own proxy worker would copy every tensor once more.
+    ort.env.wasm.proxy = false;
+    ort.env.logLevel = 'error';
+    configured = true;
+  }
+  return threads;
+}
+
+interface GpuLike {
+  requestAdapter(): Promise<{ info?: { vendor?: string; architecture?: string; description?: string } } | null>;
+}
+
+/** A WebGPU adapter's description, or null when WebGPU is absent or has no adapter. */
+export async function probeWebGpu(): Promise<string | null> {
+  const gpu = (self.navigator as unknown as { gpu?: GpuLike }).gpu;
+  if (!gpu) return null;
+  try {
+    const adapter = await gpu.requestAdapter();
+    if (!adapter) return null;
+    const info = adapter.info;
+    return [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' ') || 'WebGPU adapter';
+  } catch {
+    return null;
+  }
+}
+
+function halfBitsToFloat32(bits: Uint16Array): Float32Array {
+  const out = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) {
+    const h = bits[i];
+    const sign = h & 0x8000 ? -1 : 1;
+    const exp = (h >> 10) & 0x1f;
+    const frac = h & 0x3ff;
+    if (exp === 0) out[i] = sign * frac * 2 ** -24;
+    else if (exp === 0x1f) out[i] = frac ? NaN : sign * Infinity;
+    else out[i] = sign * (1 + frac / 1024) * 2 ** (exp - 15);
+  }
+  return out;
+}
+
+function toFloat32(t: ort.Tensor, label: string, name: string): Float32Array {
+  if (t.type === 'float32') return t.data as Float32Array;
+  if (t.type === 'float16') {
+    const src = t.data as unknown as ArrayLike<number>;
+    return src instanceof Uint16Array ? halfBitsToFloat32(src) : Float32Array.from(src);
+  }
+  if (t.type === 'float64') return Float32Array.from(t.data as Float64Array);
+  throw new AgqgError('backend_failed', `${label}: output "${name}" is ${t.type}, expected a float tensor`);
+}
+
+class WebSession implements SessionRunner {
+  constructor(
+    private readonly session: ort.InferenceSession,
+    private readonly label: string,
+    private readonly backend: string,
+  ) {}
+  get inputNames(): readonly string[] {
+    return this.session.inputNames;
+  }
+  get outputNames(): readonly string[] {
+    return this.session.outputNames;
+  }
+  async run(feeds: Record<string, TensorIn>, outputs?: string[]): Promise<Record<string, TensorOut>> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(t.dtype, t.data, t.dims);
+    let result: ort.InferenceSession.ReturnType;
+    try {
+      result = outputs ? await this.session.run(ortFeeds, outputs) : await this.session.run(ortFeeds);
+    } catch (err) {
+      throw new AgqgError('backend_failed', `${this.label}: inference failed on ${this.backend}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    const out: Record<string, TensorOut> = {};
+    for (const [name, t] of Object.entries(result)) {
+      out[name] = { data: toFloat32(t, this.label, name), dims: [...t.dims] };
+      t.dispose();
+    }
+    return out;
+  }
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+export class OrtWebRuntime implements RuntimeAdapter {
+  readonly backend: string;
+  constructor(readonly info: BackendInfo) {
+    this.backend = info.name;
+  }
+  async createSession(model: Uint8Array, label: string): Promise<SessionRunner> {
+    const providers: ort.InferenceSession.ExecutionProviderConfig[] =
+      this.info.kind === 'webgpu' ? ['webgpu', 'wasm'] : ['wasm'];
+    try {
+      const session = await ort.InferenceSession.create(model, {
+        executionProviders: providers,
+        graphOptimizationLevel: 'all',
+        // Idle pool threads would otherwise spin between runs, starving image decoding in this
+        // worker and the page itself (ORT config key session.intra_op.allow_spinning).
+        extra: { session: { intra_op: { allow_spinning: '0' } } },
+      });
+      return new WebSession(session, label, this.backend);
+    } catch (err) {
+      throw new AgqgError(
+        'backend_failed',
+        `${label}: onnxruntime-web (${this.info.kind}) could not load the graph: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+  }
+}
+
+/** Picks the backend: WebGPU when an adapter exists (unless forced), else WASM. */
+export async function createOrtRuntime(choice: BackendChoice): Promise<OrtWebRuntime> {
+  const threads = configureEnv();
+  const isolated = self.crossOriginIsolated === true;
+  const wasm = (reason: string): OrtWebRuntime =>
+    new OrtWebRuntime({ kind: 'wasm', name: 'onnxruntime-web/wasm', threads, crossOriginIsolated: isolated, reason });
+  if (choice === 'wasm') return wasm('forced by ?backend=wasm');
+  const adapter = await probeWebGpu();
+  if (adapter) {
+    return new OrtWebRuntime({
+      kind: 'webgpu',
+      name: 'onnxruntime-web/webgpu',
+      threads,
+      crossOriginIsolated: isolated,
+      reason: choice === 'webgpu' ? 'forced by ?backend=webgpu' : 'a WebGPU adapter is available',
+      adapter,
+    });
+  }
+  return wasm(
+    choice === 'webgpu'
+      ? '?backend=webgpu was asked for, but this browser has no WebGPU adapter'
+      : 'no WebGPU adapter in this browser',
+  );
+}
+
+/** The WASM runtime to fall back on when WebGPU fails mid-batch. */
+export function wasmFallback(after: BackendInfo, why: string): OrtWebRuntime {
+  return new OrtWebRuntime({
+    kind: 'wasm',
+    name: 'onnxruntime-web/wasm',
+    threads: after.threads,
+    crossOriginIsolated: after.crossOriginIsolated,
+    reason: `WebGPU failed (${why}); switched to WASM`,
+  });
+}
