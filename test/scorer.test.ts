@@ -178,8 +178,9 @@ describeShared('PackScorer', ['fixtures/tiny-clip', 'fixtures/tiny-clip-refs/ref
       expect(r.quality).not.toBeNull();
       expect(r.alignment).toBeNull();
       expect(r.prompt).toBe(long);
-      expect(r.alignmentNote).toContain('prompt_too_long');
-      expect(r.alignmentNote).toContain(`${long.length} characters, over the limit of ${MAX_PROMPT_CHARS}`);
+      expect(r.alignmentError?.code).toBe('prompt_too_long');
+      expect(r.alignmentError?.message).toContain(`${long.length} characters, over the limit of ${MAX_PROMPT_CHARS}`);
+      expect(r.alignmentNote).toContain('alignment not graded');
     });
 
     it('truncates prompts over 77 tokens like CLIP and says so', async () => {

@@ -72,8 +72,12 @@ export const ImageResultSchema = z.object({
   prompt: z.string().nullable(),
   quality: GradeResultSchema.nullable(),
   alignment: GradeResultSchema.nullable(),
-  /** Why alignment is null (pack has no text encoder, empty prompt, ...). */
+  /** Why quality is null, when the image itself was fine (e.g. the pack has no quality head). */
+  qualityNote: z.string().nullable().default(null),
+  /** Why alignment is null or qualified (no text encoder, empty prompt, truncated prompt, ...). */
   alignmentNote: z.string().nullable(),
+  /** A prompt problem that stopped alignment only (e.g. prompt_too_long); quality is still graded. */
+  alignmentError: z.object({ code: z.enum(ERROR_CODES), message: z.string() }).nullable().default(null),
   /** Stages that did not run (e.g. after a decode error) are absent. */
   timings: z.object({
     decodeMs: durationMs,

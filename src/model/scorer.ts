@@ -361,16 +361,15 @@ export class PackScorer {
       }
       const emb = await this.embedImage(img);
       const g = await this.gradeFeatures(emb.features, opts.prompt);
-      const notes = [g.alignmentError ? `${g.alignmentError.code}: ${g.alignmentNote}` : g.alignmentNote];
-      if (g.qualityNote && !g.quality) notes.push(`quality not graded: ${g.qualityNote}`);
-      const note = notes.filter((n): n is string => !!n).join('; ');
       return {
         file: opts.file,
         packId: this.manifest.id,
         prompt: opts.prompt,
         quality: g.quality,
         alignment: g.alignment,
-        alignmentNote: note === '' ? null : note,
+        qualityNote: g.quality ? null : g.qualityNote,
+        alignmentNote: g.alignmentNote,
+        alignmentError: g.alignmentError,
         timings: {
           ...(decodeMs === undefined ? {} : { decodeMs }),
           preprocessMs: emb.preprocessMs,
@@ -405,7 +404,9 @@ export function failedResult(
     prompt,
     quality: null,
     alignment: null,
+    qualityNote: null,
     alignmentNote: null,
+    alignmentError: null,
     timings: t,
     backend,
     error: toErrorInfo(err),

@@ -40,7 +40,11 @@ export function formatResultsTable(results: readonly ImageResult[]): string {
     r.file,
     r.error ? 'error' : fmtGrade(r.quality),
     r.error ? '' : fmtGrade(r.alignment),
-    r.error ? `[${r.error.code}] ${r.error.message}` : (r.alignmentNote ?? ''),
+    r.error
+      ? `[${r.error.code}] ${r.error.message}`
+      : [r.qualityNote, r.alignmentError ? `[${r.alignmentError.code}] ${r.alignmentNote}` : r.alignmentNote]
+          .filter((n): n is string => !!n)
+          .join('; '),
   ]);
   const header = ['file', 'quality', 'alignment', 'note'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
