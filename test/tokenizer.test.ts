@@ -351,6 +351,11 @@ describe('ClipTokenizer on a hand-built tokenizer.json', () => {
     expectAgqgError(() => lazy.vocabSize, 'pack_invalid', /id of "b" must be an integer/);
     expectAgqgError(() => ClipTokenizer.fromVocabMerges('{}', ''), 'pack_invalid', /vocab\.json is empty/);
     expectAgqgError(
+      () => ClipTokenizer.fromVocabMerges({ a: 0, b: 1 }, '#version: 0.2\na b\n'),
+      'pack_invalid',
+      /merges\.txt line 2: merge "a b" uses "ab", which is not in the vocabulary/,
+    );
+    expectAgqgError(
       () => ClipTokenizer.fromVocabMerges({ a: 0, b: 1, ab: 2, '<|startoftext|>': 3, '<|endoftext|>': 4 }, 'a  b\n'),
       'pack_invalid',
       /merges\.txt line 1 must be two tokens/,

@@ -122,15 +122,20 @@ function readVocab(raw: unknown, where: string): ParsedVocab {
   throw invalid(`${where} is empty`);
 }
 
-function mergeIds(vocab: Vocab, a: string, b: string, where: string): [number, number, number] {
+/** Adds merge `a b` of rank `rank`, or returns the token of it that is not in the vocabulary. */
+function addMerge(table: MergeTable, vocab: Vocab, a: string, b: string, rank: number): string | undefined {
   const ia = vocab.get(a);
+  if (ia === undefined) return a;
   const ib = vocab.get(b);
+  if (ib === undefined) return b;
   const im = vocab.get(a + b);
-  if (ia === undefined || ib === undefined || im === undefined) {
-    const missing = ia === undefined ? a : ib === undefined ? b : a + b;
-    throw invalid(`${where}: merge "${a} ${b}" uses ${JSON.stringify(missing)}, which is not in the vocabulary`);
-  }
-  return [ia, ib, im];
+  if (im === undefined) return a + b;
+  table.add(ia, ib, rank, im);
+  return undefined;
+}
+
+function mergeNotInVocab(where: string, a: string, b: string, missing: string): AgqgError {
+  return invalid(`${where}: merge "${a} ${b}" uses ${JSON.stringify(missing)}, which is not in the vocabulary`);
 }
 
 /** merges.txt: an optional "#version" line, then one "left right" pair per line, best rank first. */
@@ -147,8 +152,10 @@ function readMergesText(text: string, vocab: Vocab): MergeTable {
     const sp = line.indexOf(' ');
     if (sp <= 0 || sp === line.length - 1 || line.indexOf(' ', sp + 1) !== -1)
       throw invalid(`merges.txt line ${i + 1} must be two tokens separated by one space, got ${JSON.stringify(line)}`);
-    const [ia, ib, im] = mergeIds(vocab, line.slice(0, sp), line.slice(sp + 1), `merges.txt line ${i + 1}`);
-    table.add(ia, ib, rank++, im);
+    const a = line.slice(0, sp);
+    const b = line.slice(sp + 1);
+    const missing = addMerge(table, vocab, a, b, rank++);
+    if (missing !== undefined) throw mergeNotInVocab(`merges.txt line ${i + 1}`, a, b, missing);
   }
   return table;
 }
@@ -174,8 +181,8 @@ function readMergesJson(raw: unknown, vocab: Vocab): MergeTable {
     }
     if (parts !== 2 || typeof a !== 'string' || typeof b !== 'string' || a === '' || b === '')
       throw invalid(`model.merges[${i}] must be "a b" or ["a", "b"] with non-empty tokens, got ${JSON.stringify(m)}`);
-    const [ia, ib, im] = mergeIds(vocab, a, b, `model.merges[${i}]`);
-    table.add(ia, ib, i, im);
+    const missing = addMerge(table, vocab, a, b, i);
+    if (missing !== undefined) throw mergeNotInVocab(`model.merges[${i}]`, a, b, missing);
   }
   return table;
 }
