@@ -240,7 +240,7 @@ describe('byte-level alphabet and UTF-8', () => {
 /** A tiny tokenizer.json in CLIP's shape, with hand-chosen merges. */
 function tinyTokenizerJson(merges: [string, string][], extra: Record<string, unknown> = {}): Record<string, unknown> {
   const vocab: Record<string, number> = {};
-  for (const t of ['a', 'b', 'c', 'a</w>', 'b</w>', 'c</w>', 'ab', 'bc</w>', 'abc</w>', 'ab</w>', '<s>', '</s>'])
+  for (const t of ['a', 'b', 'c', 'a</w>', 'b</w>', 'c</w>', 'ab', 'bc</w>', 'abc</w>', 'ab</w>', '<s>', '</s>', 'aa'])
     vocab[t] = Object.keys(vocab).length;
   return {
     added_tokens: [
@@ -289,6 +289,17 @@ describe('ClipTokenizer on a hand-built tokenizer.json', () => {
       length: 6,
       truncated: false,
     });
+  });
+
+  it('merges equal-ranked pairs leftmost first, also across a long word', () => {
+    const t = ClipTokenizer.fromTokenizerJson(tinyTokenizerJson([['a', 'a']]));
+    // a a a a</w>: "a a" occurs at 0 and 1; the left one wins and consumes the second "a".
+    expect(t.tokenize('aaaa')).toEqual(['aa', 'a', 'a</w>']);
+    expect(t.tokenize('aaaaaa')).toEqual(['aa', 'aa', 'a', 'a</w>']);
+    // 20,000 symbols in one word: pairs all the way along, the odd last "a</w>" left alone.
+    const long = t.tokenize('a'.repeat(20_000));
+    expect(long).toHaveLength(10_000);
+    expect(long.slice(-2)).toEqual(['a', 'a</w>']);
   });
 
   it('maps characters outside the vocabulary to the unk token', () => {

@@ -1,7 +1,8 @@
 // Byte-pair encoding of one pre-tokenized, byte-level word, on token ids as
 // HF's BPE model does: each character becomes its vocab id (the last one
 // with the end-of-word suffix, CLIP's "</w>"; unknown ones the unk id), then
-// the lowest-ranked adjacent pair is merged until no pair has a rank.
+// the lowest-ranked adjacent pair is merged (leftmost first on ties) until no
+// pair has a rank.
 
 import { AgqgError } from '../errors';
 import type { Vocab } from './load';
@@ -101,36 +102,104 @@ export class BytePairEncoder {
     );
   }
 
+  /**
+   * HF's Word::merge_all: symbols in a linked list, candidate merges in a
+   * heap ordered by (rank, position), stale candidates skipped when popped.
+   * O(n log n), so a long unbroken word costs milliseconds, not seconds.
+   */
   private merge(word: string): number[] {
     const chars = Array.from(word);
-    if (chars.length === 0) return [];
-    let symbols = chars.map((c, i) => this.symbolId(i === chars.length - 1 ? c + this.endOfWordSuffix : c));
-
-    while (symbols.length > 1) {
-      let bestRank = Infinity;
-      let bestSlot = -1;
-      for (let i = 0; i < symbols.length - 1; i++) {
-        const slot = this.merges.find(symbols[i], symbols[i + 1]);
-        if (slot >= 0 && this.merges.rankAt(slot) < bestRank) {
-          bestRank = this.merges.rankAt(slot);
-          bestSlot = slot;
-        }
-      }
-      if (bestSlot < 0) break;
-      // Every non-overlapping occurrence of that pair, left to right (same as HF's rank-then-position queue).
-      const merged = this.merges.mergedAt(bestSlot);
-      const next: number[] = [];
-      for (let i = 0; i < symbols.length; ) {
-        if (i < symbols.length - 1 && this.merges.find(symbols[i], symbols[i + 1]) === bestSlot) {
-          next.push(merged);
-          i += 2;
-        } else {
-          next.push(symbols[i]);
-          i += 1;
-        }
-      }
-      symbols = next;
+    const n = chars.length;
+    if (n === 0) return [];
+    const ids = chars.map((c, i) => this.symbolId(i === n - 1 ? c + this.endOfWordSuffix : c));
+    if (n === 1) return ids;
+    const prev = new Int32Array(n);
+    const next = new Int32Array(n);
+    const alive = new Uint8Array(n).fill(1);
+    for (let i = 0; i < n; i++) {
+      prev[i] = i - 1;
+      next[i] = i + 1 < n ? i + 1 : -1;
     }
-    return symbols;
+    const heap = new MergeHeap();
+    const consider = (left: number): void => {
+      const right = next[left];
+      if (right < 0) return;
+      const slot = this.merges.find(ids[left], ids[right]);
+      if (slot >= 0) heap.push(this.merges.rankAt(slot), left, slot);
+    };
+    for (let i = 0; i < n - 1; i++) consider(i);
+
+    while (heap.size > 0) {
+      const { pos, slot } = heap.pop();
+      const right = next[pos];
+      // Stale: the left symbol was merged away, or its right neighbour changed since.
+      if (!alive[pos] || right < 0 || this.merges.find(ids[pos], ids[right]) !== slot) continue;
+      ids[pos] = this.merges.mergedAt(slot);
+      alive[right] = 0;
+      next[pos] = next[right];
+      if (next[right] >= 0) prev[next[right]] = pos;
+      if (prev[pos] >= 0) consider(prev[pos]);
+      consider(pos);
+    }
+
+    const out: number[] = [];
+    for (let i = 0; i >= 0; i = next[i]) out.push(ids[i]);
+    return out;
+  }
+}
+
+/** Min-heap of candidate merges by (rank, position): HF's tie-break is the leftmost pair. */
+class MergeHeap {
+  private readonly ranks: number[] = [];
+  private readonly positions: number[] = [];
+  private readonly slots: number[] = [];
+
+  get size(): number {
+    return this.ranks.length;
+  }
+
+  private less(i: number, j: number): boolean {
+    const r = this.ranks[i] - this.ranks[j];
+    return r < 0 || (r === 0 && this.positions[i] < this.positions[j]);
+  }
+
+  private swap(i: number, j: number): void {
+    for (const a of [this.ranks, this.positions, this.slots]) {
+      const t = a[i];
+      a[i] = a[j];
+      a[j] = t;
+    }
+  }
+
+  push(rank: number, pos: number, slot: number): void {
+    this.ranks.push(rank);
+    this.positions.push(pos);
+    this.slots.push(slot);
+    for (let i = this.ranks.length - 1; i > 0; ) {
+      const parent = (i - 1) >> 1;
+      if (!this.less(i, parent)) break;
+      this.swap(i, parent);
+      i = parent;
+    }
+  }
+
+  pop(): { pos: number; slot: number } {
+    const top = { pos: this.positions[0], slot: this.slots[0] };
+    const last = this.ranks.length - 1;
+    this.swap(0, last);
+    this.ranks.pop();
+    this.positions.pop();
+    this.slots.pop();
+    for (let i = 0; ; ) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < last && this.less(l, m)) m = l;
+      if (r < last && this.less(r, m)) m = r;
+      if (m === i) break;
+      this.swap(i, m);
+      i = m;
+    }
+    return top;
   }
 }
