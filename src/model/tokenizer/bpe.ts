@@ -71,6 +71,8 @@ export class MergeTable {
 
 /** Words are few and repeat (prompts share vocabulary); past this, the cache is dropped, not grown. */
 const MAX_CACHED_WORDS = 50_000;
+/** Longer "words" are pasted junk, not vocabulary: caching them would only hold memory. */
+const MAX_CACHED_WORD_LENGTH = 256;
 
 export class BytePairEncoder {
   private readonly cache = new Map<string, readonly number[]>();
@@ -87,8 +89,10 @@ export class BytePairEncoder {
     const hit = this.cache.get(word);
     if (hit) return hit;
     const ids = this.merge(word);
-    if (this.cache.size >= MAX_CACHED_WORDS) this.cache.clear();
-    this.cache.set(word, ids);
+    if (word.length <= MAX_CACHED_WORD_LENGTH) {
+      if (this.cache.size >= MAX_CACHED_WORDS) this.cache.clear();
+      this.cache.set(word, ids);
+    }
     return ids;
   }
 
