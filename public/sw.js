@@ -9,6 +9,9 @@ const SHELL_CACHE = `agqg-shell-${VERSION}`;
 const PACK_CACHE = 'agqg-packs-v1';
 const SCOPE = new URL(self.registration.scope);
 const MODELS = new URL('models/', SCOPE).pathname;
+// Servers send `Vary: Origin`; module scripts and fetches carry an Origin header that the install-time
+// requests did not, so matching must ignore Vary or every precached file misses.
+const MATCH = { ignoreVary: true };
 
 self.addEventListener('install', (event) => {
   event.waitUntil(
@@ -51,7 +54,7 @@ async function networkFirst(request, cacheName) {
   try {
     return await putIfOk(cacheName, request, await fetch(request));
   } catch (err) {
-    const hit = await caches.match(request);
+    const hit = await caches.match(request, MATCH);
     if (hit) return hit;
     throw err;
   }
@@ -63,7 +66,7 @@ async function modelFile(request) {
     try {
       return await fetch(request);
     } catch {
-      const hit = await caches.match(url.href);
+      const hit = await caches.match(url.href, MATCH);
       if (!hit) return offlineMissing(url.pathname);
       const size = (await hit.clone().arrayBuffer()).byteLength;
       return new Response(null, { status: 200, headers: { 'content-length': String(size), 'x-agqg-offline': '1' } });
@@ -77,7 +80,7 @@ async function modelFile(request) {
       return offlineMissing(url.pathname);
     }
   }
-  const hit = await caches.match(request);
+  const hit = await caches.match(request, MATCH);
   if (hit) return hit;
   try {
     return await putIfOk(PACK_CACHE, request, await fetch(request));
@@ -87,7 +90,7 @@ async function modelFile(request) {
 }
 
 async function shellFile(request) {
-  const hit = await caches.match(request, { ignoreSearch: request.mode === 'navigate' });
+  const hit = await caches.match(request, MATCH);
   if (hit) return hit;
   return fetch(request);
 }
@@ -108,7 +111,7 @@ self.addEventListener('fetch', (event) => {
         try {
           return await networkFirst(request, SHELL_CACHE);
         } catch {
-          return (await caches.match(new URL('./', SCOPE).href)) ?? Response.error();
+          return (await caches.match(new URL('./', SCOPE).href, MATCH)) ?? Response.error();
         }
       })(),
     );
@@ -131,7 +134,7 @@ self.addEventListener('message', (event) => {
         try {
           const url = new URL(u, SCOPE);
           if (url.origin !== SCOPE.origin || !url.pathname.startsWith(MODELS)) throw new Error('outside models/');
-          if (!(await cache.match(url.href))) {
+          if (!(await cache.match(url.href, MATCH))) {
             const res = await fetch(url.href);
             if (!res.ok) throw new Error(`HTTP ${res.status}`);
             await cache.put(url.href, res);

@@ -38,6 +38,16 @@ export class GraderPage {
     return this.page.getByLabel('Model pack');
   }
 
+  /** Picks a pack folder through the folder input (webkitdirectory) behind "Load a pack from a local folder…". */
+  async loadLocalPack(dir: string): Promise<void> {
+    await this.page.getByLabel('Load a pack from a local folder').setInputFiles(dir);
+    // The picker shows "(local folder)" once the new pack replaced the served one.
+    await this.waitForJs(
+      `/local folder/.test(document.querySelector('.pack-picker select')?.selectedOptions[0]?.textContent ?? '') ||
+       /could not be loaded/.test(document.querySelector('.pack-state')?.textContent ?? '')`,
+    );
+  }
+
   /** Waits until a pack is loaded ("Loaded <name>") or fails with the page's error. */
   async waitForPack(): Promise<string> {
     const state = this.page.locator('.pack-state');

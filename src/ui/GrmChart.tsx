@@ -7,9 +7,9 @@ import type { GradeResult } from '../model/result';
 
 const W = 360;
 const PAD_X = 14;
-const SCALE_TOP = 22;
+const SCALE_TOP = 34;
 const SCALE_H = 30;
-const HIST_TOP = 84;
+const HIST_TOP = 112;
 const HIST_H = 56;
 const LABEL_GAP = 13;
 const H = HIST_TOP + HIST_H + 18;
@@ -46,6 +46,7 @@ export function GrmChart({ grade, title }: GrmChartProps) {
 
   return (
     <figure className="grm">
+      <figcaption className="grm-title">{title}</figcaption>
       <svg
         viewBox={`0 0 ${W} ${H}`}
         role="img"
@@ -100,7 +101,7 @@ export function GrmChart({ grade, title }: GrmChartProps) {
           </text>
         </g>
 
-        <text x={PAD_X} y={HIST_TOP - 8} className="grm-caption">
+        <text x={PAD_X} y={HIST_TOP - 18} className="grm-caption">
           grade probabilities
         </text>
         <line x1={PAD_X} x2={W - PAD_X} y1={HIST_TOP + HIST_H} y2={HIST_TOP + HIST_H} className="grm-axis" />

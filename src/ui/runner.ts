@@ -256,7 +256,7 @@ export async function deleteItems(ids: readonly string[]): Promise<void> {
 
 export async function clearAll(): Promise<void> {
   const s = get();
-  const done = s.order.filter((id) => s.items[id].status !== 'staged' && s.items[id].status !== 'queued' && s.items[id].status !== 'running');
+  const done = s.order.filter((id) => s.items[id].status === 'done' || s.items[id].status === 'failed');
   removeItems(done);
   await clearResults();
 }

@@ -60,7 +60,7 @@ export function ResultsToolbar() {
           <option value="errors">Errors</option>
         </select>
       </label>
-      <span className="spacer" />
+      <div className="toolbar-actions">
       <button type="button" className="secondary" disabled={results.length === 0} onClick={() => safely(() => downloadJson(results, pack))}>
         Export JSON
       </button>
@@ -88,6 +88,7 @@ export function ResultsToolbar() {
           Clear results
         </button>
       )}
+      </div>
     </div>
   );
 }

@@ -1,0 +1,43 @@
+// A pack picked from a local folder (never uploaded) loads and grades.
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { describeShared, sharedPath } from '../test/shared';
+import { launch, type Browser } from './browser';
+import { AGIQA, TEST_PACK } from './env';
+import { agiqaImages } from './files';
+import { GraderPage } from './pages/grader-page';
+
+describeShared('pack from a local folder', [TEST_PACK.fixture, AGIQA], () => {
+  let browser: Browser;
+  let ui: GraderPage;
+  const [image] = agiqaImages(1);
+
+  beforeAll(async () => {
+    browser = await launch();
+    ui = new GraderPage(await browser.context.newPage(), inject('baseUrl'));
+    await ui.open();
+    await ui.waitForPack();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('loads the folder through the folder picker and grades with it', async () => {
+    const requests: string[] = [];
+    ui.page.on('request', (r) => {
+      if (r.url().includes('/models/')) requests.push(r.url());
+    });
+    await ui.loadLocalPack(sharedPath(TEST_PACK.fixture));
+    const state = await ui.waitForPack();
+    expect(state).toMatch(/^Loaded tiny-clip/);
+    expect(await ui.packSelect.inputValue()).toBe('');
+    expect(await ui.packSelect.locator('option:checked').textContent()).toMatch(/local folder/);
+    // The pack came from the picked files, not from the site.
+    expect(requests).toEqual([]);
+    await ui.addFiles([image.path]);
+    await ui.gradeAll();
+    await ui.waitForCards(1);
+    await ui.waitForIdle();
+    expect(await ui.qualityOf(image.name)).not.toBeNull();
+  });
+});
