@@ -30,6 +30,8 @@ export const DEFAULT_MID_BLOCKS: readonly string[] = [
 export const ONNX_INPUT = 'pixels';
 export const ONNX_OUTPUT = 'features';
 export const ONNX_OPSET = 17;
+/** Five stride-2 stages: below 32 pixels the 7x7 stage would be empty. */
+export const MIN_INPUT_SIZE = 32;
 
 export interface FeatureSegment {
   /** Block name relative to the graph prefix. */
@@ -68,6 +70,12 @@ export interface ConvertNsfwjsMidOptions {
   blocks?: readonly string[];
   /** 'float32' (default): dequantised float weights; 'uint8-lut': 4x smaller file, bit-identical weights. */
   weightStorage?: WeightStorage;
+  /**
+   * Square input size; default the model's own (224). The graph is fully
+   * convolutional up to the pooled blocks, so other sizes work: TF 'SAME' pads
+   * are recomputed for the size, as TF.js would for an input of that size.
+   */
+  inputSize?: number;
 }
 
 export interface ConvertedBackbone {
@@ -113,15 +121,12 @@ function checkBlocks(nodes: TfNodeDef[], blocks: readonly string[]): void {
   if (new Set(blocks).size !== blocks.length) throw new AgqgError('pack_invalid', 'backbone blocks are listed twice');
 }
 
-/** Converts nsfwjs MobileNetV2-mid to an ONNX multi-level feature extractor. */
-export async function convertNsfwjsMid(options: ConvertNsfwjsMidOptions = {}): Promise<ConvertedBackbone> {
-  const blocks = options.blocks ?? DEFAULT_MID_BLOCKS;
-  const mid = await loadMid();
-  checkBlocks(mid.nodes, blocks);
+type WeightSource = (name: string) => WeightTensor | undefined;
+
+function weightSource(mid: LoadedMid, weightStorage: WeightStorage): WeightSource {
   const tfWeights = mid.model.weights;
-  const weightStorage = options.weightStorage ?? 'float32';
   const quantized = weightStorage === 'uint8-lut' ? quantizedWeights(mid.source) : undefined;
-  const weight = (name: string): WeightTensor | undefined => {
+  return (name) => {
     const t = tfWeights[name]?.[0];
     if (!t) return undefined;
     const data = t.dataSync() as Float32Array;
@@ -134,22 +139,50 @@ export async function convertNsfwjsMid(options: ConvertNsfwjsMidOptions = {}): P
     }
     return { data, shape: t.shape.slice(), quantized: q };
   };
+}
 
-  const size = mid.inputSize;
-  const g = new GraphBuilder();
-  g.input(ONNX_INPUT, 'float32', ['batch', 3, size, size]);
+function checkSize(size: number): void {
+  if (!Number.isInteger(size) || size < MIN_INPUT_SIZE) {
+    throw new AgqgError('pack_invalid', `backbone input size must be an integer >= ${MIN_INPUT_SIZE}, got ${size}`);
+  }
+}
+
+interface Branch {
+  /** [batch, featureDim] pooled features. */
+  features: string;
+  segments: FeatureSegment[];
+  featureDim: number;
+}
+
+/**
+ * Adds one backbone pass over `input` ([batch, 3, size, size]) to `g`, ending in
+ * the per-block channel mean and std concatenated as [batch, featureDim].
+ * Branches sharing `weightCache` share weights.
+ */
+function addBranch(
+  g: GraphBuilder,
+  mid: LoadedMid,
+  input: string,
+  size: number,
+  blocks: readonly string[],
+  weight: WeightSource,
+  weightStorage: WeightStorage,
+  weightCache: Map<string, string>,
+  tag: string,
+  featuresName = `${tag}features`,
+): Branch {
   const endpoints = blocks.map((b) => MID_NODE_PREFIX + b);
   const converted = convertTfGraph(
     {
       nodes: mid.nodes,
       weight,
       builder: g,
-      inputs: { [mid.placeholder.name]: { name: ONNX_INPUT, tfShape: [-1, size, size, 3] } },
+      inputs: { [mid.placeholder.name]: { name: input, tfShape: [-1, size, size, 3] } },
       weightStorage,
+      weightCache,
     },
     endpoints,
   );
-
   const segments: FeatureSegment[] = [];
   const pooled: string[] = [];
   let offset = 0;
@@ -157,19 +190,35 @@ export async function convertNsfwjsMid(options: ConvertNsfwjsMidOptions = {}): P
     const v = converted[endpoints[i]];
     if (v.tfShape.length !== 4) throw new AgqgError('pack_invalid', `block ${block} is not a 4-D activation`);
     const [, h, w, c] = v.tfShape;
-    const tag = `feat/${i}`;
-    const meanKeep = g.op('ReduceMean', [v.name], { axes: [2, 3], keepdims: 1 }, `${tag}/mean_keep`);
-    const centred = g.op('Sub', [v.name, meanKeep], {}, `${tag}/centred`);
-    const sq = g.op('Mul', [centred, centred], {}, `${tag}/sq`);
-    const variance = g.op('ReduceMean', [sq], { axes: [2, 3], keepdims: 0 }, `${tag}/var`);
-    const std = g.op('Sqrt', [variance], {}, `${tag}/std`);
-    const mean = g.op('Flatten', [meanKeep], { axis: 1 }, `${tag}/mean`);
+    const t = `${tag}${i}`;
+    const meanKeep = g.op('ReduceMean', [v.name], { axes: [2, 3], keepdims: 1 }, `${t}/mean_keep`);
+    const centred = g.op('Sub', [v.name, meanKeep], {}, `${t}/centred`);
+    const sq = g.op('Mul', [centred, centred], {}, `${t}/sq`);
+    const variance = g.op('ReduceMean', [sq], { axes: [2, 3], keepdims: 0 }, `${t}/var`);
+    const std = g.op('Sqrt', [variance], {}, `${t}/std`);
+    const mean = g.op('Flatten', [meanKeep], { axis: 1 }, `${t}/mean`);
     pooled.push(mean, std);
     segments.push({ block, stat: 'mean', offset, length: c, height: h, width: w });
     segments.push({ block, stat: 'std', offset: offset + c, length: c, height: h, width: w });
     offset += 2 * c;
   });
-  g.node('Concat', pooled, [ONNX_OUTPUT], { axis: 1 });
+  const features = g.fresh(featuresName);
+  g.node('Concat', pooled, [features], { axis: 1 });
+  return { features, segments, featureDim: offset };
+}
+
+/** Converts nsfwjs MobileNetV2-mid to an ONNX multi-level feature extractor. */
+export async function convertNsfwjsMid(options: ConvertNsfwjsMidOptions = {}): Promise<ConvertedBackbone> {
+  const blocks = options.blocks ?? DEFAULT_MID_BLOCKS;
+  const mid = await loadMid();
+  checkBlocks(mid.nodes, blocks);
+  const weightStorage = options.weightStorage ?? 'float32';
+  const size = options.inputSize ?? mid.inputSize;
+  checkSize(size);
+  const g = new GraphBuilder();
+  g.input(ONNX_INPUT, 'float32', ['batch', 3, size, size]);
+  const branch = addBranch(g, mid, ONNX_INPUT, size, blocks, weightSource(mid, weightStorage), weightStorage, new Map(), 'feat/', ONNX_OUTPUT);
+  const { segments, featureDim: offset } = branch;
   g.output(ONNX_OUTPUT, 'float32', ['batch', offset]);
 
   const description: BackboneDescription = {
@@ -196,6 +245,145 @@ export async function convertNsfwjsMid(options: ConvertNsfwjsMidOptions = {}): P
   return { onnx, description, blocks, featureDim: offset, inputSize: size };
 }
 
+/** One image input of a multi-view backbone. */
+export interface BackboneView {
+  /** ONNX input name, e.g. 'view_full'. */
+  name: string;
+  /** Square input size in pixels. */
+  size: number;
+}
+
+export interface MultiViewSegment extends FeatureSegment {
+  /** The view (input name) this segment's features come from. */
+  view: string;
+}
+
+export interface MultiViewDescription {
+  source: BackboneDescription['source'];
+  /** One per view, in feature order: each is NCHW float32 RGB/255, mapped to [-1, 1] inside the graph. */
+  inputs: { name: string; layout: 'NCHW'; size: number; channels: 3; range: [0, 1] }[];
+  output: { name: string; featureDim: number };
+  /** Features of one view: its blocks' mean and std, as a single-view backbone of that size gives them. */
+  viewFeatureDim: number;
+  weightStorage: WeightStorage;
+  segments: MultiViewSegment[];
+  opset: number;
+}
+
+export interface ConvertedMultiView {
+  onnx: Uint8Array;
+  description: MultiViewDescription;
+  blocks: readonly string[];
+  featureDim: number;
+}
+
+/**
+ * One ONNX graph for several views of an image, with one copy of the weights:
+ * each view is its own input [batch, 3, S, S]; views of the same size are
+ * stacked on the batch axis and go through one backbone pass, views of another
+ * size through another pass reading the same initializers. The output
+ * `features` [batch, views*F] is the views' features side by side, in the
+ * order of `views`.
+ */
+export async function convertNsfwjsMultiView(options: {
+  views: readonly BackboneView[];
+  blocks?: readonly string[];
+  weightStorage?: WeightStorage;
+}): Promise<ConvertedMultiView> {
+  const { views } = options;
+  const blocks = options.blocks ?? DEFAULT_MID_BLOCKS;
+  if (views.length === 0) throw new AgqgError('pack_invalid', 'a multi-view backbone needs at least one view');
+  const names = new Set(views.map((v) => v.name));
+  if (names.size !== views.length) throw new AgqgError('pack_invalid', 'backbone view names must be distinct');
+  if (names.has(ONNX_OUTPUT)) throw new AgqgError('pack_invalid', `a view cannot be named '${ONNX_OUTPUT}'`);
+  for (const v of views) checkSize(v.size);
+  const mid = await loadMid();
+  checkBlocks(mid.nodes, blocks);
+  const weightStorage = options.weightStorage ?? 'float32';
+  const weight = weightSource(mid, weightStorage);
+  const cache = new Map<string, string>();
+  const g = new GraphBuilder();
+  for (const v of views) g.input(v.name, 'float32', ['batch', 3, v.size, v.size]);
+
+  const perView = new Map<string, string>();
+  let viewDim = 0;
+  let firstSegments: FeatureSegment[] = [];
+  const sizes = [...new Set(views.map((v) => v.size))];
+  const segmentsBySize = new Map<number, FeatureSegment[]>();
+  for (const [si, size] of sizes.entries()) {
+    const group = views.filter((v) => v.size === size);
+    const tag = `s${size}/`;
+    const input = group.length === 1 ? group[0].name : g.op('Concat', group.map((v) => v.name), { axis: 0 }, `${tag}stacked`);
+    const branch = addBranch(g, mid, input, size, blocks, weight, weightStorage, cache, tag);
+    if (si === 0) {
+      viewDim = branch.featureDim;
+      firstSegments = branch.segments;
+    } else if (branch.featureDim !== viewDim) {
+      throw new AgqgError('internal', `views of size ${size} give ${branch.featureDim} features, not ${viewDim}`);
+    }
+    segmentsBySize.set(size, branch.segments);
+    if (group.length === 1) {
+      perView.set(group[0].name, branch.features);
+      continue;
+    }
+    // [m*batch, F] (view-major, as stacked) -> [m, batch, F] -> view i = [batch, F].
+    const shape = g.initializer(g.fresh(`${tag}by_view_shape`), BigInt64Array.from([BigInt(group.length), -1n, BigInt(viewDim)]), [3]);
+    const byView = g.op('Reshape', [branch.features, shape], {}, `${tag}by_view`);
+    group.forEach((v, i) => {
+      const index = g.initializer(g.fresh(`${tag}index${i}`), BigInt64Array.from([BigInt(i)]), []);
+      perView.set(v.name, g.op('Gather', [byView, index], { axis: 0 }, `${v.name}/features`));
+    });
+  }
+  const parts = views.map((v) => perView.get(v.name) as string);
+  if (parts.length === 1) g.node('Identity', parts, [ONNX_OUTPUT]);
+  else g.node('Concat', parts, [ONNX_OUTPUT], { axis: 1 });
+  const featureDim = viewDim * views.length;
+  g.output(ONNX_OUTPUT, 'float32', ['batch', featureDim]);
+
+  const segments: MultiViewSegment[] = views.flatMap((v, i) =>
+    (segmentsBySize.get(v.size) ?? firstSegments).map((s) => ({ ...s, view: v.name, offset: s.offset + i * viewDim })),
+  );
+  const description: MultiViewDescription = {
+    source: { package: 'nsfwjs', version: mid.source.version, model: 'mobilenet_v2_mid', license: 'MIT' },
+    inputs: views.map((v) => ({ name: v.name, layout: 'NCHW', size: v.size, channels: 3, range: [0, 1] })),
+    output: { name: ONNX_OUTPUT, featureDim },
+    viewFeatureDim: viewDim,
+    weightStorage,
+    segments,
+    opset: ONNX_OPSET,
+  };
+  const onnx = g.toBytes({
+    opset: ONNX_OPSET,
+    producer: 'agqg',
+    docString: 'nsfwjs MobileNetV2-mid (MIT) multi-level pooled features of several views, shared weights',
+    metadata: { featureDim: String(featureDim), blocks: JSON.stringify(blocks), views: JSON.stringify(views) },
+  });
+  return { onnx, description, blocks, featureDim };
+}
+
+const modelsAtSize = new Map<number, Promise<tf.GraphModel>>();
+
+/**
+ * nsfwjs's graph with its placeholder declared at another square size: TF.js
+ * refuses inputs that do not match the declared shape, although every op
+ * (SAME-padded convolutions, no reshapes before the pooled blocks) takes any size.
+ */
+function midModelAtSize(mid: LoadedMid, size: number): Promise<tf.GraphModel> {
+  let p = modelsAtSize.get(size);
+  if (!p) {
+    const nodes = mid.nodes.map((n) =>
+      n === mid.placeholder
+        ? { ...n, attr: { ...n.attr, shape: { shape: { dim: ['-1', String(size), String(size), '3'].map((d) => ({ size: d })) } } } }
+        : n,
+    );
+    const topology = { ...mid.source.modelJson.modelTopology, node: nodes };
+    const artifacts = { ...mid.source.artifacts, modelTopology: topology as tf.io.ModelArtifacts['modelTopology'] };
+    p = tf.loadGraphModel(tf.io.fromMemory(artifacts));
+    modelsAtSize.set(size, p);
+  }
+  return p;
+}
+
 /**
  * The same features computed by nsfwjs's own TF.js model, as the reference the
  * ONNX conversion must match. `pixelsNchw` is [n, 3, S, S] in [0, 1].
@@ -204,16 +392,18 @@ export async function midFeaturesWithTfjs(
   pixelsNchw: Float32Array,
   batch: number,
   blocks: readonly string[] = DEFAULT_MID_BLOCKS,
+  inputSize?: number,
 ): Promise<Float32Array> {
   const mid = await loadMid();
   checkBlocks(mid.nodes, blocks);
-  const size = mid.inputSize;
+  const size = inputSize ?? mid.inputSize;
   if (pixelsNchw.length !== batch * 3 * size * size) {
     throw new AgqgError('internal', `expected ${batch}x3x${size}x${size} pixels, got ${pixelsNchw.length} values`);
   }
+  const model = size === mid.inputSize ? mid.model : await midModelAtSize(mid, size);
   const features = tf.tidy(() => {
     const x = tf.tensor4d(pixelsNchw, [batch, 3, size, size]).transpose([0, 2, 3, 1]);
-    const outs = mid.model.execute({ [mid.placeholder.name]: x }, blocks.map((b) => MID_NODE_PREFIX + b));
+    const outs = model.execute({ [mid.placeholder.name]: x }, blocks.map((b) => MID_NODE_PREFIX + b));
     const list = Array.isArray(outs) ? outs : [outs];
     const parts: tf.Tensor[] = [];
     for (const t of list) {

@@ -41,6 +41,13 @@ export interface TfToOnnxOptions {
   inputs: Record<string, { name: string; tfShape: number[] }>;
   /** Default 'float32'. Weights without uint8 quantisation are always float32. */
   weightStorage?: WeightStorage;
+  /**
+   * Weights already written by an earlier conversion into the same builder
+   * (key: TF name and ONNX layout -> ONNX value). Passing the same map to
+   * several conversions (e.g. branches for different input sizes) makes them
+   * share one copy of every weight.
+   */
+  weightCache?: Map<string, string>;
 }
 
 const NHWC_TO_NCHW_AXIS = [0, 2, 3, 1];
@@ -122,6 +129,15 @@ export function convertTfGraph(options: TfToOnnxOptions, endpoints: string[]): R
 
   /** Writes a weight (optionally permuted: out[i] = w[perm[i]]) in the chosen storage; returns its value name. */
   const emitWeight = (tfName: string, w: WeightTensor, dims: readonly number[], perm?: Int32Array): string => {
+    const key = `${tfName}|${dims.join('x')}|${perm ? 'permuted' : 'as-is'}`;
+    const cached = options.weightCache?.get(key);
+    if (cached !== undefined) return cached;
+    const name = writeWeight(tfName, w, dims, perm);
+    options.weightCache?.set(key, name);
+    return name;
+  };
+
+  const writeWeight = (tfName: string, w: WeightTensor, dims: readonly number[], perm?: Int32Array): string => {
     const permute = <T extends Float32Array | Uint8Array>(src: T, make: (n: number) => T): T => {
       if (!perm) return src;
       const out = make(src.length);
@@ -323,10 +339,17 @@ export function convertTfGraph(options: TfToOnnxOptions, endpoints: string[]): R
     const name = last ? onnxName(node.name) : onnxName(node.name, `/${act}`);
     if (act === 'Relu') return g.op('Relu', [input], {}, name);
     if (act === 'Relu6') {
-      clipBounds ??= {
-        lo: g.initializer(g.fresh('relu6/min'), Float32Array.from([0]), []),
-        hi: g.initializer(g.fresh('relu6/max'), Float32Array.from([6]), []),
-      };
+      const cachedLo = options.weightCache?.get('relu6/min');
+      const cachedHi = options.weightCache?.get('relu6/max');
+      clipBounds ??=
+        cachedLo !== undefined && cachedHi !== undefined
+          ? { lo: cachedLo, hi: cachedHi }
+          : {
+              lo: g.initializer(g.fresh('relu6/min'), Float32Array.from([0]), []),
+              hi: g.initializer(g.fresh('relu6/max'), Float32Array.from([6]), []),
+            };
+      options.weightCache?.set('relu6/min', clipBounds.lo);
+      options.weightCache?.set('relu6/max', clipBounds.hi);
       return g.op('Clip', [input, clipBounds.lo, clipBounds.hi], {}, name);
     }
     throw fail(`${node.name}: fused activation ${act} is not supported`);
