@@ -69,6 +69,14 @@ describeShared('bad inputs in one batch', [TEST_PACK.fixture, AGIQA], () => {
     await ui.page.screenshot({ path: '.cache/e2e/bad-inputs.png', fullPage: true });
   });
 
+  it('filters the grid to errors only', async () => {
+    await ui.showOnly('Errors');
+    expect((await ui.cardNames()).sort()).toEqual(bad.map((b) => b.file.name).sort());
+    await ui.showOnly('Graded');
+    expect((await ui.cardNames()).sort()).toEqual(good.map((g) => g.name).sort());
+    await ui.showOnly('All');
+  });
+
   it('exports the errors in the result file too', async () => {
     const { json } = await ui.exportJson();
     const results = (json as { results: { file: string; error: { code: string } | null }[] }).results;

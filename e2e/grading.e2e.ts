@@ -79,6 +79,49 @@ describeShared('grading in the browser', [TEST_PACK.fixture, AGIQA], () => {
     }
   });
 
+  it('sorts by score and compares two images side by side', async () => {
+    const scores = new Map<string, number>();
+    for (const im of images) scores.set(im.name, (await ui.qualityOf(im.name))!.score);
+    await ui.sortBy('Quality: best first');
+    const shown = await ui.cardNames();
+    const shownScores = shown.map((n) => scores.get(n)!);
+    // Cards show scores to 2 decimals; the order comes from the full-precision scores.
+    for (let i = 1; i < shownScores.length; i++) expect(shownScores[i]).toBeLessThanOrEqual(shownScores[i - 1]);
+    await ui.sortBy('Order added');
+    expect(await ui.cardNames()).toEqual(images.map((im) => im.name));
+
+    await ui.toggleCompare(images[0].name);
+    await ui.toggleCompare(images[1].name);
+    const cols = ui.comparison.locator('.compare-col');
+    expect(await cols.count()).toBe(2);
+    expect(await cols.locator('.card-name').allTextContents()).toEqual([images[0].name, images[1].name]);
+    // Each compared image brings its GRM chart, with the numbers as a table.
+    expect(await ui.comparison.getByRole('img', { name: /^Quality: ability θ/ }).count()).toBe(2);
+    await ui.page.getByRole('button', { name: 'Close comparison' }).click();
+    expect(await ui.comparison.count()).toBe(0);
+  });
+
+  it('draws the GRM chart with the numbers it claims', async () => {
+    const card = ui.card(images[0].name);
+    const { json } = await ui.exportJson();
+    const r = ResultsFileSchema.parse(json).results.find((x) => x.file === images[0].name)!;
+    const q = r.quality!;
+    const chart = card.getByRole('img', { name: /^Quality: ability θ/ });
+    const label = (await chart.getAttribute('aria-label')) ?? '';
+    expect(label).toContain(`θ = ${q.ability.toFixed(2)}`);
+    expect(label).toContain(`most likely grade "${q.grade}"`);
+    // One threshold line per b_k, one bar per grade.
+    expect(await chart.locator('.grm-threshold').count()).toBe(q.thresholds.length);
+    expect(await chart.locator('.grm-bar').count()).toBe(q.labels.length);
+    const rows = card.locator('.grm-data').first().locator('tbody tr');
+    expect(await rows.count()).toBe(q.labels.length);
+    for (let k = 0; k < q.labels.length; k++) {
+      const cells = await rows.nth(k).locator('th, td').allTextContents();
+      expect(cells[0]).toBe(q.labels[k]);
+      expect(Number(cells[2])).toBeCloseTo(q.probabilities[k], 4);
+    }
+  });
+
   it('exports CSV with one row per image', async () => {
     const { text } = await ui.exportCsv();
     const table = parseCsvTable(text, 'export.csv');
@@ -93,6 +136,9 @@ describeShared('grading in the browser', [TEST_PACK.fixture, AGIQA], () => {
     expect(await ui.cardCount()).toBe(images.length);
     expect(await ui.qualityOf(images[0].name)).toEqual(before);
     await ui.page.screenshot({ path: '.cache/e2e/grading.png', fullPage: false });
+    await ui.page.setViewportSize({ width: 390, height: 844 });
+    await ui.page.screenshot({ path: '.cache/e2e/grading-phone.png', fullPage: false });
+    await ui.page.setViewportSize({ width: 1360, height: 900 });
   });
 
   it('shows a file named like markup as text and runs none of it', async () => {

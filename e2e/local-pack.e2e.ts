@@ -1,4 +1,7 @@
 // A pack picked from a local folder (never uploaded) loads and grades.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { describeShared, sharedPath } from '../test/shared';
 import { launch, type Browser } from './browser';
@@ -39,5 +42,26 @@ describeShared('pack from a local folder', [TEST_PACK.fixture, AGIQA], () => {
     await ui.waitForCards(1);
     await ui.waitForIdle();
     expect(await ui.qualityOf(image.name)).not.toBeNull();
+  });
+
+  it('refuses a folder that is not a pack, says why, and keeps the loaded pack', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agqg-not-a-pack-'));
+    mkdirSync(join(dir, 'holiday-photos'));
+    writeFileSync(join(dir, 'holiday-photos', 'README.txt'), 'just notes');
+    try {
+      await ui.loadLocalPack(join(dir, 'holiday-photos'));
+      const alert = ui.page.locator('.pack-state').getByRole('alert');
+      await alert.waitFor();
+      expect(await alert.textContent()).toMatch(/is not a pack.*pack_invalid/s);
+      expect(await alert.textContent()).toContain('still using tiny-clip');
+      // Grading still works with the pack that was loaded before.
+      const [, second] = agiqaImages(2);
+      await ui.addFiles([second.path]);
+      await ui.gradeAll();
+      await ui.waitForCards(2);
+      expect(await ui.qualityOf(second.name)).not.toBeNull();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

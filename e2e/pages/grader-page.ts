@@ -159,6 +159,27 @@ export class GraderPage {
     return { grade: ((await grade.textContent()) ?? '').trim(), score: Number.parseFloat(score) };
   }
 
+  /** Card file names in the order the grid shows them. */
+  async cardNames(): Promise<string[]> {
+    return this.cards.locator('h3').allTextContents();
+  }
+
+  async sortBy(label: string): Promise<void> {
+    await this.page.getByLabel('Sort results').selectOption({ label });
+  }
+
+  async showOnly(label: 'All' | 'Graded' | 'Errors'): Promise<void> {
+    await this.page.getByLabel('Filter by status').selectOption({ label });
+  }
+
+  async toggleCompare(name: string): Promise<void> {
+    await this.page.getByLabel(`Compare ${name}`, { exact: true }).click();
+  }
+
+  get comparison(): Locator {
+    return this.page.getByRole('region', { name: 'Comparison' });
+  }
+
   private async download(button: string): Promise<Download> {
     const [dl] = await Promise.all([this.page.waitForEvent('download'), this.page.getByRole('button', { name: button }).click()]);
     return dl;

@@ -75,10 +75,12 @@ export async function loadPack(req: PackRequest): Promise<boolean> {
     setNotice({ kind: 'info', text: 'Wait for the batch to finish (or cancel it) before switching packs.' });
     return false;
   }
-  set({ packStatus: 'loading', packProgress: 'Starting', packError: null });
+  const previous = get().packChoice;
+  set({ packStatus: 'loading', packProgress: 'Starting', packError: null, packChoice: req.kind === 'url' ? req.id : '' });
   const out = await scorer().loadPack(req, backendChoice(), Comlink.proxy(onPackProgress));
   if (!out.ok) {
-    set({ packStatus: 'error', packError: out.error, packProgress: null });
+    // The worker keeps the previous pack when a new one fails; so does the picker.
+    set({ packStatus: get().pack ? 'ready' : 'error', packError: out.error, packProgress: null, packChoice: previous });
     return false;
   }
   const pack = out.value;
@@ -95,6 +97,35 @@ export function loadLocalPack(files: PickedFile[]): Promise<boolean> {
 
 export function loadLocalPackFromInput(list: FileList | null): Promise<boolean> {
   return loadLocalPack(filesFromList(list));
+}
+
+interface DirHandle {
+  kind: 'directory';
+  name: string;
+  values(): AsyncIterable<DirHandle | { kind: 'file'; name: string; getFile(): Promise<File> }>;
+}
+
+async function walkHandle(dir: DirHandle, prefix: string, out: PickedFile[]): Promise<void> {
+  for await (const entry of dir.values()) {
+    if (entry.kind === 'file') out.push({ path: `${prefix}${entry.name}`, file: await entry.getFile() });
+    else await walkHandle(entry, `${prefix}${entry.name}/`, out);
+  }
+}
+
+/** The File System Access picker where the browser has it; false when it does not (use the folder input). */
+export async function pickPackDirectory(): Promise<boolean> {
+  const picker = (window as unknown as { showDirectoryPicker?: () => Promise<DirHandle> }).showDirectoryPicker;
+  if (!picker) return false;
+  let dir: DirHandle;
+  try {
+    dir = await picker.call(window);
+  } catch {
+    return true; // the user closed the picker
+  }
+  const files: PickedFile[] = [];
+  await walkHandle(dir, `${dir.name}/`, files);
+  await loadLocalPack(files);
+  return true;
 }
 
 async function restore(): Promise<void> {

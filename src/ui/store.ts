@@ -41,6 +41,8 @@ export interface Notice {
 export interface StoreState {
   packs: PackListing[];
   pack: PackSummary | null;
+  /** The served pack being loaded or loaded ('' for a local folder). */
+  packChoice: string;
   packStatus: 'idle' | 'loading' | 'ready' | 'error';
   packProgress: string | null;
   packError: ErrorInfo | null;
@@ -74,6 +76,7 @@ export const newId = (): string => `${Date.now().toString(36)}-${(idCounter++).t
 const initial: StoreState = {
   packs: [],
   pack: null,
+  packChoice: '',
   packStatus: 'idle',
   packProgress: null,
   packError: null,

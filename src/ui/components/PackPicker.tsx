@@ -1,5 +1,5 @@
 import { useId, useRef } from 'react';
-import { loadLocalPackFromInput, loadPack } from '../runner';
+import { loadLocalPackFromInput, loadPack, pickPackDirectory } from '../runner';
 import { useStore } from '../store';
 
 export function PackPicker() {
@@ -13,7 +13,7 @@ export function PackPicker() {
   const selectId = useId();
   const folderId = useId();
 
-  const current = pack?.source === 'url' ? pack.id : '';
+  const current = useStore((s) => s.packChoice);
   return (
     <div className="pack-picker">
       <div className="field">
@@ -24,7 +24,11 @@ export function PackPicker() {
           disabled={status === 'loading' || running}
           onChange={(e) => e.target.value && void loadPack({ kind: 'url', id: e.target.value })}
         >
-          {current === '' && <option value="">{pack ? `${pack.name} (local folder)` : packs.length ? 'Choose a pack' : 'No packs on this site'}</option>}
+          {current === '' && (
+            <option value="">
+              {pack?.source === 'files' ? `${pack.name} (local folder)` : packs.length ? 'Choose a pack' : 'No packs on this site'}
+            </option>
+          )}
           {packs.map((p) => (
             <option key={p.id} value={p.id} title={p.description}>
               {p.name}
@@ -50,7 +54,7 @@ export function PackPicker() {
             });
           }}
         />
-        <button type="button" className="secondary" disabled={status === 'loading' || running} onClick={() => folderRef.current?.click()}>
+        <button type="button" className="secondary" disabled={status === 'loading' || running} onClick={() => void pickPackDirectory().then((done) => done || folderRef.current?.click())}>
           Load a pack from a local folder…
         </button>
       </div>
@@ -68,9 +72,10 @@ export function PackPicker() {
             <span className="muted"> · {(pack.loadMs / 1000).toFixed(1)} s</span>
           </p>
         )}
-        {status === 'error' && error && (
+        {status !== 'loading' && error && (
           <p className="error" role="alert">
             Pack could not be loaded: {error.message} <code>{error.code}</code>
+            {pack && <span className="muted"> (still using {pack.name})</span>}
           </p>
         )}
       </div>
