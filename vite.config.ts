@@ -37,6 +37,8 @@ function ortRuntime(): Plugin {
         const name = url.startsWith(prefix) ? url.slice(prefix.length) : '';
         if (!ORT_FILES.includes(name)) return next();
         const ext = name.slice(name.lastIndexOf('.'));
+        // onnxruntime starts its thread workers from the .mjs; an isolated page only runs workers that are isolated too.
+        for (const [k, v] of Object.entries(ISOLATION_HEADERS)) res.setHeader(k, v);
         res.setHeader('Content-Type', MIME[ext] ?? 'application/octet-stream');
         res.setHeader('Content-Length', String(statSync(join(ORT_DIST, name)).size));
         createReadStream(join(ORT_DIST, name)).pipe(res);

@@ -1,6 +1,6 @@
 // One headless Chromium per test file, with a fresh profile (so service worker,
 // IndexedDB and caches start empty) that survives reloads within the file.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
@@ -24,6 +24,9 @@ export interface Browser {
 }
 
 export async function launch(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (Debian), or set AGQG_CHROMIUM to a Chromium binary`);
+  }
   const profile = mkdtempSync(join(tmpdir(), 'agqg-e2e-profile-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
