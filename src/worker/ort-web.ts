@@ -6,6 +6,7 @@ import * as ort from 'onnxruntime-web/webgpu';
 import { AgqgError } from '../model/errors';
 import type { RuntimeAdapter, SessionRunner, TensorIn, TensorOut } from '../model/runtime';
 import { siteBase } from './pack-sources';
+import { outputToFloat32 } from '../model/float-output';
 
 export type BackendChoice = 'auto' | 'wasm' | 'webgpu';
 export type BackendKind = 'wasm' | 'webgpu';
@@ -66,30 +67,6 @@ export async function probeWebGpu(): Promise<string | null> {
   }
 }
 
-function halfBitsToFloat32(bits: Uint16Array): Float32Array {
-  const out = new Float32Array(bits.length);
-  for (let i = 0; i < bits.length; i++) {
-    const h = bits[i];
-    const sign = h & 0x8000 ? -1 : 1;
-    const exp = (h >> 10) & 0x1f;
-    const frac = h & 0x3ff;
-    if (exp === 0) out[i] = sign * frac * 2 ** -24;
-    else if (exp === 0x1f) out[i] = frac ? NaN : sign * Infinity;
-    else out[i] = sign * (1 + frac / 1024) * 2 ** (exp - 15);
-  }
-  return out;
-}
-
-function toFloat32(t: ort.Tensor, label: string, name: string): Float32Array {
-  if (t.type === 'float32') return t.data as Float32Array;
-  if (t.type === 'float16') {
-    const src = t.data as unknown as ArrayLike<number>;
-    return src instanceof Uint16Array ? halfBitsToFloat32(src) : Float32Array.from(src);
-  }
-  if (t.type === 'float64') return Float32Array.from(t.data as Float64Array);
-  throw new AgqgError('backend_failed', `${label}: output "${name}" is ${t.type}, expected a float tensor`);
-}
-
 class WebSession implements SessionRunner {
   constructor(
     private readonly session: ort.InferenceSession,
@@ -115,7 +92,7 @@ class WebSession implements SessionRunner {
     }
     const out: Record<string, TensorOut> = {};
     for (const [name, t] of Object.entries(result)) {
-      out[name] = { data: toFloat32(t, this.label, name), dims: [...t.dims] };
+      out[name] = { data: outputToFloat32(t, this.label, name), dims: [...t.dims] };
       t.dispose();
     }
     return out;
