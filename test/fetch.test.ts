@@ -392,6 +392,8 @@ describeShared('agqg fetch', [FIXTURE], () => {
     expect(Number(/^bytes=(\d+)-$/.exec(gets[0].range ?? '')?.[1])).toBeGreaterThan(0);
     // Files finished before the kill are not downloaded again.
     expect(hub.gets('onnx/vision_model.onnx')).toEqual([]);
+    expect(hub.gets('tokenizer.json')).toEqual([]);
+    expect(io.stderr()).toContain('tokenizer.json: already here, 3.5 MiB, git blob id matches');
     await expectIdentical(out, FETCHED);
     expect(existsSync(staging)).toBe(false);
     await openPackDir(out);

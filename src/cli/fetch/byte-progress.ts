@@ -6,6 +6,8 @@ import type { CliIO } from '../io';
 const REDRAW_MS = 200;
 /** Log lines per file when stderr is not a terminal. */
 const LOG_STEPS = 10;
+/** Smaller files get only their final line in logs. */
+const LOG_MIN_BYTES = 16 * 1024 * 1024;
 
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -46,9 +48,9 @@ export function fileProgress(io: CliIO, path: string, total: number | undefined,
           lastDraw = now;
           io.err(`\r\x1b[K${line()}`);
         }
-      } else if (total) {
+      } else if (total && total >= LOG_MIN_BYTES) {
         const step = Math.floor((LOG_STEPS * done) / total);
-        if (step > lastStep && step < LOG_STEPS) {
+        if (step > lastStep && step > 0 && step < LOG_STEPS) {
           lastStep = step;
           io.err(`${line()}\n`);
         }
@@ -61,7 +63,9 @@ export function fileProgress(io: CliIO, path: string, total: number | undefined,
       lastStep = -1;
     },
     finish(note) {
-      io.err(`${io.errIsTTY ? '\r\x1b[K' : ''}${line()} ${note}\n`);
+      const s = (performance.now() - t0) / 1000;
+      const rate = s > 0 ? ` at ${formatBytes(Math.round((done - base) / s))}/s` : '';
+      io.err(`${io.errIsTTY ? '\r\x1b[K' : ''}${path}: ${formatBytes(done)}${rate}, ${note}\n`);
     },
   };
 }

@@ -53,7 +53,7 @@ async function hashFile(path: string, algorithm: 'sha256' | 'sha1', prefix?: str
 }
 
 /** Git's id of a plain file: SHA-1 of "blob <size>\0" + content. */
-async function gitBlobOid(path: string, size: number): Promise<string> {
+export async function gitBlobOid(path: string, size: number): Promise<string> {
   return (await hashFile(path, 'sha1', `blob ${size}\0`)).hash.digest('hex');
 }
 

@@ -16,7 +16,7 @@ import type { CliIO } from '../io';
 import { FolderPackSource } from '../node-pack-source';
 import { formatBytes } from './byte-progress';
 import { planFiles, type ModelSpec, type PlannedFile } from './catalog';
-import { downloadVerified, type DownloadResult } from './download';
+import { downloadVerified, gitBlobOid, type DownloadResult } from './download';
 import { HubClient, type FetchFn, type RemoteFile } from './hub';
 import { upsertIndexEntry } from './models-index';
 
@@ -233,9 +233,13 @@ export async function fetchPack(opts: FetchPackOptions): Promise<FetchPackResult
     const staged = await sha256File(dest);
     if (staged) {
       const ok =
-        (remote.size === undefined || staged.size === remote.size) && (remote.sha256 === undefined || staged.sha256 === remote.sha256);
-      if (ok && (remote.sha256 !== undefined || remote.gitOid === undefined)) {
-        io.err(`${f.path}: already here, ${formatBytes(staged.size)}, ${remote.sha256 ? 'SHA-256 matches' : 'size matches'}\n`);
+        (remote.size === undefined || staged.size === remote.size) &&
+        (remote.sha256 !== undefined
+          ? staged.sha256 === remote.sha256
+          : remote.gitOid === undefined || (await gitBlobOid(dest, staged.size)) === remote.gitOid);
+      if (ok) {
+        const how = remote.sha256 ? 'SHA-256 matches' : remote.gitOid ? 'git blob id matches' : 'size matches';
+        io.err(`${f.path}: already here, ${formatBytes(staged.size)}, ${how}\n`);
         hashes.set(f.path, staged);
         continue;
       }
