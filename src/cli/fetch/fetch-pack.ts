@@ -211,8 +211,8 @@ export async function fetchPack(opts: FetchPackOptions): Promise<FetchPackResult
   await mkdir(staging, { recursive: true });
   await writeAtomic(join(staging, STATE_FILE), JSON.stringify({ repo: spec.repo, commit, baseUrl: hub.base }));
 
-  // Files the pack in place already has with the right hash need no download.
-  if (previous?.success) {
+  // Files the pack in place already has with the right hash need no download (--force downloads all).
+  if (previous?.success && !opts.force) {
     for (const f of previous.data.files) {
       const remote = found.get(f.path);
       const dest = join(staging, f.path);
