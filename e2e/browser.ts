@@ -17,13 +17,30 @@ const ARGS = [
   '--disable-quic',
 ];
 
+/**
+ * Software WebGPU for headless Chromium without a GPU: Dawn on SwiftShader's Vulkan.
+ * --use-webgpu-adapter=swiftshader alone already gives an adapter in Chromium 156 on Debian;
+ * the others keep ANGLE and Vulkan on SwiftShader too, so nothing looks for a real GPU.
+ */
+export const WEBGPU_ARGS = [
+  '--enable-unsafe-webgpu',
+  '--enable-features=Vulkan',
+  '--use-angle=swiftshader',
+  '--use-webgpu-adapter=swiftshader',
+];
+
+export interface LaunchOptions {
+  /** Software WebGPU (WEBGPU_ARGS) instead of --disable-gpu. */
+  webgpu?: boolean;
+}
+
 export interface Browser {
   context: BrowserContext;
   profile: string;
   close(): Promise<void>;
 }
 
-export async function launch(): Promise<Browser> {
+export async function launch(opts: LaunchOptions = {}): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (Debian), or set AGQG_CHROMIUM to a Chromium binary`);
   }
@@ -31,7 +48,7 @@ export async function launch(): Promise<Browser> {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ARGS,
+    args: opts.webgpu ? [...ARGS.filter((a) => a !== '--disable-gpu'), ...WEBGPU_ARGS] : ARGS,
     acceptDownloads: true,
     viewport: { width: 1360, height: 900 },
   });

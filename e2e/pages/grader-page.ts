@@ -12,6 +12,28 @@ export interface FilePayload {
 
 const WAIT = 120_000;
 
+export interface PageImageEmbedding {
+  width: number | null;
+  height: number | null;
+  embedding: number[] | null;
+  /** Preprocessed model input (NCHW float32), when asked for. */
+  pixelValues: Float32Array | null;
+  /** Decoded RGBA bytes, when asked for. */
+  rgba: Uint8Array | null;
+  error: { code: string; message: string } | null;
+}
+
+export interface PageEmbeddings {
+  images: PageImageEmbedding[];
+  texts: { text: string; embedding: number[]; tokens: number; truncated: boolean }[];
+  backend: { kind: string; name: string; reason: string; adapter?: string };
+  variant: { dtype: string; visionFile: string; textFile: string | null };
+}
+
+interface RawEmbeddings extends Omit<PageEmbeddings, 'images'> {
+  images: (Omit<PageImageEmbedding, 'pixelValues' | 'rgba'> & { pixelValues: string | null; rgba: string | null })[];
+}
+
 export class GraderPage {
   constructor(
     readonly page: Page,
@@ -159,6 +181,55 @@ export class GraderPage {
     return { grade: ((await grade.textContent()) ?? '').trim(), score: Number.parseFloat(score) };
   }
 
+  async alignmentOf(name: string): Promise<{ grade: string; score: number } | null> {
+    const card = this.card(name);
+    const grade = card.getByTestId('alignment-grade').first();
+    if ((await grade.count()) === 0) return null;
+    const score = (await card.getByTestId('alignment-score').first().textContent()) ?? '';
+    return { grade: ((await grade.textContent()) ?? '').trim(), score: Number.parseFloat(score) };
+  }
+
+  /** The card's note about alignment (why it is not graded, or a truncated prompt), or null. */
+  async alignmentNote(name: string): Promise<string | null> {
+    const note = this.card(name).getByTestId('alignment-note');
+    return (await note.count()) === 0 ? null : ((await note.first().textContent()) ?? '');
+  }
+
+  /** The card's request for the prompt (shown when a pack with a text encoder got no prompt). */
+  missingPrompt(name: string): Locator {
+    return this.card(name).getByTestId('alignment-missing-prompt');
+  }
+
+  private async waitForCardIdle(name: string): Promise<void> {
+    await this.waitForJs(
+      `(() => { const c = [...document.querySelectorAll('article.card')].find((a) => a.getAttribute('aria-label') === ${JSON.stringify(`Result for ${name}`)});
+        return c && c.getAttribute('aria-busy') !== 'true' && c.getAttribute('data-status') === 'done'; })()`,
+    );
+  }
+
+  /** Types the prompt into a card that asks for one and grades it. */
+  async gradePromptOnCard(name: string, prompt: string): Promise<void> {
+    const box = this.missingPrompt(name);
+    await box.getByLabel(`Prompt for ${name}`, { exact: true }).fill(prompt);
+    await box.getByRole('button', { name: 'Grade alignment' }).click();
+    await this.waitForJs(
+      `![...document.querySelectorAll('article.card')].some((a) => a.getAttribute('aria-label') === ${JSON.stringify(`Result for ${name}`)} && a.querySelector('[data-testid="alignment-missing-prompt"]'))`,
+    );
+    await this.waitForCardIdle(name);
+  }
+
+  /** "Edit prompt" on a graded card, then "Re-grade". */
+  async editPromptOnCard(name: string, prompt: string): Promise<void> {
+    const card = this.card(name);
+    await card.getByRole('button', { name: 'Edit prompt' }).click();
+    await card.getByLabel(`Prompt for ${name}`, { exact: true }).fill(prompt);
+    await card.getByRole('button', { name: 'Re-grade' }).click();
+    await this.waitForJs(
+      `[...document.querySelectorAll('article.card')].some((a) => a.getAttribute('aria-label') === ${JSON.stringify(`Result for ${name}`)} && a.querySelector('.card-foot .prompt')?.textContent?.includes(${JSON.stringify(prompt)}))`,
+    );
+    await this.waitForCardIdle(name);
+  }
+
   /** Card file names in the order the grid shows them. */
   async cardNames(): Promise<string[]> {
     return this.cards.locator('h3').allTextContents();
@@ -194,6 +265,52 @@ export class GraderPage {
   async exportCsv(): Promise<{ name: string; text: string }> {
     const dl = await this.download('Export CSV');
     return { name: dl.suggestedFilename(), text: await readFile(await dl.path(), 'utf8') };
+  }
+
+  /**
+   * Embeddings from the page's worker through window.__agqg (the page must be opened with debug=1).
+   * Bytes cross as base64 both ways; Float32 data keeps every bit.
+   */
+  async embed(images: Buffer[], texts: string[], opts: { pixels?: boolean; rgba?: boolean } = {}): Promise<PageEmbeddings> {
+    const args = JSON.stringify({ images: images.map((b) => b.toString('base64')), texts, ...opts });
+    const raw = (await this.page.evaluate(`(async () => {
+      const args = ${args};
+      if (!window.__agqg) throw new Error('window.__agqg is missing: open the page with ?debug=1');
+      const fromB64 = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0)).buffer;
+      const toB64 = (view) => {
+        if (!view) return null;
+        const u8 = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+        let s = '';
+        for (let i = 0; i < u8.length; i += 0x8000) s += String.fromCharCode.apply(null, u8.subarray(i, i + 0x8000));
+        return btoa(s);
+      };
+      const out = await window.__agqg.embed({ images: args.images.map(fromB64), texts: args.texts, pixels: !!args.pixels, rgba: !!args.rgba });
+      if (!out.ok) throw new Error('embed failed: ' + out.error.code + ': ' + out.error.message);
+      const v = out.value;
+      return {
+        images: v.images.map((im) => ({
+          width: im.width, height: im.height, error: im.error,
+          embedding: im.embedding ? Array.from(im.embedding) : null,
+          pixelValues: toB64(im.pixelValues), rgba: toB64(im.rgba),
+        })),
+        texts: v.texts.map((t) => ({ text: t.text, embedding: Array.from(t.embedding), tokens: t.tokens, truncated: t.truncated })),
+        backend: v.backend,
+        variant: v.variant,
+      };
+    })()`, undefined)) as RawEmbeddings;
+    const f32 = (b64: string | null): Float32Array | null => {
+      if (b64 === null) return null;
+      const buf = Buffer.from(b64, 'base64');
+      return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+    };
+    return {
+      ...raw,
+      images: raw.images.map((im) => ({
+        ...im,
+        pixelValues: f32(im.pixelValues),
+        rgba: im.rgba === null ? null : new Uint8Array(Buffer.from(im.rgba, 'base64')),
+      })),
+    };
   }
 
   async screenshot(path: string): Promise<void> {

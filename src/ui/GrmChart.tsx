@@ -4,6 +4,7 @@
 // numbers for screen readers and for anyone who wants them.
 import { useId } from 'react';
 import type { GradeResult } from '../model/result';
+import { UncalibratedBadge } from './components/Uncalibrated';
 
 const W = 360;
 const PAD_X = 14;
@@ -42,11 +43,15 @@ export function GrmChart({ grade, title }: GrmChartProps) {
   const barW = (W - 2 * PAD_X) / K;
   const summary =
     `${title}: ability θ = ${fmt(theta)} on the latent scale; most likely grade "${grade.grade}" ` +
-    `(${pct(p[grade.gradeIndex])}); thresholds ${b.map((v) => fmt(v)).join(', ')}.`;
+    `(${pct(p[grade.gradeIndex])}); thresholds ${b.map((v) => fmt(v)).join(', ')}.` +
+    (grade.uncalibrated ? ' Uncalibrated (zero-shot) head.' : '');
 
   return (
     <figure className="grm">
-      <figcaption className="grm-title">{title}</figcaption>
+      <figcaption className="grm-title">
+        {title}
+        {grade.uncalibrated && <UncalibratedBadge />}
+      </figcaption>
       <svg
         viewBox={`0 0 ${W} ${H}`}
         role="img"

@@ -1,6 +1,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
+import { debugEnabled, exposeDebugApi } from './debug';
 import { init } from './runner';
 import './styles.css';
 
@@ -19,4 +20,5 @@ if (import.meta.env.PROD && 'serviceWorker' in navigator) {
   });
 }
 
+if (debugEnabled()) exposeDebugApi();
 void init();

@@ -13,6 +13,9 @@ export interface StoredResult {
   thumbnail: Blob | null;
   width: number | null;
   height: number | null;
+  /** Image embedding and its pack key (absent in results saved before they were kept). */
+  features?: Float32Array | null;
+  packKey?: string | null;
   gradedAt: number;
 }
 

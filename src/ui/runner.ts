@@ -3,7 +3,8 @@
 // sequences the work.
 import * as Comlink from 'comlink';
 import { AgqgError, toErrorInfo, type ErrorInfo } from '../model/errors';
-import type { PackRequest, ProgressFn, WorkerProgress } from '../worker/api';
+import type { VariantDtype } from '../model/manifest';
+import type { LoadOptions, PackRequest, ProgressFn, WorkerProgress } from '../worker/api';
 import type { BackendChoice } from '../worker/ort-web';
 import { filesFromList, type PickedFile } from './files';
 import { clearResults, deleteResults, loadResults, saveResult } from './persist';
@@ -70,24 +71,34 @@ async function cacheForOffline(urls: string[]): Promise<void> {
   }
 }
 
-export async function loadPack(req: PackRequest): Promise<boolean> {
+/** The request of the pack loaded now, so its weights can be switched (a local folder's files included). */
+let loadedRequest: PackRequest | null = null;
+
+export async function loadPack(req: PackRequest, opts: LoadOptions = {}): Promise<boolean> {
   if (get().running) {
     setNotice({ kind: 'info', text: 'Wait for the batch to finish (or cancel it) before switching packs.' });
     return false;
   }
   const previous = get().packChoice;
   set({ packStatus: 'loading', packProgress: 'Starting', packError: null, packChoice: req.kind === 'url' ? req.id : '' });
-  const out = await scorer().loadPack(req, backendChoice(), Comlink.proxy(onPackProgress));
+  const out = await scorer().loadPack(req, backendChoice(), Comlink.proxy(onPackProgress), opts);
   if (!out.ok) {
     // The worker keeps the previous pack when a new one fails; so does the picker.
     set({ packStatus: get().pack ? 'ready' : 'error', packError: out.error, packProgress: null, packChoice: previous });
     return false;
   }
   const pack = out.value;
+  loadedRequest = req;
   set({ pack, packStatus: 'ready', packProgress: null, backend: pack.backend });
   if (req.kind === 'url') localStorage.setItem(LAST_PACK_KEY, req.id);
   void cacheForOffline(pack.urls);
   return true;
+}
+
+/** Loads the current pack again with other weights (fp32, fp16, q8, ...). */
+export async function switchVariant(variant: VariantDtype): Promise<boolean> {
+  if (!loadedRequest) return false;
+  return loadPack(loadedRequest, { variant });
 }
 
 export function loadLocalPack(files: PickedFile[]): Promise<boolean> {
@@ -144,6 +155,9 @@ async function restore(): Promise<void> {
         width: r.width,
         height: r.height,
         file: null,
+        features: r.features ?? null,
+        packKey: r.packKey ?? null,
+        regrading: false,
         problem: null,
       })),
       stored.map((r) => r.seq),
@@ -181,6 +195,8 @@ async function persist(it: Item): Promise<void> {
       thumbnail: it.thumbnail,
       width: it.width,
       height: it.height,
+      features: it.features,
+      packKey: it.packKey,
       gradedAt: Date.now(),
     });
   } catch (err) {
@@ -223,6 +239,8 @@ async function gradeItem(id: string): Promise<void> {
     thumbUrl: g.thumbnail ? URL.createObjectURL(g.thumbnail) : null,
     width: g.width,
     height: g.height,
+    features: g.features,
+    packKey: g.packKey,
     problem: null,
   });
   await persist(get().items[id]);
@@ -278,6 +296,42 @@ export function restage(ids: readonly string[]): void {
 export async function regrade(id: string): Promise<void> {
   restage([id]);
   await gradeStaged();
+}
+
+/** Whether a new prompt can be graded for this image without its file (its embedding matches the loaded pack). */
+export function canGradeFromEmbedding(it: Item, packKey: string | undefined): boolean {
+  return it.features !== null && packKey !== undefined && it.packKey === packKey;
+}
+
+/**
+ * Grades an image's (edited) prompt. The kept image embedding is used when the loaded pack and
+ * weights made it; otherwise the image is graded again from its file, when the page still has it.
+ */
+export async function regradePrompt(id: string): Promise<void> {
+  const s = get();
+  const it = s.items[id];
+  if (!it) return;
+  if (s.pack && it.features && canGradeFromEmbedding(it, s.pack.packKey)) {
+    patchItem(id, { regrading: true });
+    const prompt = it.prompt.trim() === '' ? null : it.prompt;
+    const out = await scorer().gradePrompt({ name: it.name, prompt, features: it.features, packKey: s.pack.packKey });
+    if (!out.ok) {
+      patchItem(id, { regrading: false });
+      setNotice({ kind: 'error', text: `${it.name}: ${describe(out.error)}` });
+      return;
+    }
+    patchItem(id, { regrading: false, result: out.value, status: out.value.error ? 'failed' : 'done', problem: null });
+    await persist(get().items[id]);
+    return;
+  }
+  if (it.file) {
+    await regrade(id);
+    return;
+  }
+  setNotice({
+    kind: 'error',
+    text: `${it.name} was graded with another pack or other weights, and this page no longer has the image: add it again to grade it.`,
+  });
 }
 
 export async function deleteItems(ids: readonly string[]): Promise<void> {

@@ -25,6 +25,11 @@ export interface Item {
   height: number | null;
   /** The original file, while this page session has it (not persisted). */
   file: File | null;
+  /** The image embedding and the pack/weights that made it: a new prompt is graded from it, not from the image. */
+  features: Float32Array | null;
+  packKey: string | null;
+  /** A new prompt is being graded from the kept embedding. */
+  regrading: boolean;
   /** Set when the image never reached the worker or was dropped (cancelled). */
   problem: ErrorInfo | null;
 }
@@ -130,6 +135,9 @@ export function stageFiles(files: readonly PickedFile[]): string[] {
       width: null,
       height: null,
       file: f.file,
+      features: null,
+      packKey: null,
+      regrading: false,
       problem: null,
     };
   }

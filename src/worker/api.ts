@@ -3,13 +3,18 @@
 // Every session creation and run goes through one SerialQueue.
 import { z } from 'zod';
 import { AgqgError, toErrorInfo, type ErrorInfo } from '../model/errors';
-import { openPack, type OpenedPack, type PackSource } from '../model/pack';
+import { MAX_PROMPT_CHARS } from '../model/limits';
+import type { VariantDtype } from '../model/manifest';
+import { openPack, pickVariant, type OpenedPack, type PackSource } from '../model/pack';
+import { preprocess } from '../model/preprocess';
 import type { ImageResult } from '../model/result';
-import { failedResult, PackScorer, type LoadProgress } from '../model/scorer';
+import { failedResult, PackScorer, VARIANT_PREFERENCE, type LoadProgress } from '../model/scorer';
 import { decodeImage, thumbnail } from './decode';
+import { gradeKeptFeatures, scoreWithFeatures } from './grade';
 import { createOrtRuntime, wasmFallback, type BackendChoice, type BackendInfo, type OrtWebRuntime } from './ort-web';
 import { HttpPackSource, LocalFolderPackSource, modelsUrl, type LocalFile } from './pack-sources';
 import { SerialQueue } from './queue';
+import { defaultVariant, variantReason } from './variants';
 
 /** Longest edge of the card thumbnails, in pixels (cards show them at up to half this, on 2x screens). */
 const THUMB_EDGE = 320;
@@ -23,6 +28,23 @@ export interface PackListing {
 }
 
 export type PackRequest = { kind: 'url'; id: string } | { kind: 'files'; files: LocalFile[]; label?: string };
+
+export interface LoadOptions {
+  /** Weight variant of the encoders (fp32, fp16, q8, ...); absent: the backend's default (see variants.ts). */
+  variant?: VariantDtype;
+}
+
+/** The weights a loaded pack runs with. */
+export interface VariantInUse {
+  /** Vision variant (the one the user picks; the text encoder follows when it has the same). */
+  dtype: VariantDtype;
+  /** Every vision variant the pack has, in the manifest's order. */
+  available: VariantDtype[];
+  visionFile: string;
+  textDtype: VariantDtype | null;
+  textFile: string | null;
+  reason: string;
+}
 
 export type WorkerProgress =
   | { kind: 'pack'; stage: LoadProgress['stage'] | 'manifest' | 'read'; path?: string; loaded?: number; total?: number }
@@ -43,6 +65,12 @@ export interface PackSummary {
   hasAlignmentHead: boolean;
   qualityUncalibrated: boolean;
   alignmentUncalibrated: boolean;
+  variant: VariantInUse;
+  /**
+   * Identifies the pack and weights that produced an image embedding: an embedding kept by the
+   * page can be graded again (new prompt) only while the same key is loaded.
+   */
+  packKey: string;
   source: 'url' | 'files';
   /** Absolute URLs of every file the pack was loaded from (served packs only), for the offline cache. */
   urls: string[];
@@ -63,6 +91,50 @@ export interface Graded {
   thumbnail: Blob | null;
   width: number | null;
   height: number | null;
+  /** The image embedding (null when the image failed), so a new prompt is graded without the image again. */
+  features: Float32Array | null;
+  packKey: string;
+}
+
+export interface PromptRegradeRequest {
+  name: string;
+  prompt: string | null;
+  /** Image embedding and the packKey it came from (Graded.features, Graded.packKey). */
+  features: Float32Array;
+  packKey: string;
+}
+
+export interface EmbedRequest {
+  images?: ArrayBuffer[];
+  texts?: string[];
+  /** Also return each image's preprocessed model input (NCHW float32 of the first vision input). */
+  pixels?: boolean;
+  /** Also return each image's decoded RGBA bytes (as the browser's decoder gave them). */
+  rgba?: boolean;
+}
+
+export interface ImageEmbeddingOut {
+  width: number | null;
+  height: number | null;
+  embedding: Float32Array | null;
+  pixelValues: Float32Array | null;
+  rgba: Uint8Array | Uint8ClampedArray | null;
+  error: ErrorInfo | null;
+}
+
+export interface TextEmbeddingOut {
+  text: string;
+  embedding: Float32Array;
+  /** Tokens fed to the encoder after truncation, with the start and end markers. */
+  tokens: number;
+  truncated: boolean;
+}
+
+export interface Embeddings {
+  images: ImageEmbeddingOut[];
+  texts: TextEmbeddingOut[];
+  backend: BackendInfo;
+  variant: VariantInUse;
 }
 
 const IndexSchema = z.array(
@@ -97,10 +169,12 @@ interface State {
   runtime: OrtWebRuntime | null;
   pack: OpenedPack | null;
   scorer: PackScorer | null;
+  variant: VariantInUse | null;
+  packKey: string;
 }
 
 const queue = new SerialQueue();
-const state: State = { choice: 'auto', runtime: null, pack: null, scorer: null };
+const state: State = { choice: 'auto', runtime: null, pack: null, scorer: null, variant: null, packKey: '' };
 
 async function outcome<T>(f: () => Promise<T>): Promise<Outcome<T>> {
   try {
@@ -108,6 +182,26 @@ async function outcome<T>(f: () => Promise<T>): Promise<Outcome<T>> {
   } catch (err) {
     return { ok: false, error: toErrorInfo(err) };
   }
+}
+
+/** The variant to load and the files it means, checked before any session is made. */
+function resolveVariant(pack: OpenedPack, asked: VariantDtype | undefined, backend: OrtWebRuntime): VariantInUse {
+  const m = pack.manifest;
+  const dtype = asked ?? defaultVariant(m.vision.variants, backend.info.kind);
+  // Throws pack_invalid naming the variants there are when `asked` is not one of them.
+  const vision = pickVariant(m.vision.variants, dtype, VARIANT_PREFERENCE);
+  // The scorer's rule: the text encoder takes the same variant when it has it, else its preferred one.
+  const text = m.text
+    ? (m.text.variants.find((v) => v.dtype === dtype) ?? pickVariant(m.text.variants, undefined, VARIANT_PREFERENCE))
+    : null;
+  return {
+    dtype,
+    available: m.vision.variants.map((v) => v.dtype),
+    visionFile: vision.file,
+    textDtype: text?.dtype ?? null,
+    textFile: text?.file ?? null,
+    reason: variantReason(dtype, asked, backend.info.kind),
+  };
 }
 
 function summary(scorer: PackScorer, source: 'url' | 'files', urls: string[], loadMs: number): PackSummary {
@@ -124,6 +218,8 @@ function summary(scorer: PackScorer, source: 'url' | 'files', urls: string[], lo
     hasAlignmentHead: scorer.hasAlignmentHead,
     qualityUncalibrated: m.heads.quality?.uncalibrated ?? false,
     alignmentUncalibrated: m.heads.alignment?.uncalibrated ?? false,
+    variant: state.variant as VariantInUse,
+    packKey: state.packKey,
     source,
     urls,
     backend: (state.runtime as OrtWebRuntime).info,
@@ -138,7 +234,7 @@ async function fallBackToWasm(why: string, onProgress?: ProgressFn): Promise<voi
   await state.scorer?.release();
   state.scorer = null;
   state.runtime = runtime;
-  state.scorer = await PackScorer.load(state.pack as OpenedPack, runtime);
+  state.scorer = await PackScorer.load(state.pack as OpenedPack, runtime, { variant: state.variant?.dtype });
   onProgress?.({ kind: 'backend', info: runtime.info, note: runtime.info.reason });
 }
 
@@ -154,7 +250,7 @@ async function gradeOne(req: GradeRequest, onProgress: ProgressFn | undefined, c
     const result = failedResult(req.name, scorer.manifest.id, req.prompt, err, scorer.backend, {
       totalMs: performance.now() - started,
     });
-    return { id: req.id, result, thumbnail: null, width: null, height: null };
+    return { id: req.id, result, thumbnail: null, width: null, height: null, features: null, packKey: state.packKey };
   }
   const { image, bitmap } = decoded;
   try {
@@ -162,12 +258,21 @@ async function gradeOne(req: GradeRequest, onProgress: ProgressFn | undefined, c
     const thumb = await thumbnail(bitmap, THUMB_EDGE);
     checkpoint();
     onProgress?.({ kind: 'image', id: req.id, stage: 'score' });
-    let result = await scorer.scoreImage(image, { file: req.name, prompt: req.prompt, decodeMs });
-    if (result.error?.code === 'backend_failed' && state.runtime?.info.kind === 'webgpu') {
-      await fallBackToWasm(result.error.message, onProgress);
-      result = await (state.scorer as PackScorer).scoreImage(image, { file: req.name, prompt: req.prompt, decodeMs });
+    const run = (s: PackScorer) => scoreWithFeatures(s, image, { file: req.name, prompt: req.prompt, decodeMs });
+    let scored = await run(scorer);
+    if (scored.result.error?.code === 'backend_failed' && state.runtime?.info.kind === 'webgpu') {
+      await fallBackToWasm(scored.result.error.message, onProgress);
+      scored = await run(state.scorer as PackScorer);
     }
-    return { id: req.id, result, thumbnail: thumb, width: image.width, height: image.height };
+    return {
+      id: req.id,
+      result: scored.result,
+      thumbnail: thumb,
+      width: image.width,
+      height: image.height,
+      features: scored.features,
+      packKey: state.packKey,
+    };
   } finally {
     bitmap.close();
   }
@@ -194,7 +299,12 @@ export const api = {
   },
 
   /** Opens and loads a pack; replaces the loaded one. `backend` is the ?backend= choice. */
-  async loadPack(req: PackRequest, backend: BackendChoice, onProgress?: ProgressFn): Promise<Outcome<PackSummary>> {
+  async loadPack(
+    req: PackRequest,
+    backend: BackendChoice,
+    onProgress?: ProgressFn,
+    opts: LoadOptions = {},
+  ): Promise<Outcome<PackSummary>> {
     return outcome(() =>
       queue.enqueue(async () => {
         const t0 = performance.now();
@@ -211,19 +321,23 @@ export const api = {
         onProgress?.({ kind: 'pack', stage: 'manifest' });
         const pack = await openPack(source, fallbackId);
         const forward = (p: LoadProgress) => onProgress?.({ kind: 'pack', ...p });
+        let variant = resolveVariant(pack, opts.variant, state.runtime);
         let scorer: PackScorer;
         try {
-          scorer = await PackScorer.load(pack, state.runtime, { onProgress: forward });
+          scorer = await PackScorer.load(pack, state.runtime, { variant: variant.dtype, onProgress: forward });
         } catch (err) {
           if (state.runtime.info.kind !== 'webgpu') throw err;
           // WebGPU can fail at session creation (an unsupported op, a lost device): WASM runs everything.
           state.runtime = wasmFallback(state.runtime.info, toErrorInfo(err).message);
           onProgress?.({ kind: 'backend', info: state.runtime.info, note: state.runtime.info.reason });
-          scorer = await PackScorer.load(pack, state.runtime, { onProgress: forward });
+          variant = resolveVariant(pack, opts.variant, state.runtime);
+          scorer = await PackScorer.load(pack, state.runtime, { variant: variant.dtype, onProgress: forward });
         }
         await state.scorer?.release();
         state.pack = pack;
         state.scorer = scorer;
+        state.variant = variant;
+        state.packKey = `${inner.location}|${pack.manifest.id}@${pack.manifest.packVersion}|${variant.visionFile}`;
         const urls =
           inner instanceof HttpPackSource ? [modelsUrl('index.json').href, ...[...source.read].map((p) => inner.url(p))] : [];
         return summary(scorer, req.kind, urls, performance.now() - t0);
@@ -234,6 +348,83 @@ export const api = {
   /** Grades one image. Bad files come back as results with `error`; only cancellation and a missing pack fail. */
   async gradeImage(req: GradeRequest, onProgress?: ProgressFn): Promise<Outcome<Graded>> {
     return outcome(() => queue.enqueue((ctx) => gradeOne(req, onProgress, () => ctx.checkpoint())));
+  },
+
+  /**
+   * Grades a kept image embedding with a new prompt: the image is not decoded or encoded again, and
+   * the text cache makes a prompt seen before free. Fails (invalid_argument) when another pack or
+   * other weights are loaded than the ones that made the embedding.
+   */
+  async gradePrompt(req: PromptRegradeRequest): Promise<Outcome<ImageResult>> {
+    return outcome(() =>
+      queue.enqueue(async () => {
+        const scorer = state.scorer;
+        if (!scorer) throw new AgqgError('internal', 'no pack is loaded: load one before grading');
+        if (req.packKey !== state.packKey) {
+          throw new AgqgError(
+            'invalid_argument',
+            `${req.name} was graded with another pack or other weights than the ones loaded now; grade the image again from its file`,
+          );
+        }
+        return gradeKeptFeatures(scorer, req.features, { file: req.name, prompt: req.prompt });
+      }),
+    );
+  },
+
+  /**
+   * Raw encoder outputs of the loaded pack, for developers and tests: image embeddings (optionally
+   * with the preprocessed model input) and text embeddings. No heads, no prompt rules: an empty
+   * text is encoded as CLIP encodes it. The page exposes this as window.__agqg with ?debug=1.
+   */
+  async embed(req: EmbedRequest): Promise<Outcome<Embeddings>> {
+    return outcome(() =>
+      queue.enqueue(async (ctx) => {
+        const scorer = state.scorer;
+        if (!scorer) throw new AgqgError('internal', 'no pack is loaded: load one before embedding');
+        const texts = req.texts ?? [];
+        for (const t of texts) {
+          if ([...t].length > MAX_PROMPT_CHARS) {
+            throw new AgqgError('prompt_too_long', `a text has ${[...t].length} characters, over the limit of ${MAX_PROMPT_CHARS}`);
+          }
+        }
+        const images: ImageEmbeddingOut[] = [];
+        for (const [i, bytes] of (req.images ?? []).entries()) {
+          ctx.checkpoint();
+          let decoded: Awaited<ReturnType<typeof decodeImage>> | null = null;
+          try {
+            decoded = await decodeImage(bytes, `image ${i + 1}`);
+            const emb = await scorer.embedImage(decoded.image);
+            const input = scorer.manifest.vision.inputs[0];
+            images.push({
+              width: decoded.image.width,
+              height: decoded.image.height,
+              embedding: emb.features,
+              pixelValues: req.pixels ? preprocess(decoded.image, input.preprocess).data : null,
+              rgba: req.rgba ? decoded.image.data : null,
+              error: null,
+            });
+          } catch (err) {
+            images.push({
+              width: decoded?.image.width ?? null,
+              height: decoded?.image.height ?? null,
+              embedding: null,
+              pixelValues: null,
+              rgba: null,
+              error: toErrorInfo(err),
+            });
+          } finally {
+            decoded?.bitmap.close();
+          }
+        }
+        const detailed = texts.length > 0 ? await scorer.embedTextsDetailed(texts) : [];
+        return {
+          images,
+          texts: detailed.map((e, i) => ({ text: texts[i], embedding: e.features, tokens: e.tokens, truncated: e.truncated })),
+          backend: (state.runtime as OrtWebRuntime).info,
+          variant: state.variant as VariantInUse,
+        };
+      }),
+    );
   },
 
   /** Drops every queued request (they resolve as `cancelled`); the running one stops at its next checkpoint. */

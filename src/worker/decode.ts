@@ -5,6 +5,7 @@
 import { AgqgError } from '../model/errors';
 import type { RgbaImage } from '../model/image';
 import { readImageHeader, type ImageHeader } from '../model/image-header';
+import { decodePngStraight, pngHasAlpha } from './png-alpha';
 
 export interface Decoded {
   image: RgbaImage;
@@ -44,6 +45,16 @@ export async function decodeImage(bytes: ArrayBuffer, name: string): Promise<Dec
         'decode_failed',
         `${name}: decoded ${bitmap.width}x${bitmap.height} but the header says ${header.width}x${header.height}`,
       );
+    }
+  }
+  if (header.format === 'png' && pngHasAlpha(new Uint8Array(bytes))) {
+    // The bitmap still makes the thumbnail; the pixels come straight, not through premultiplied alpha.
+    try {
+      const image = decodePngStraight(new Uint8Array(bytes), name);
+      if (image.width === bitmap.width && image.height === bitmap.height) return { image, bitmap, header };
+    } catch (err) {
+      bitmap.close();
+      throw err;
     }
   }
   const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);

@@ -26,6 +26,16 @@ export function ComparePanel() {
             </p>
             {it.result?.quality && <GradeBlock grade={it.result.quality} title="Quality" mosMax={mos} />}
             {it.result?.alignment && <GradeBlock grade={it.result.alignment} title="Alignment" mosMax={mos} />}
+            {it.result && !it.result.error && !it.result.alignment && (
+              <p className="note">
+                <span className="grade-title">Alignment</span> not graded
+                {it.result.alignmentError
+                  ? `: ${it.result.alignmentError.message}`
+                  : it.result.alignmentNote
+                    ? `: ${it.result.alignmentNote}`
+                    : ''}
+              </p>
+            )}
             {it.result?.error && <p className="error">{it.result.error.message}</p>}
             <button type="button" className="link" onClick={() => toggleCompare(it.id)}>
               Remove from comparison

@@ -1,5 +1,6 @@
 import type { GradeResult } from '../../model/result';
 import { GrmChart, gradeColor } from '../GrmChart';
+import { UncalibratedBadge } from './Uncalibrated';
 
 export function GradeSummary({ grade, title, mosMax }: { grade: GradeResult; title: string; mosMax?: number }) {
   const K = grade.labels.length;
@@ -13,11 +14,7 @@ export function GradeSummary({ grade, title, mosMax }: { grade: GradeResult; tit
         {grade.score.toFixed(2)}
         {mosMax !== undefined && <span className="muted"> / {mosMax}</span>}
       </span>
-      {grade.uncalibrated && (
-        <span className="badge badge-warn" title="This head was not fitted to human scores (zero-shot); treat the grade as a rough guide.">
-          uncalibrated
-        </span>
-      )}
+      {grade.uncalibrated && <UncalibratedBadge />}
     </p>
   );
 }

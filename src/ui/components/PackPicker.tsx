@@ -1,6 +1,8 @@
 import { useId, useRef } from 'react';
-import { loadLocalPackFromInput, loadPack, pickPackDirectory } from '../runner';
+import type { VariantDtype } from '../../model/manifest';
+import { loadLocalPackFromInput, loadPack, pickPackDirectory, switchVariant } from '../runner';
 import { useStore } from '../store';
+import { UncalibratedBadge } from './Uncalibrated';
 
 export function PackPicker() {
   const packs = useStore((s) => s.packs);
@@ -12,6 +14,7 @@ export function PackPicker() {
   const folderRef = useRef<HTMLInputElement>(null);
   const selectId = useId();
   const folderId = useId();
+  const variantId = useId();
 
   const current = useStore((s) => s.packChoice);
   return (
@@ -36,6 +39,24 @@ export function PackPicker() {
           ))}
         </select>
       </div>
+      {pack && (
+        <div className="field variant-field">
+          <label htmlFor={variantId}>Weights</label>
+          <select
+            id={variantId}
+            value={pack.variant.dtype}
+            disabled={status === 'loading' || running || pack.variant.available.length < 2}
+            title={`${pack.variant.reason}; vision ${pack.variant.visionFile}${pack.variant.textFile ? `, text ${pack.variant.textFile}` : ''}`}
+            onChange={(e) => void switchVariant(e.target.value as VariantDtype)}
+          >
+            {pack.variant.available.map((v) => (
+              <option key={v} value={v}>
+                {v}
+              </option>
+            ))}
+          </select>
+        </div>
+      )}
       <div className="field">
         <input
           ref={folderRef}
@@ -67,8 +88,17 @@ export function PackPicker() {
         {status === 'ready' && pack && (
           <p>
             Loaded <strong>{pack.name}</strong>
-            {pack.qualityUncalibrated && <span className="badge badge-warn">uncalibrated</span>}
-            {!pack.hasText && <span className="badge">no text encoder</span>}
+            <span className="muted" data-testid="variant-in-use" title={pack.variant.reason}>
+              {' '}
+              · {pack.variant.dtype} weights
+              {pack.variant.textDtype && pack.variant.textDtype !== pack.variant.dtype ? ` (text ${pack.variant.textDtype})` : ''}
+            </span>
+            {(pack.qualityUncalibrated || pack.alignmentUncalibrated) && <UncalibratedBadge />}
+            {!pack.hasText && (
+              <span className="badge" title="Without a text encoder the pack grades quality only: alignment needs a CLIP text model.">
+                no text encoder: no alignment
+              </span>
+            )}
             <span className="muted"> · {(pack.loadMs / 1000).toFixed(1)} s</span>
           </p>
         )}

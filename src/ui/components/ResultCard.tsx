@@ -1,30 +1,117 @@
 import { useState } from 'react';
-import type { ErrorInfo } from '../../model/errors';
-import { deleteItems, regrade } from '../runner';
-import { setPrompt, toggleCompare, useStore } from '../store';
+import { canGradeFromEmbedding, deleteItems, regradePrompt } from '../runner';
+import { setPrompt, toggleCompare, useStore, type Item } from '../store';
 import { GrmChart } from '../GrmChart';
 import { GradeSummary } from './GradeBlock';
 
-const NO_TEXT_NOTE = 'This pack has no text encoder, so alignment with the prompt is not graded.';
+export const NO_TEXT_TEXT =
+  'this pack has no text encoder, so it cannot compare the image with a prompt. Load a CLIP pack (one with a text model) to grade alignment.';
+export const NEED_PROMPT_TEXT = 'Add the prompt that made this image to grade alignment.';
+
+/** What re-grading this image would do now: from its kept embedding, from its file, or not at all. */
+function regradeMode(it: Item, packKey: string | undefined): 'embedding' | 'file' | null {
+  if (canGradeFromEmbedding(it, packKey)) return 'embedding';
+  return it.file ? 'file' : null;
+}
+
+function PromptForm({ it, submitLabel, onDone }: { it: Item; submitLabel: string; onDone?: () => void }) {
+  const packKey = useStore((s) => s.pack?.packKey);
+  const running = useStore((s) => s.running);
+  const mode = regradeMode(it, packKey);
+  // The file path goes through the batch queue, which runs one batch at a time.
+  const busy = it.regrading || (mode === 'file' && running);
+  return (
+    <form
+      className="inline"
+      onSubmit={(e) => {
+        e.preventDefault();
+        onDone?.();
+        void regradePrompt(it.id);
+      }}
+    >
+      <input
+        type="text"
+        aria-label={`Prompt for ${it.name}`}
+        placeholder="the prompt that made this image"
+        value={it.prompt}
+        onChange={(e) => setPrompt(it.id, e.target.value)}
+      />
+      <button type="submit" disabled={busy || mode === null} title={mode === null ? 'Add the image again to grade it with this pack' : undefined}>
+        {it.regrading ? 'Grading…' : submitLabel}
+      </button>
+    </form>
+  );
+}
+
+function AlignmentSection({ it }: { it: Item }) {
+  const r = it.result;
+  const hasText = useStore((s) => (s.pack && s.pack.id === r?.packId ? s.pack.hasText : null));
+  const mosMax = useStore((s) => (s.pack && s.pack.id === r?.packId ? s.pack.mos.max : undefined));
+  if (!r || r.error) return null;
+  if (r.alignment) {
+    return (
+      <>
+        <GradeSummary grade={r.alignment} title="Alignment" mosMax={mosMax} />
+        {r.alignmentNote && (
+          <p className="note" data-testid="alignment-note">
+            {r.alignmentNote}
+          </p>
+        )}
+      </>
+    );
+  }
+  if (r.alignmentError) {
+    return (
+      <p className="error" data-error-code={r.alignmentError.code} data-testid="alignment-note">
+        <span className="grade-title">Alignment</span> not graded: {r.alignmentError.message}
+      </p>
+    );
+  }
+  const noText = hasText === false || /no text encoder/.test(r.alignmentNote ?? '');
+  if (noText) {
+    return (
+      <p className="note" data-testid="alignment-note">
+        <span className="grade-title">Alignment</span> not graded: {NO_TEXT_TEXT}
+      </p>
+    );
+  }
+  if ((r.prompt ?? '').trim() === '') {
+    return (
+      <div className="align-missing" data-testid="alignment-missing-prompt">
+        <p>
+          <span className="grade-title">Alignment</span> {NEED_PROMPT_TEXT}
+        </p>
+        <PromptForm it={it} submitLabel="Grade alignment" />
+      </div>
+    );
+  }
+  return r.alignmentNote ? (
+    <p className="note" data-testid="alignment-note">
+      <span className="grade-title">Alignment</span> not graded: {r.alignmentNote}
+    </p>
+  ) : null;
+}
 
 export function ResultCard({ id }: { id: string }) {
   const it = useStore((s) => s.items[id]);
   const compared = useStore((s) => s.compare.includes(id));
   const mosMax = useStore((s) => (s.pack && s.pack.id === s.items[id]?.result?.packId ? s.pack.mos.max : undefined));
-  const hasText = useStore((s) => s.pack?.hasText ?? true);
-  const running = useStore((s) => s.running);
+  const packKey = useStore((s) => s.pack?.packKey);
   const [editing, setEditing] = useState(false);
   if (!it) return null;
   const r = it.result;
   const error = r?.error ?? it.problem;
-  const alignmentNote = r?.alignmentNote ?? (hasText ? null : NO_TEXT_NOTE);
-  // Fields the scorer sets that result.ts may not list yet; read them without assuming.
-  const extras = r as (typeof r & { qualityNote?: string | null; alignmentError?: ErrorInfo | null }) | null;
-  const qualityNote = extras?.qualityNote ?? null;
-  const alignmentError = extras?.alignmentError ?? null;
+  const qualityNote = r?.qualityNote ?? null;
+  const mode = regradeMode(it, packKey);
+  const askingForPrompt = !!r && !r.error && !r.alignment && !r.alignmentError && (r.prompt ?? '').trim() === '';
 
   return (
-    <article className={`card${error ? ' card-error' : ''}`} aria-label={`Result for ${it.name}`} data-status={it.status}>
+    <article
+      className={`card${error ? ' card-error' : ''}`}
+      aria-label={`Result for ${it.name}`}
+      data-status={it.status}
+      aria-busy={it.regrading || undefined}
+    >
       <header className="card-head">
         <h3 className="card-name" title={it.name}>
           {it.name}
@@ -57,17 +144,7 @@ export function ResultCard({ id }: { id: string }) {
           )}
           {r?.quality && <GradeSummary grade={r.quality} title="Quality" mosMax={mosMax} />}
           {!error && !r?.quality && qualityNote && <p className="note">{qualityNote}</p>}
-          {r?.alignment && <GradeSummary grade={r.alignment} title="Alignment" mosMax={mosMax} />}
-          {!error && !r?.alignment && alignmentNote && (
-            <p className="note">
-              <span className="grade-title">Alignment</span> not graded: {alignmentNote}
-            </p>
-          )}
-          {alignmentError && (
-            <p className="error" data-error-code={alignmentError.code}>
-              {alignmentError.message}
-            </p>
-          )}
+          <AlignmentSection it={it} />
         </div>
       </div>
       {(r?.quality || r?.alignment) && (
@@ -77,34 +154,18 @@ export function ResultCard({ id }: { id: string }) {
         </div>
       )}
       <footer className="card-foot">
-        {editing && it.file ? (
-          <form
-            className="inline"
-            onSubmit={(e) => {
-              e.preventDefault();
-              setEditing(false);
-              void regrade(id);
-            }}
-          >
-            <input
-              type="text"
-              aria-label={`Prompt for ${it.name}`}
-              value={it.prompt}
-              onChange={(e) => setPrompt(id, e.target.value)}
-              autoFocus
-            />
-            <button type="submit" disabled={running}>
-              Re-grade
-            </button>
-          </form>
+        {editing && mode ? (
+          <PromptForm it={it} submitLabel="Re-grade" onDone={() => setEditing(false)} />
         ) : (
-          <p className="prompt" title={it.prompt}>
-            <span className="muted">Prompt:</span> {it.prompt ? it.prompt : <em className="muted">none</em>}
-          </p>
+          !askingForPrompt && (
+            <p className="prompt" title={it.prompt}>
+              <span className="muted">Prompt:</span> {it.prompt ? it.prompt : <em className="muted">none</em>}
+            </p>
+          )
         )}
         <div className="card-actions">
-          {it.file && !editing && (
-            <button type="button" className="link" onClick={() => setEditing(true)} disabled={running}>
+          {mode && !editing && !askingForPrompt && (
+            <button type="button" className="link" onClick={() => setEditing(true)} disabled={it.regrading}>
               Edit prompt
             </button>
           )}

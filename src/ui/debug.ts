@@ -1,0 +1,23 @@
+// With ?debug=1 the page puts a small developer API on window.__agqg: the raw
+// encoder outputs of the loaded pack (the e2e parity test drives it, and it is
+// handy for checking a pack against a Python reference). Off by default, so
+// nothing on a normal page depends on it.
+import * as Comlink from 'comlink';
+import type { EmbedRequest } from '../worker/api';
+import { useStore } from './store';
+import { scorer } from './worker-client';
+
+export function debugEnabled(search = location.search): boolean {
+  return new URLSearchParams(search).get('debug') === '1';
+}
+
+export function exposeDebugApi(): void {
+  const api = {
+    /** Image and text embeddings from the loaded pack; image bytes are transferred (the caller's buffers are emptied). */
+    embed: (req: EmbedRequest) => scorer().embed(Comlink.transfer(req, req.images ?? [])),
+    backendInfo: () => scorer().backendInfo(),
+    /** The loaded pack's summary (variant in use, heads, backend). */
+    pack: () => useStore.getState().pack,
+  };
+  (window as unknown as { __agqg?: typeof api }).__agqg = api;
+}
