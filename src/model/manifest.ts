@@ -163,6 +163,17 @@ export const ManifestSchema = z
           .object({ name: z.string(), source: z.string(), license: z.string() })
           .partial()
           .optional(),
+        /** Where a fetched pack came from (agqg fetch). */
+        source: z
+          .object({
+            repo: z.string(),
+            revision: z.string(),
+            commit: z.string(),
+            baseUrl: z.string(),
+            fetchedAt: z.string(),
+          })
+          .partial()
+          .optional(),
         training: z.record(z.string(), z.unknown()).optional(),
         notes: z.string().optional(),
         inferred: z.boolean().optional(),
