@@ -15,6 +15,7 @@ import { trainAndSelect, type InputCandidate } from './cv';
 import { loadDataset, TARGETS, type Target } from './dataset';
 import { designMatrix } from './design';
 import { loadFeatures } from './features';
+import { ortGram, releaseOrtGram } from './ort-gram';
 import { formatReport, reportJson } from './report';
 import { saveHead } from './save';
 
@@ -132,7 +133,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
         }))
       : [{ type: 'image' }];
     const candidates: InputCandidate[] = inputs.map((input) => ({ input, x: designMatrix(table, input) }));
-    const result = trainAndSelect(
+    const result = await trainAndSelect(
       candidates,
       { mos: dataset.mos, prompts: dataset.prompts, generators: dataset.generators, settings: dataset.settings },
       {
@@ -143,6 +144,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
         lambdas: quick ? LAMBDA_GRID_QUICK : LAMBDA_GRID,
         refine: quick ? undefined : LAMBDA_REFINE,
         log: (line) => io.err(`${line}\n`),
+        gram: ortGram,
       },
     );
     io.out(formatReport(result));
@@ -192,6 +194,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return EXIT_OK;
   } finally {
     if (scorer) await (scorer as PackScorer).release();
+    await releaseOrtGram();
   }
 }
 

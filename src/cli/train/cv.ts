@@ -35,7 +35,11 @@ export interface TrainConfig {
   /** When set (the grid's ratio), also tries the best lambda times and divided by its square root. */
   refine?: number;
   log: (line: string) => void;
+  /** X X^T; defaults to the TypeScript one (the CLI passes onnxruntime's, see ort-gram.ts). */
+  gram?: (m: Matrix) => Promise<Matrix>;
 }
+
+const jsGram = async (m: Matrix): Promise<Matrix> => gram(m);
 
 export interface CandidateReport {
   name: string;
@@ -110,7 +114,7 @@ function oofAbilities(states: readonly FoldState[], mos: Float64Array, lambdas: 
  * Ridge + GRM link for one head input: lambda by pooled out-of-fold SRCC over
  * the coarse grid, then refined around the best, then the link by nested folds.
  */
-function evaluateInput(x: Matrix, input: HeadInput, data: TrainData, folds: Int32Array, cfg: TrainConfig) {
+async function evaluateInput(x: Matrix, input: HeadInput, data: TrainData, folds: Int32Array, cfg: TrainConfig) {
   const N = x.rows;
   const name = inputName(input);
   const states: FoldState[] = [];
@@ -118,7 +122,7 @@ function evaluateInput(x: Matrix, input: HeadInput, data: TrainData, folds: Int3
     const t0 = performance.now();
     const { train, test } = foldIndices(folds, f);
     const st = fitStandardizer(matrix(train.length, x.cols, gatherRows(x, train)));
-    const g = gram(applyStandardizer(st, x));
+    const g = await (cfg.gram ?? jsGram)(applyStandardizer(st, x));
     states.push({ train, test, g, scale: kernelScale(g, train) });
     cfg.log(`  ${name}: fold ${f + 1}/${cfg.folds} Gram (${train.length} train, ${test.length} test) ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
@@ -189,11 +193,11 @@ function gatherRows(x: Matrix, idx: readonly number[]): Float64Array {
 }
 
 /** Ridge on every row with pool standardisation; returns the head's linear part. */
-export function fitFinalRidge(x: Matrix, mos: Float64Array, lambdaRel: number) {
+export async function fitFinalRidge(x: Matrix, mos: Float64Array, lambdaRel: number, gramFn: (m: Matrix) => Promise<Matrix> = jsGram) {
   const st = fitStandardizer(x);
   const z = applyStandardizer(st, x);
   const all = Array.from({ length: x.rows }, (_, i) => i);
-  const g = gram(z);
+  const g = await gramFn(z);
   const lambda = lambdaRel * kernelScale(g, all);
   // Dual solve, then w = Z_c^T alpha: the same solution as the primal, at N^3 cost.
   const n = x.rows;
@@ -226,7 +230,7 @@ export interface InputCandidate {
   x: Matrix;
 }
 
-export function trainAndSelect(candidates: readonly InputCandidate[], data: TrainData, cfg: TrainConfig): TrainResult {
+export async function trainAndSelect(candidates: readonly InputCandidate[], data: TrainData, cfg: TrainConfig): Promise<TrainResult> {
   if (candidates.length === 0) throw new AgqgError('internal', 'no head input to train on');
   const N = data.mos.length;
   const folds = groupedFolds(data.prompts, cfg.folds, cfg.seed);
@@ -236,7 +240,7 @@ export function trainAndSelect(candidates: readonly InputCandidate[], data: Trai
   for (const c of candidates) {
     if (c.x.rows !== N) throw new AgqgError('internal', `design matrix has ${c.x.rows} rows for ${N} labels`);
     cfg.log(`ridge on ${inputName(c.input)} (${c.x.cols} features), ${cfg.lambdas.length} penalties, ${cfg.folds} prompt-grouped folds`);
-    const r = evaluateInput(c.x, c.input, data, folds, cfg);
+    const r = await evaluateInput(c.x, c.input, data, folds, cfg);
     reports.push(r.report);
     lambdaPath.push(...r.path);
     results.push(r);
@@ -245,7 +249,7 @@ export function trainAndSelect(candidates: readonly InputCandidate[], data: Trai
   const chosen = candidates[best];
   const selected = reports[best];
   cfg.log(`final fit: ${selected.name}, lambda ${selected.lambda} on all ${N} images`);
-  const fin = fitFinalRidge(chosen.x, data.mos, selected.lambda);
+  const fin = await fitFinalRidge(chosen.x, data.mos, selected.lambda, cfg.gram);
   // Calibrate the link on out-of-fold abilities: they spread like abilities of unseen images.
   const link = fitGrmLink(results[best].theta, data.mos, cfg.K, cfg.scale);
   const head: HeadParams = {

@@ -1,9 +1,10 @@
 // Fits the GRM link (a, b1, d) on top of a fixed ability: the ability sets the
 // ranking, the link maps it onto the grade/MOS scale. Fitted in the
 // unimodality-safe raw parameterisation of src/model/grm.ts, so every fitted
-// head satisfies a*d > minDiscriminationSpacing(K) by construction.
+// head satisfies a*d >= minDiscriminationSpacing(K) by construction.
 import { AgqgError } from '../../model/errors';
 import {
+  constrainParams,
   expectedGradeGradRaw,
   fromMos,
   fromRaw,
@@ -84,6 +85,7 @@ export function fitGrmLink(
     Float64Array.from([raw0.rawA, raw0.b1, raw0.rawD]),
     { maxIter: 300, tol: 1e-12 },
   );
-  const params = fromRaw({ rawA: res.params[0], b1: res.params[1], rawD: res.params[2] }, K);
+  // At the bound softplus(rawD) underflows and d = s/a can round a*d one ulp below it; constrainParams nudges a up.
+  const params = constrainParams(fromRaw({ rawA: res.params[0], b1: res.params[1], rawD: res.params[2] }, K), K);
   return { params, rmse: Math.sqrt(res.sse / n), iterations: res.iterations };
 }
