@@ -11,6 +11,7 @@ import { progress } from '../progress';
 import { parseCsvTable } from '../../model/csv';
 import { toErrorInfo, type ErrorInfo } from '../../model/errors';
 import { summarize, type MetricsSummary } from '../../model/metrics';
+import { generatorOf } from '../../model/generator';
 
 export const help = `agqg eval --pack DIR --data DIR [--target mos_quality|mos_align|both] [--limit N] [--json] [--variant DTYPE]
 
@@ -47,11 +48,6 @@ export interface LabelledImage {
   mosAlign: number | null;
 }
 
-/** Generator name from an AGIQA-3K file name: the part before the first "_". */
-export function generatorOf(name: string): string {
-  const i = name.indexOf('_');
-  return i > 0 ? name.slice(0, i) : name;
-}
 
 /** N rows spread evenly over the table (so every generator shows up), in table order. */
 export function spreadSample<T>(rows: readonly T[], limit: number | undefined): T[] {

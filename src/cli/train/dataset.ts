@@ -9,6 +9,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseCsvTable } from '../../model/csv';
 import { UsageError } from '../args';
+import { generatorOf, settingOf } from '../../model/generator';
 
 export const TARGETS = ['mos_quality', 'mos_align'] as const;
 export type Target = (typeof TARGETS)[number];
@@ -29,16 +30,6 @@ export interface Dataset {
   target: Target;
 }
 
-/** "midjourney_lowstep_010.jpg" -> "midjourney" */
-export function generatorOf(name: string): string {
-  const i = name.indexOf('_');
-  return i > 0 ? name.slice(0, i) : name;
-}
-
-/** "midjourney_lowstep_010.jpg" -> "midjourney_lowstep" */
-export function settingOf(name: string): string {
-  return name.replace(/_\d+\.[^.]+$/, '');
-}
 
 async function isDir(path: string): Promise<boolean> {
   const s = await stat(path).catch(() => null);
