@@ -60,6 +60,23 @@ export class GraderPage {
     return this.page.getByLabel('Model pack');
   }
 
+  /** Picks a served pack and waits until it is loaded (throws with the page's message if it fails). */
+  async selectPack(id: string): Promise<string> {
+    await this.packSelect.selectOption(id);
+    await this.waitForJs(`(() => {
+      const t = document.querySelector('.pack-state')?.textContent ?? '';
+      return !t.includes('Loading pack') && (t.includes('could not be loaded') || t.startsWith('Loaded'));
+    })()`);
+    const text = (await this.page.locator('.pack-state').textContent()) ?? '';
+    if (!text.startsWith('Loaded') || text.includes('could not be loaded')) throw new Error(`pack ${id} did not load: ${text}`);
+    return text;
+  }
+
+  /** The weight-variant picker of the loaded pack. */
+  get variantSelect(): Locator {
+    return this.page.getByLabel('Weights', { exact: true });
+  }
+
   /** Picks a pack folder through the folder input (webkitdirectory) behind "Load a pack from a local folder…". */
   async loadLocalPack(dir: string): Promise<void> {
     await this.page.getByLabel('Load a pack from a local folder').setInputFiles(dir);

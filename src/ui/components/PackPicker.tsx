@@ -93,7 +93,17 @@ export function PackPicker() {
               · {pack.variant.dtype} weights
               {pack.variant.textDtype && pack.variant.textDtype !== pack.variant.dtype ? ` (text ${pack.variant.textDtype})` : ''}
             </span>
-            {(pack.qualityUncalibrated || pack.alignmentUncalibrated) && <UncalibratedBadge />}
+            {(pack.qualityUncalibrated || pack.alignmentUncalibrated) && (
+              <UncalibratedBadge
+                label={
+                  pack.qualityUncalibrated && pack.alignmentUncalibrated
+                    ? 'uncalibrated'
+                    : pack.qualityUncalibrated
+                      ? 'quality uncalibrated'
+                      : 'alignment uncalibrated'
+                }
+              />
+            )}
             {!pack.hasText && (
               <span className="badge" title="Without a text encoder the pack grades quality only: alignment needs a CLIP text model.">
                 no text encoder: no alignment

@@ -6,11 +6,11 @@ export const UNCALIBRATED_TEXT =
   'graded with the same pack, not as a calibrated score. A pack with trained heads gives calibrated grades.';
 
 /** The "uncalibrated" badge of a zero-shot grade, with its explanation as a tooltip (hover or keyboard focus). */
-export function UncalibratedBadge() {
+export function UncalibratedBadge({ label = 'uncalibrated' }: { label?: string }) {
   const tipId = useId();
   return (
     <span className="badge badge-warn badge-tip" tabIndex={0} aria-describedby={tipId} data-testid="uncalibrated">
-      uncalibrated
+      {label}
       <span id={tipId} role="tooltip" className="tip">
         {UNCALIBRATED_TEXT}
       </span>
