@@ -337,3 +337,16 @@ describe('unimodality constraint', () => {
     expect(() => toRaw({ a: 1, b1: 0, d: 1 }, 5)).toThrow(/unimodality bound/);
   });
 });
+
+describe('meetsUnimodalBound', () => {
+  it('accepts parameters from the raw parameterisation at its limit despite round-off', async () => {
+    const { fromRaw, meetsUnimodalBound, minDiscriminationSpacing } = await import('../src/model/grm');
+    // rawD far negative: softplus underflows and a*d = ln 3 up to the rounding of s/a*a.
+    for (const rawA of [-3, -0.7, 0.1, 0.9, 2.3, 7]) {
+      const p = fromRaw({ rawA, b1: 0.3, rawD: -800 }, 5);
+      expect(meetsUnimodalBound(p, 5)).toBe(true);
+    }
+    expect(meetsUnimodalBound({ a: 1, d: minDiscriminationSpacing(5) * (1 - 1e-9) }, 5)).toBe(false);
+    expect(meetsUnimodalBound({ a: 1, d: 1 }, 5)).toBe(false);
+  });
+});

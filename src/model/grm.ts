@@ -203,6 +203,15 @@ export function minDiscriminationSpacing(K: number): number {
   return Math.log(3);
 }
 
+/** Relative slack for float round-off: fromRaw's d = s/a can land a few ulps under the bound. */
+export const UNIMODAL_BOUND_RTOL = 1e-12;
+
+/** Whether a*d clears the unimodality bound for K grades (up to float round-off). */
+export function meetsUnimodalBound(p: Pick<GrmParams, 'a' | 'd'>, K: number): boolean {
+  const bound = minDiscriminationSpacing(K);
+  return p.a * p.d >= bound * (1 - UNIMODAL_BOUND_RTOL);
+}
+
 /**
  * True if probs rises then falls (plateaus allowed): no grade is lower by more
  * than tol than some grade on each side of it.

@@ -4,7 +4,7 @@
 // ONNX head (onnx-head.ts) must compute exactly this.
 import { z } from 'zod';
 import { AgqgError } from './errors';
-import { expectedGrade, gradeProbs, minDiscriminationSpacing, thresholds, toMos, type GrmParams, type MosScale } from './grm';
+import { expectedGrade, gradeProbs, meetsUnimodalBound, minDiscriminationSpacing, thresholds, toMos, type GrmParams, type MosScale } from './grm';
 import { GrmSchema, MosScaleSchema } from './manifest';
 
 export const HEAD_FORMAT = 'agqg-head';
@@ -78,7 +78,7 @@ export const HeadParamsSchema = z
       need(h.hidden.out.length, h.hidden.units, 'hidden.out');
     }
     const bound = minDiscriminationSpacing(h.K);
-    if (!(h.grm.a * h.grm.d >= bound)) {
+    if (!meetsUnimodalBound(h.grm, h.K)) {
       ctx.addIssue({
         code: 'custom',
         path: ['grm'],

@@ -3,7 +3,7 @@
 // labels, heads, provenance, measured metrics). Code reads packs only through it.
 import { z } from 'zod';
 import { AgqgError } from './errors';
-import { minDiscriminationSpacing } from './grm';
+import { meetsUnimodalBound, minDiscriminationSpacing } from './grm';
 import { PreprocessConfigSchema } from './preprocess';
 
 export const MANIFEST_SCHEMA = 'agqg-pack';
@@ -210,7 +210,7 @@ export const ManifestSchema = z
     }
     const K = m.grades.labels.length;
     for (const [kind, head] of Object.entries(m.heads)) {
-      if (head && head.grm.a * head.grm.d < minDiscriminationSpacing(K)) {
+      if (head && !meetsUnimodalBound(head.grm, K)) {
         ctx.addIssue({
           code: 'custom',
           path: ['heads', kind, 'grm'],
