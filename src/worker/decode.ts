@@ -5,7 +5,8 @@
 import { AgqgError } from '../model/errors';
 import type { RgbaImage } from '../model/image';
 import { readImageHeader, type ImageHeader } from '../model/image-header';
-import { decodePngStraight, pngHasAlpha } from './png-alpha';
+import { pngToRgba } from '../model/png';
+import { pngHasAlpha } from './png-alpha';
 
 export interface Decoded {
   image: RgbaImage;
@@ -50,7 +51,7 @@ export async function decodeImage(bytes: ArrayBuffer, name: string): Promise<Dec
   if (header.format === 'png' && pngHasAlpha(new Uint8Array(bytes))) {
     // The bitmap still makes the thumbnail; the pixels come straight, not through premultiplied alpha.
     try {
-      const image = decodePngStraight(new Uint8Array(bytes), name);
+      const image = pngToRgba(new Uint8Array(bytes), name);
       if (image.width === bitmap.width && image.height === bitmap.height) return { image, bitmap, header };
     } catch (err) {
       bitmap.close();
