@@ -11,11 +11,11 @@ import { NodeRuntime } from '../ort-node';
 import { AgqgError } from '../../model/errors';
 import { PAIR_PARTS, type HeadInput, type PairPart } from '../../model/head';
 import { PackScorer } from '../../model/scorer';
-import { trainAndSelect, type InputCandidate } from './cv';
+import { DEFAULT_MLP_OPTIONS, trainAndSelect, type InputCandidate, type MlpOptions } from './cv';
 import { loadDataset, TARGETS, type Target } from './dataset';
 import { designMatrix } from './design';
 import { loadFeatures } from './features';
-import { ortGram, releaseOrtGram } from './ort-gram';
+import { ortGram, ortMatMul, releaseOrtGram, releaseOrtMatMul } from './ort-gram';
 import { formatReport, reportJson } from './report';
 import { saveHead } from './save';
 
@@ -57,7 +57,13 @@ Options:
   --seed N        seed of the fold split (default 1)
   --out DIR       also write the report JSON there (train-<target>.json)
   --cache DIR     feature cache (default ${DEFAULT_CACHE})
-  --quick         a short grid and one alignment input: for smoke tests
+  --ability A     ensemble (default: ridge, an MLP on kernel-PCA scores and
+                  their average, the best by CV) or ridge (ridge only)
+  --mlp-units N   hidden ReLU units of the MLP (default ${DEFAULT_MLP_OPTIONS.hidden})
+  --mlp-components N  kernel-PCA components fed to the MLP (default ${DEFAULT_MLP_OPTIONS.components})
+  --mlp-epochs N  training epochs (default ${DEFAULT_MLP_OPTIONS.epochs})
+  --mlp-rank W    weight of the within-generator pairwise ranking loss (default ${DEFAULT_MLP_OPTIONS.rank})
+  --quick         a short grid, one alignment input, ridge only: for smoke tests
   --dry-run       report only; leave the pack unchanged
   -h, --help      this help
 `;
@@ -89,6 +95,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     out: { type: 'string' },
     cache: { type: 'string' },
     quick: { type: 'boolean', default: false },
+    ability: { type: 'string' },
+    'mlp-units': { type: 'string' },
+    'mlp-components': { type: 'string' },
+    'mlp-epochs': { type: 'string' },
+    'mlp-rank': { type: 'string' },
     'dry-run': { type: 'boolean', default: false },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, 'train');
@@ -99,6 +110,24 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   if (folds < 2) throw new UsageError('--folds must be at least 2', 'train');
   const seed = parseSeed(values.seed);
   const quick = values.quick === true;
+  const ability = values.ability ?? (quick ? 'ridge' : 'ensemble');
+  if (ability !== 'ridge' && ability !== 'ensemble') throw new UsageError(`--ability must be ridge or ensemble (got "${ability}")`, 'train');
+  let rank = DEFAULT_MLP_OPTIONS.rank;
+  if (values['mlp-rank'] !== undefined) {
+    rank = Number(values['mlp-rank']);
+    if (!(rank >= 0) || !Number.isFinite(rank)) throw new UsageError(`--mlp-rank must be a number >= 0 (got "${values['mlp-rank']}")`, 'train');
+  }
+  const mlp: MlpOptions | undefined =
+    ability === 'ridge'
+      ? undefined
+      : {
+          ...DEFAULT_MLP_OPTIONS,
+          hidden: parsePositiveInt('train', values['mlp-units'], '--mlp-units') ?? DEFAULT_MLP_OPTIONS.hidden,
+          components: parsePositiveInt('train', values['mlp-components'], '--mlp-components') ?? DEFAULT_MLP_OPTIONS.components,
+          epochs: parsePositiveInt('train', values['mlp-epochs'], '--mlp-epochs') ?? DEFAULT_MLP_OPTIONS.epochs,
+          rank,
+          seed,
+        };
   const t0 = performance.now();
 
   const pack = await openPackFolder(packDir);
@@ -145,6 +174,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
         refine: quick ? undefined : LAMBDA_REFINE,
         log: (line) => io.err(`${line}\n`),
         gram: ortGram,
+        matMul: ortMatMul,
+        mlp,
       },
     );
     io.out(formatReport(result));
@@ -159,6 +190,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       folds,
       seed,
       quick,
+      ability,
+      mlp: mlp ?? null,
       features: { key: table.key, dim: table.imageDim, fromCache: table.fromCache, seconds: (tFeatures - t0) / 1000 },
       seconds,
       ...reportJson(result),
@@ -195,6 +228,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   } finally {
     if (scorer) await (scorer as PackScorer).release();
     await releaseOrtGram();
+    await releaseOrtMatMul();
   }
 }
 

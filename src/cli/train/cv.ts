@@ -15,6 +15,8 @@ import { cholesky, choleskySolve, gram, matTVec, matrix, type Matrix } from './l
 import { applyStandardizer, fitStandardizer } from './standardize';
 import { kernelRidgePredict } from './ridge';
 import { inputName } from './design';
+import { DEFAULT_MLP, mlpPredict, trainMlp, type Mlp, type MlpConfig } from './mlp';
+import { fitKernelPca, kernelPcaScores, type MatMulFn } from './pca';
 
 export interface TrainData {
   mos: Float64Array;
@@ -37,7 +39,18 @@ export interface TrainConfig {
   log: (line: string) => void;
   /** X X^T; defaults to the TypeScript one (the CLI passes onnxruntime's, see ort-gram.ts). */
   gram?: (m: Matrix) => Promise<Matrix>;
+  /** When set, also tries an MLP on kernel-PCA scores and the ridge+MLP average (see mlp.ts). */
+  mlp?: MlpOptions;
+  /** A B for the kernel PCA; defaults to TypeScript. */
+  matMul?: MatMulFn;
 }
+
+export interface MlpOptions extends MlpConfig {
+  /** Principal components fed to the MLP. */
+  components: number;
+}
+
+export const DEFAULT_MLP_OPTIONS: MlpOptions = { ...DEFAULT_MLP, components: 256 };
 
 const jsGram = async (m: Matrix): Promise<Matrix> => gram(m);
 
@@ -183,7 +196,59 @@ async function evaluateInput(x: Matrix, input: HeadInput, data: TrainData, folds
     foldSrcc,
     withinSetting: groupedSrcc(Array.from(score), mosArr, data.settings),
   };
-  return { report, path, theta, score };
+  return { report, path, theta, score, states };
+}
+
+function groupIds(names: readonly string[]): Int32Array {
+  const ids = new Map<string, number>();
+  return Int32Array.from(names, (g) => {
+    if (!ids.has(g)) ids.set(g, ids.size);
+    return ids.get(g) as number;
+  });
+}
+
+/**
+ * Link per outer fold fitted on the out-of-fold abilities of the other folds'
+ * rows (an MLP per inner fold would cost folds^2 trainings; the three link
+ * parameters see abilities from models that were trained on the held-out fold,
+ * which can only flatter PLCC/RMSE slightly, never SRCC).
+ */
+function linkedReport(name: string, input: string, lambda: number, theta: Float64Array, data: TrainData, states: readonly FoldState[], cfg: TrainConfig) {
+  const score = new Float64Array(theta.length);
+  const foldSrcc: number[] = [];
+  for (const s of states) {
+    const link = fitGrmLink(s.train.map((i) => theta[i]), s.train.map((i) => data.mos[i]), cfg.K, cfg.scale);
+    const mapped = linkScores(s.test.map((i) => theta[i]), link.params, cfg.K, cfg.scale);
+    s.test.forEach((i, t) => (score[i] = mapped[t]));
+    foldSrcc.push(summarize(Array.from(mapped), s.test.map((i) => data.mos[i])).srcc);
+  }
+  const mosArr = Array.from(data.mos);
+  const report: CandidateReport = {
+    name,
+    input,
+    lambda,
+    cv: summarize(Array.from(score), mosArr, data.generators),
+    foldSrcc,
+    withinSetting: groupedSrcc(Array.from(score), mosArr, data.settings),
+  };
+  return { report, score };
+}
+
+/** Out-of-fold MLP abilities: kernel PCA and MLP fitted on each outer fold's training rows. */
+async function oofMlp(states: readonly FoldState[], data: TrainData, opts: MlpOptions, cfg: TrainConfig): Promise<Float64Array> {
+  const out = new Float64Array(data.mos.length);
+  const groups = groupIds(data.generators);
+  for (let f = 0; f < states.length; f++) {
+    const t0 = performance.now();
+    const s = states[f];
+    const pca = await fitKernelPca(s.g, s.train, opts.components, cfg.seed + 100 + f, cfg.matMul);
+    const xtr = kernelPcaScores(s.g, pca, s.train);
+    const xte = kernelPcaScores(s.g, pca, s.test);
+    const net = trainMlp(xtr, s.train.map((i) => data.mos[i]), s.train.map((i) => groups[i]), { ...opts, seed: opts.seed + f });
+    mlpPredict(net, xte).forEach((v, t) => (out[s.test[t]] = v));
+    cfg.log(`  mlp: fold ${f + 1}/${states.length} (${pca.values.length} components, ${opts.hidden} units) ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  return out;
 }
 
 function gatherRows(x: Matrix, idx: readonly number[]): Float64Array {
@@ -222,7 +287,65 @@ export async function fitFinalRidge(x: Matrix, mos: Float64Array, lambdaRel: num
   const weights = matTVec(zc, alpha);
   let bias = my;
   for (let j = 0; j < weights.length; j++) bias -= zMean[j] * weights[j];
-  return { standardizer: st, weights, bias };
+  return { standardizer: st, weights, bias, g, zc, zMean };
+}
+
+/**
+ * The MLP on every row, folded onto the standardised features: scores are
+ * s = P^T (z - mu) with P = Z_c^T V diag(1/(sqrt(w) scale)), so hidden weights
+ * become P W1, the skip P w0, and mu moves into the biases. The head stays a
+ * one-hidden-layer ReLU network on z, as HeadParams 'mlp' describes.
+ */
+export async function fitFinalMlp(
+  fin: { g: Matrix; zc: Matrix; zMean: Float64Array },
+  data: TrainData,
+  opts: MlpOptions,
+  seed: number,
+  mul?: MatMulFn,
+): Promise<{ net: Mlp; hiddenWeights: Float64Array; hiddenBias: Float64Array; skip: Float64Array; bias: number }> {
+  const n = fin.g.rows;
+  const all = Array.from({ length: n }, (_, i) => i);
+  const pca = await fitKernelPca(fin.g, all, opts.components, seed + 100 + 1000, mul);
+  const x = kernelPcaScores(fin.g, pca, all);
+  const net = trainMlp(x, data.mos, groupIds(data.generators), { ...opts, seed: opts.seed + 1000 });
+  const k = pca.values.length;
+  const H = net.hidden;
+  const F = fin.zc.cols;
+  // M = V diag(1/(sqrt(w) scale)) [W1 | w0]  (n x (H+1)), then P[W1|w0] = Z_c^T M.
+  const cols = H + 1;
+  const mm = new Float64Array(n * cols);
+  for (let r = 0; r < n; r++) {
+    for (let c = 0; c < k; c++) {
+      const v = pca.vectors.data[r * k + c] / (Math.sqrt(pca.values[c]) * pca.scale);
+      if (v === 0) continue;
+      const w = net.w1.subarray(c * H, c * H + H);
+      for (let u = 0; u < H; u++) mm[r * cols + u] += v * w[u];
+      mm[r * cols + H] += v * net.skip[c];
+    }
+  }
+  const folded = new Float64Array(F * cols); // F x (H+1)
+  for (let r = 0; r < n; r++) {
+    const zr = fin.zc.data.subarray(r * F, r * F + F);
+    const mr = mm.subarray(r * cols, r * cols + cols);
+    for (let j = 0; j < F; j++) {
+      const v = zr[j];
+      const o = folded.subarray(j * cols, j * cols + cols);
+      for (let u = 0; u < cols; u++) o[u] += v * mr[u];
+    }
+  }
+  const hiddenWeights = new Float64Array(H * F);
+  const hiddenBias = Float64Array.from(net.b1);
+  const skip = new Float64Array(F);
+  let bias = net.bias;
+  for (let j = 0; j < F; j++) {
+    for (let u = 0; u < H; u++) {
+      hiddenWeights[u * F + j] = folded[j * cols + u];
+      hiddenBias[u] -= folded[j * cols + u] * fin.zMean[j];
+    }
+    skip[j] = folded[j * cols + H];
+    bias -= skip[j] * fin.zMean[j];
+  }
+  return { net, hiddenWeights, hiddenBias, skip, bias };
 }
 
 export interface InputCandidate {
@@ -236,7 +359,7 @@ export async function trainAndSelect(candidates: readonly InputCandidate[], data
   const folds = groupedFolds(data.prompts, cfg.folds, cfg.seed);
   const reports: CandidateReport[] = [];
   const lambdaPath: LambdaReport[] = [];
-  const results: { theta: Float64Array; score: Float64Array }[] = [];
+  const results: { theta: Float64Array; score: Float64Array; states: FoldState[] }[] = [];
   for (const c of candidates) {
     if (c.x.rows !== N) throw new AgqgError('internal', `design matrix has ${c.x.rows} rows for ${N} labels`);
     cfg.log(`ridge on ${inputName(c.input)} (${c.x.cols} features), ${cfg.lambdas.length} penalties, ${cfg.folds} prompt-grouped folds`);
@@ -245,26 +368,63 @@ export async function trainAndSelect(candidates: readonly InputCandidate[], data
     lambdaPath.push(...r.path);
     results.push(r);
   }
-  const best = argmax(reports.map((r) => r.cv.srcc));
-  const chosen = candidates[best];
-  const selected = reports[best];
+  const bestRidge = argmax(reports.map((r) => r.cv.srcc));
+  // MLP and ridge+MLP on the best ridge input: same folds, same Grams.
+  const variants: { report: CandidateReport; theta: Float64Array; score: Float64Array; mix: number }[] = [
+    { report: reports[bestRidge], theta: results[bestRidge].theta, score: results[bestRidge].score, mix: 0 },
+  ];
+  if (cfg.mlp) {
+    const r = results[bestRidge];
+    const input = reports[bestRidge].input;
+    cfg.log(`mlp on ${input}: ${cfg.mlp.components} kernel-PCA components, ${cfg.mlp.hidden} ReLU units, ${cfg.mlp.epochs} epochs${cfg.mlp.rank > 0 ? `, ranking weight ${cfg.mlp.rank}` : ''}`);
+    const mlpTheta = await oofMlp(r.states, data, cfg.mlp, cfg);
+    const ens = Float64Array.from(mlpTheta, (v, i) => (v + r.theta[i]) / 2);
+    for (const [name, theta, mix] of [
+      [`mlp[${input}]+grm`, mlpTheta, 1],
+      [`ridge+mlp[${input}]+grm`, ens, 0.5],
+    ] as const) {
+      const lr = linkedReport(name, input, reports[bestRidge].lambda, theta, data, r.states, cfg);
+      reports.push(lr.report);
+      variants.push({ report: lr.report, theta, score: lr.score, mix });
+    }
+  }
+  const pick = variants[argmax(variants.map((v) => v.report.cv.srcc))];
+  const chosen = candidates[bestRidge];
+  const selected = pick.report;
   cfg.log(`final fit: ${selected.name}, lambda ${selected.lambda} on all ${N} images`);
   const fin = await fitFinalRidge(chosen.x, data.mos, selected.lambda, cfg.gram);
   // Calibrate the link on out-of-fold abilities: they spread like abilities of unseen images.
-  const link = fitGrmLink(results[best].theta, data.mos, cfg.K, cfg.scale);
-  const head: HeadParams = {
+  const link = fitGrmLink(pick.theta, data.mos, cfg.K, cfg.scale);
+  const base = {
     format: HEAD_FORMAT,
     version: HEAD_VERSION,
-    kind: 'linear',
     input: chosen.input,
     inputDim: chosen.x.cols,
     mean: Array.from(fin.standardizer.mean),
     std: Array.from(fin.standardizer.std),
-    weights: Array.from(fin.weights),
-    bias: fin.bias,
     grm: link.params,
     K: cfg.K,
     mos: { min: cfg.scale.min, max: cfg.scale.max },
-  };
-  return { head, selected, candidates: reports, lambdaPath, oofScore: results[best].score, folds };
+  } as const;
+  let head: HeadParams;
+  if (pick.mix === 0 || !cfg.mlp) {
+    head = { ...base, kind: 'linear', weights: Array.from(fin.weights), bias: fin.bias };
+  } else {
+    const m = await fitFinalMlp(fin, data, cfg.mlp, cfg.seed, cfg.matMul);
+    const a = pick.mix;
+    head = {
+      ...base,
+      kind: 'mlp',
+      weights: Array.from(fin.weights, (w, j) => (1 - a) * w + a * m.skip[j]),
+      bias: (1 - a) * fin.bias + a * m.bias,
+      hidden: {
+        units: m.net.hidden,
+        activation: 'relu',
+        weights: Array.from(m.hiddenWeights),
+        bias: Array.from(m.hiddenBias),
+        out: Array.from(m.net.out, (v) => a * v),
+      },
+    };
+  }
+  return { head, selected, candidates: reports, lambdaPath, oofScore: pick.score, folds };
 }

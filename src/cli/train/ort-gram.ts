@@ -41,3 +41,34 @@ export async function releaseOrtGram(): Promise<void> {
   session = null;
   await s.release();
 }
+
+let mulSession: Promise<ort.InferenceSession> | null = null;
+
+function matMulGraph(): Uint8Array {
+  const g = new GraphBuilder();
+  const a = g.input('a', 'float32', ['n', 'k']);
+  const b = g.input('b', 'float32', ['k', 'm']);
+  g.node('MatMul', [a, b], ['c']);
+  g.output('c', 'float32', ['n', 'm']);
+  return g.toBytes({ opset: 17, producer: 'agqg-train' });
+}
+
+/** A B through onnxruntime (float32 products), for the kernel PCA's subspace iteration. */
+export async function ortMatMul(a: Matrix, b: Matrix): Promise<Matrix> {
+  mulSession ??= ort.InferenceSession.create(matMulGraph(), { graphOptimizationLevel: 'all' });
+  const s = await mulSession;
+  const out = await s.run({
+    a: new ort.Tensor('float32', Float32Array.from(a.data), [a.rows, a.cols]),
+    b: new ort.Tensor('float32', Float32Array.from(b.data), [b.rows, b.cols]),
+  });
+  const c = matrix(a.rows, b.cols, Float64Array.from(out.c.data as Float32Array));
+  out.c.dispose();
+  return c;
+}
+
+export async function releaseOrtMatMul(): Promise<void> {
+  if (!mulSession) return;
+  const s = await mulSession;
+  mulSession = null;
+  await s.release();
+}
