@@ -1,17 +1,21 @@
 // Median time to preprocess one 512x512 RGBA image for CLIP (PIL bicubic to 224,
 // crop, normalise) and for a TF.js backbone (align-corners bilinear), in Node.
-// Run: npx tsx bench/preprocess.ts
+// Part of `tsx bench/run.ts`; alone: npx tsx bench/preprocess.ts
+import { pathToFileURL } from 'node:url';
 import { parsePreprocessConfig, preprocess, type RgbaImage } from '../src/model/preprocess';
+import { summarize, timedRow, valueRow, type Row } from './stats';
 
 const SIZE = 512;
 const RUNS = 200;
 const WARMUP = 30;
 
-const data = new Uint8Array(SIZE * SIZE * 4);
-for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) >>> 24; // deterministic noise
-const img: RgbaImage = { width: SIZE, height: SIZE, data };
+function noiseImage(): RgbaImage {
+  const data = new Uint8Array(SIZE * SIZE * 4);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) >>> 24; // deterministic noise
+  return { width: SIZE, height: SIZE, data };
+}
 
-function median(f: () => void): { wall: number; cpu: number } {
+function measure(f: () => void): { wall: number[]; cpu: number[] } {
   for (let i = 0; i < WARMUP; i++) f();
   const wall: number[] = [];
   const cpu: number[] = [];
@@ -23,11 +27,10 @@ function median(f: () => void): { wall: number; cpu: number } {
     const c = process.cpuUsage(c0);
     cpu.push((c.user + c.system) / 1000);
   }
-  const mid = (a: number[]) => a.sort((x, y) => x - y)[a.length >> 1];
-  return { wall: mid(wall), cpu: mid(cpu) };
+  return { wall, cpu };
 }
 
-const cases = {
+const CASES = {
   'clip (pil bicubic 512->224, crop, normalise)': parsePreprocessConfig({}),
   'tfjs (align-corners bilinear 512->224, /255)': parsePreprocessConfig({
     size: { height: 224, width: 224 },
@@ -36,7 +39,22 @@ const cases = {
     agqg_resize: { mode: 'align_corners_bilinear' },
   }),
 };
-for (const [name, cfg] of Object.entries(cases)) {
-  const m = median(() => preprocess(img, cfg));
-  console.log(`${name}: median ${m.wall.toFixed(2)} ms wall, ${m.cpu.toFixed(2)} ms CPU (${RUNS} runs)`);
+
+export function benchPreprocess(): Row[] {
+  const section = `micro: preprocessing ${SIZE}x${SIZE} RGBA`;
+  const img = noiseImage();
+  const rows: Row[] = [];
+  for (const [name, cfg] of Object.entries(CASES)) {
+    const m = measure(() => preprocess(img, cfg));
+    rows.push(timedRow(section, `${name} wall`, m.wall));
+    rows.push(valueRow(section, `${name} CPU`, summarize(m.cpu).median, 'ms', 'median'));
+  }
+  return rows;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  for (const r of benchPreprocess()) {
+    if ('summary' in r) console.log(`${r.name}: median ${r.summary.median.toFixed(2)} ms, p90 ${r.summary.p90.toFixed(2)} ms (${r.summary.n} runs)`);
+    else console.log(`${r.name}: median ${r.value.toFixed(2)} ${r.unit}`);
+  }
 }
