@@ -1,0 +1,13 @@
+// agqg build-pack: the default offline pack (see src/cli/pack/build-default-pack.ts).
+import type { CliIO } from '../io';
+import { main, USAGE } from '../pack/build-default-pack';
+
+export const help = USAGE;
+
+export function run(argv: string[], io: CliIO): Promise<number> {
+  return main(
+    argv,
+    (line) => io.err(`${line}\n`),
+    (line) => io.err(`${line}\n`),
+  );
+}
