@@ -1,10 +1,10 @@
-// Builds the site once, adds the test pack to the build (never to the repo or
-// public/), and serves it with `vite preview` on a free localhost port.
-import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+// Builds the site once, adds the test pack (and the default pack, when built) to the
+// build (never to the repo or public/), and serves it with `vite preview` on a free localhost port.
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { build, preview, type Plugin, type PreviewServer } from 'vite';
-import { E2E_DIST, TEST_PACK } from './env';
+import { DEFAULT_PACK, E2E_DIST, TEST_PACK } from './env';
 import { ROOT, sharedPath } from '../test/shared';
 
 let server: PreviewServer | null = null;
@@ -64,6 +64,19 @@ export async function setup(project: TestProject): Promise<void> {
     mkdirSync(models, { recursive: true });
     cpSync(fixture, resolve(models, TEST_PACK.id), { recursive: true });
     packs.push({ id: TEST_PACK.id, name: TEST_PACK.name, description: TEST_PACK.description });
+  }
+  // The default pack comes after the test pack, which other tests expect the page to load first.
+  // Copied again (not trusted from vite's copy of public/) so a reused build serves the current pack.
+  if (existsSync(DEFAULT_PACK.manifest)) {
+    const target = resolve(models, DEFAULT_PACK.id);
+    rmSync(target, { recursive: true, force: true });
+    cpSync(DEFAULT_PACK.dir, target, { recursive: true });
+    const m = JSON.parse(readFileSync(DEFAULT_PACK.manifest, 'utf8')) as { name?: unknown; description?: unknown };
+    packs.push({
+      id: DEFAULT_PACK.id,
+      name: typeof m.name === 'string' ? m.name : DEFAULT_PACK.id,
+      description: typeof m.description === 'string' ? m.description : '',
+    });
   }
   mkdirSync(models, { recursive: true });
   writeFileSync(resolve(models, 'index.json'), JSON.stringify(packs, null, 2));
