@@ -5,7 +5,7 @@
 // Options: --n 40  --pack DIR  --only node,browser,micro  --json FILE
 //          --dist DIR (copy that site build instead of building)  --no-build (reuse .cache/bench/dist)
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchBrowserPipeline, listingOf, type BrowserPipelineResult } from './browser-pipeline';
@@ -67,6 +67,7 @@ async function main(): Promise<void> {
   const log = (line: string) => console.log(`  ${line}`);
   const rows: Row[] = [];
   const t0 = performance.now();
+  const loadBefore = loadavg()[0];
   let node: NodePipelineResult | null = null;
   let browser: BrowserPipelineResult | null = null;
   let b32: { visionMs: number; textMs: number } | null = null;
@@ -109,14 +110,24 @@ async function main(): Promise<void> {
 
   const elapsed = (performance.now() - t0) / 1000;
   console.log('');
+  const loadAfter = loadavg()[0];
   console.log(`AGQG benchmark · ${cpus()[0]?.model ?? 'cpu'} · ${availableParallelism()} cores · node ${process.version} · ${elapsed.toFixed(0)} s`);
+  // Other processes on the machine inflate every number: say so rather than print them as clean.
+  const busy = Math.max(loadBefore, loadAfter) > availableParallelism();
+  console.log(`load average (1 min) before/after: ${loadBefore.toFixed(2)} / ${loadAfter.toFixed(2)}${busy ? ' · WARNING: the machine was busy; numbers are inflated' : ''}`);
   if (pack) console.log(`pack: ${pack.id} (${pack.dir})${pack.note ? ` · ${pack.note}` : ''}`);
   console.log(formatTable(rows));
 
   if (args.json) {
     const out = {
       createdAt: new Date().toISOString(),
-      machine: { cpu: cpus()[0]?.model ?? null, cores: availableParallelism(), node: process.version, platform: process.platform },
+      machine: {
+        cpu: cpus()[0]?.model ?? null,
+        cores: availableParallelism(),
+        node: process.version,
+        platform: process.platform,
+        loadAverage1m: { before: loadBefore, after: loadAfter },
+      },
       options: { n: args.n, parts: [...args.only] },
       pack: pack ? { id: pack.id, dir: pack.dir, note: pack.note } : null,
       summary: {
