@@ -148,7 +148,7 @@ describe('build-pack (default offline pack builder)', () => {
     ]);
     expect(m.provenance.backbone?.license).toBe('MIT');
     const index = JSON.parse(readFileSync(join(outDir, 'index.json'), 'utf8'));
-    expect(index.packs).toEqual([{ id: 'testpack', name: 'Test pack', description: 'small views for the builder test' }]);
+    expect(index).toEqual([{ id: 'testpack', name: 'Test pack', description: 'small views for the builder test' }]);
 
     // Every listed file is there with its recorded size and hash (openPackDir + PackScorer.load verify them).
     const pack = await openPackDir(r.packDir);

@@ -25,11 +25,10 @@ export const HEAD_REPORT_FILE = 'head.report.json';
 export const INDEX_FILE = 'index.json';
 export const BACKBONE_FILE = 'backbone.onnx';
 export const HEAD_ONNX_FILE = 'heads/quality.onnx';
-export const HEAD_JSON_FILE = 'heads/quality.json';
 /** Build key record, next to the pack; not part of the pack (not in files[]). */
 export const BUILD_KEY_FILE = '.build-key';
 /** Bumped when this builder's output changes for the same inputs. */
-const BUILDER_VERSION = 1;
+const BUILDER_VERSION = 2;
 
 const ViewSpecSchema = z.object({
   name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an ONNX input name (letters, digits, _)'),
@@ -158,20 +157,18 @@ function fileEntry(path: string, bytes: Uint8Array, role: PackFile['role']): Pac
   return { path, size: bytes.byteLength, sha256: sha256(bytes), role };
 }
 
+/** models/index.json: a JSON array of {id, name, description} (what the worker's listPacks reads). */
 async function writeIndex(outDir: string, spec: PackSpec): Promise<void> {
   const path = join(outDir, INDEX_FILE);
   const existing = await readOptional(path);
   const entry = { id: spec.id, name: spec.name, description: spec.description };
   let packs: { id: string; name: string; description: string }[] = [];
   if (existing) {
-    const parsed = z
-      .object({ packs: z.array(z.object({ id: z.string(), name: z.string(), description: z.string() })) })
-      .safeParse(parseJson(existing, path));
-    // Other packs listed by hand stay; a malformed index is rewritten.
-    if (parsed.success) packs = parsed.data.packs.filter((p) => p.id !== spec.id);
+    const parsed = z.array(z.object({ id: z.string(), name: z.string(), description: z.string() })).safeParse(parseJson(existing, path));
+    // Other packs listed there stay, after this one; a malformed index is rewritten.
+    if (parsed.success) packs = parsed.data.filter((p) => p.id !== spec.id);
   }
-  packs = [entry, ...packs];
-  await writeFile(path, `${JSON.stringify({ packs }, null, 2)}\n`);
+  await writeFile(path, `${JSON.stringify([entry, ...packs], null, 2)}\n`);
 }
 
 export async function buildDefaultPack(options: BuildOptions): Promise<BuildResult> {
@@ -228,8 +225,8 @@ export async function buildDefaultPack(options: BuildOptions): Promise<BuildResu
 
   const outputs: [string, Uint8Array, PackFile['role']][] = [[BACKBONE_FILE, backbone.onnx, 'vision']];
   if (head) {
+    // Only the ONNX head ships: browsers never read the JSON parameters (packs/<id>/head.json keeps them).
     outputs.push([HEAD_ONNX_FILE, headToOnnx(head), 'head']);
-    outputs.push([HEAD_JSON_FILE, new Uint8Array(headBytes as Buffer), 'head']);
   }
   const input: ManifestInput = {
     schema: 'agqg-pack',
