@@ -17,16 +17,6 @@ export interface CommandEntry {
 }
 
 /** Placeholder for a command whose implementation has not landed yet. */
-function notAvailable(name: string, what: string): CommandEntry['load'] {
-  return async () => ({
-    help: `agqg ${name}: ${what}\n\nNot available yet in this build.\n`,
-    async run(_argv, io) {
-      io.err(`agqg ${name} is not available yet in this build (${what})\n`);
-      return 2;
-    },
-  });
-}
-
 export const commands: Record<string, CommandEntry> = {
   score: { summary: 'grade images for quality and prompt alignment', load: () => import('./cmd/score') },
   eval: { summary: "measure a pack's agreement with human scores on a labelled folder", load: () => import('./cmd/eval') },
