@@ -16,7 +16,6 @@ export interface CommandEntry {
   load(): Promise<CommandModule>;
 }
 
-/** Placeholder for a command whose implementation has not landed yet. */
 export const commands: Record<string, CommandEntry> = {
   score: { summary: 'grade images for quality and prompt alignment', load: () => import('./cmd/score') },
   eval: { summary: "measure a pack's agreement with human scores on a labelled folder", load: () => import('./cmd/eval') },
