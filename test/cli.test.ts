@@ -234,6 +234,9 @@ describeShared('agqg eval', ['fixtures/tiny-clip', 'datasets/agiqa-3k/labels.csv
     expect(doc.evaluated).toBe(LIMIT);
     expect(doc.quality.n).toBe(LIMIT);
     expect(doc.alignment.n).toBe(LIMIT);
+    // Zero-shot heads use defaults above the a*d bound: every quality and alignment distribution is unimodal.
+    const shape = (JSON.parse(r.out) as { unimodal: { graded: number; unimodal: number } }).unimodal;
+    expect(shape).toEqual({ graded: 2 * LIMIT, unimodal: 2 * LIMIT, notUnimodal: [] });
     const gens = new Set(doc.predictions.map((p) => p.generator));
     expect(gens.size).toBeGreaterThan(1);
     expect(doc.quality.groups.map((g) => g.name).sort()).toEqual([...gens].sort());

@@ -10,6 +10,7 @@ import { loadScorer, noHeadMessage } from '../load-pack';
 import { progress } from '../progress';
 import { parseCsvTable } from '../../model/csv';
 import { toErrorInfo, type ErrorInfo } from '../../model/errors';
+import { isUnimodal } from '../../model/grm';
 import { summarize, type MetricsSummary } from '../../model/metrics';
 import { generatorOf } from '../../model/generator';
 
@@ -195,6 +196,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     if (target === 'both' && !doQuality) io.err(`note: pack ${id} has no quality head; evaluating alignment only\n`);
 
     const preds: Prediction[] = [];
+    // Every grade distribution the pack gives is checked for a U shape (the a*d constraint's promise).
+    const shape = { graded: 0, unimodal: 0, notUnimodal: [] as string[] };
     const bar = progress(io, rows.length, 'evaluated', !values.quiet);
     const t0 = performance.now();
     for (const row of rows) {
@@ -214,6 +217,12 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
         if (r.error) p.error = r.error;
         p.quality = doQuality ? (r.quality?.score ?? null) : null;
         p.alignment = doAlign ? (r.alignment?.score ?? null) : null;
+        for (const g of [doQuality ? r.quality : null, doAlign ? r.alignment : null]) {
+          if (!g) continue;
+          shape.graded++;
+          if (isUnimodal(g.probabilities)) shape.unimodal++;
+          else shape.notUnimodal.push(row.name);
+        }
         if (!p.error && doAlign && p.alignment === null && r.alignmentNote) {
           io.err(`${row.name}: no alignment grade: ${r.alignmentNote}\n`);
         }
@@ -243,6 +252,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
         failed: failed.map((p) => ({ name: p.name, error: p.error })),
         quality,
         alignment,
+        unimodal: { graded: shape.graded, unimodal: shape.unimodal, notUnimodal: shape.notUnimodal },
         secondsPerImage: rows.length ? seconds / rows.length : null,
         backend: scorer.backend,
         predictions: preds,
@@ -255,6 +265,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
           `${failed.length} failed, ${(seconds / Math.max(1, rows.length)).toFixed(3)} s/image${uncalNote}\n\n`,
       );
       io.out(formatMetrics(quality, alignment));
+      io.out(`\nunimodal grade distributions: ${shape.unimodal} of ${shape.graded}\n`);
+      if (shape.notUnimodal.length > 0) io.out(`not unimodal: ${shape.notUnimodal.slice(0, 20).join(', ')}\n`);
     }
     if (failed.length > 0) {
       io.err(`${failed.length} of ${rows.length} images failed (metrics use the others):\n`);
