@@ -25,8 +25,9 @@ const SUBSET_STEP = 20;
 const ALIGN_ID = 'tiny-clip-trained-align';
 const VISION_ID = 'tiny-clip-vision-quality';
 
-async function train(pack: string, data: string, target: string): Promise<void> {
-  const args = ['bin/agqg.js', 'train', '--pack', pack, '--data', data, '--target', target, '--quick'];
+/** Trains from a (read-only) pack into a new pack folder `save`, as a user would from ../shared. */
+async function train(pack: string, data: string, target: string, save: string): Promise<void> {
+  const args = ['bin/agqg.js', 'train', '--pack', pack, '--data', data, '--target', target, '--quick', '--save', save];
   args.push('--cache', resolve(ROOT, '.cache/e2e/train-features'));
   try {
     await run(process.execPath, args, { cwd: ROOT, maxBuffer: 16 << 20 });
@@ -56,11 +57,14 @@ describeShared('trained heads in the browser', [TEST_PACK.fixture, AGIQA], () =>
     for (const { r } of keep) symlinkSync(sharedPath(AGIQA, 'images', r.name), join(data, 'images', r.name));
 
     const align = join(tmp, ALIGN_ID);
-    cpSync(sharedPath(TEST_PACK.fixture), align, { recursive: true });
+    const visionOnly = join(tmp, 'vision-only');
+    cpSync(sharedPath(TEST_PACK.fixture), visionOnly, { recursive: true });
+    rmSync(join(visionOnly, 'onnx', 'text_model.onnx'));
     const vision = join(tmp, VISION_ID);
-    cpSync(sharedPath(TEST_PACK.fixture), vision, { recursive: true });
-    rmSync(join(vision, 'onnx', 'text_model.onnx'));
-    await Promise.all([train(align, data, 'mos_align'), train(vision, data, 'mos_quality')]);
+    await Promise.all([
+      train(sharedPath(TEST_PACK.fixture), data, 'mos_align', align),
+      train(visionOnly, data, 'mos_quality', vision),
+    ]);
     cleanups.push(servePack(align, { id: ALIGN_ID, name: 'Tiny CLIP + trained alignment head', description: 'e2e' }));
     cleanups.push(servePack(vision, { id: VISION_ID, name: 'Tiny CLIP vision only + trained quality head', description: 'e2e' }));
 

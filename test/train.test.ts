@@ -1,7 +1,7 @@
 // Training algorithms against hand-solved and synthetic references, and the
 // agqg train command end to end on a tiny CLIP pack and a slice of AGIQA-3K.
 import { createHash } from 'node:crypto';
-import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -178,6 +178,8 @@ describeShared('agqg train end to end (tiny-clip, 40 AGIQA-3K images)', [AGIQA, 
     await writeFile(join(root, 'data', 'labels.csv'), `${lines.join('\n')}\n`);
     for (const r of rows) await symlink(sharedPath('datasets/agiqa-3k/images', r.name), join(root, 'data', 'images', r.name));
     await cp(sharedPath('fixtures/tiny-clip'), join(root, 'pack'), { recursive: true });
+    // ../shared is read-only and cp keeps its modes: the copy must be writable to be trained into.
+    for (const path of [join(root, 'pack'), join(root, 'pack', 'onnx')]) await chmod(path, 0o755);
   });
   afterAll(async () => {
     if (root) await rm(root, { recursive: true, force: true });
@@ -229,6 +231,25 @@ describeShared('agqg train end to end (tiny-clip, 40 AGIQA-3K images)', [AGIQA, 
     const report2 = JSON.parse(await readFile(join(root, 'out2', 'train-mos_align.json'), 'utf8'));
     expect(report2.features.fromCache).toBe(true);
     expect(report2.selected).toEqual(report.selected);
+  });
+
+  it('refuses to write into a read-only pack, and --save writes a trained copy instead', async () => {
+    const ro = join(root, 'ro-pack');
+    await cp(sharedPath('fixtures/tiny-clip'), ro, { recursive: true });
+    await chmod(ro, 0o555);
+    try {
+      const base = ['--pack', ro, '--data', join(root, 'data'), '--target', 'mos_align', '--quick', '--cache', join(root, 'cache')];
+      await expect(trainRun(base, bufferIO())).rejects.toThrow(/read-only: pass --save DIR/);
+      const saved = join(root, 'saved-pack');
+      expect(await trainRun([...base, '--save', saved], bufferIO())).toBe(0);
+      await expect(readFile(join(ro, 'manifest.json'))).rejects.toThrow(/ENOENT/);
+      const pack = await openPackDir(saved);
+      expect(pack.manifest.id).toBe('saved-pack');
+      expect(pack.manifest.heads.alignment?.type).toBe('onnx');
+      expect(pack.manifest.heads.alignment?.uncalibrated).toBe(false);
+    } finally {
+      await chmod(ro, 0o755);
+    }
   });
 
   it('refuses an unknown target and a missing data folder with specific errors', async () => {

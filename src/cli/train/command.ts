@@ -1,7 +1,7 @@
 // agqg train: fits an AGQG head on a labelled folder with a pack's encoder
 // features, chooses it by prompt-grouped cross-validation, reports, and saves
 // it into the pack (ONNX + JSON parameters + manifest entry).
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXIT_OK, parseCommandArgs, parsePositiveInt, requireOption, UsageError } from '../args';
@@ -64,9 +64,31 @@ Options:
   --mlp-epochs N  training epochs (default ${DEFAULT_MLP_OPTIONS.epochs})
   --mlp-rank W    weight of the within-generator pairwise ranking loss (default ${DEFAULT_MLP_OPTIONS.rank})
   --quick         a short grid, one alignment input, ridge only: for smoke tests
+  --save DIR      write the trained pack to DIR (a copy of --pack plus the new
+                  head) instead of into --pack; needed when --pack is read-only
   --dry-run       report only; leave the pack unchanged
   -h, --help      this help
 `;
+
+/** Mode bits, not access(2): as root, access() says yes even to a folder without write bits. */
+async function hasWriteBits(dir: string): Promise<boolean> {
+  const s = await stat(dir).catch(() => null);
+  return s !== null && (s.mode & 0o222) !== 0;
+}
+
+/** A writable copy of the pack (files get owner write bits even when the source had none). */
+async function copyPack(from: string, to: string): Promise<void> {
+  if (resolve(to).startsWith(`${resolve(from)}/`)) {
+    throw new UsageError(`--save ${to} is inside the pack folder ${from}`, 'train');
+  }
+  await cp(from, to, { recursive: true, force: true });
+  const fix = async (path: string): Promise<void> => {
+    const s = await stat(path);
+    await chmod(path, s.mode | 0o200);
+    if (s.isDirectory()) for (const e of await readdir(path)) await fix(join(path, e));
+  };
+  await fix(to);
+}
 
 function parseSeed(value: string | undefined): number {
   if (value === undefined) return 1;
@@ -101,6 +123,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     'mlp-epochs': { type: 'string' },
     'mlp-rank': { type: 'string' },
     'dry-run': { type: 'boolean', default: false },
+    save: { type: 'string' },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, 'train');
   const packDir = resolve(requireOption('train', values.pack, '--pack'));
@@ -111,6 +134,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const seed = parseSeed(values.seed);
   const quick = values.quick === true;
   const ability = values.ability ?? (quick ? 'ridge' : 'ensemble');
+  const saveDir = values.save === undefined ? packDir : resolve(values.save);
+  // Checked before the long run: reference packs (e.g. ../shared) must not be written into.
+  if (!values['dry-run'] && saveDir === packDir && !(await hasWriteBits(packDir))) {
+    throw new UsageError(`${packDir} is read-only: pass --save DIR to write the trained pack to a copy`, 'train');
+  }
   if (ability !== 'ridge' && ability !== 'ensemble') throw new UsageError(`--ability must be ridge or ensemble (got "${ability}")`, 'train');
   let rank = DEFAULT_MLP_OPTIONS.rank;
   if (values['mlp-rank'] !== undefined) {
@@ -207,7 +235,15 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       return EXIT_OK;
     }
     const cv = result.selected.cv;
-    const saved = await saveHead(pack, packDir, kind, result.head, {
+    let savedPack = pack;
+    if (saveDir !== packDir) {
+      await copyPack(packDir, saveDir);
+      // A trained copy is another pack: it takes its folder's name, as an inferred pack would.
+      const id = basename(saveDir).replace(/[^a-z0-9._-]/gi, '-').replace(/^[^a-z0-9]+/i, '') || 'trained';
+      const name = pack.manifest.name === pack.manifest.id ? id : pack.manifest.name;
+      savedPack = { ...pack, manifest: { ...pack.manifest, id, name } };
+    }
+    const saved = await saveHead(savedPack, saveDir, kind, result.head, {
       metrics: {
         dataset: basename(dataset.dir),
         target,
@@ -223,7 +259,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       },
       training: doc,
     });
-    io.err(`saved ${saved.files.join(', ')} and ${basename(saved.manifestPath)} in ${packDir} (${seconds.toFixed(0)} s)\n`);
+    io.err(`saved ${saved.files.join(', ')} and ${basename(saved.manifestPath)} in ${saveDir} (${seconds.toFixed(0)} s)\n`);
     return EXIT_OK;
   } finally {
     if (scorer) await (scorer as PackScorer).release();
