@@ -23,18 +23,10 @@ import {
   type GrmParams,
   type RawGrmParams,
 } from '../src/model/grm';
+import { mulberry32 } from '../src/model/rng';
 
 // Deterministic PRNG (mulberry32) so failures reproduce.
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 const uniform = (r: () => number, lo: number, hi: number) => lo + (hi - lo) * r();
 const sum = (v: readonly number[]) => v.reduce((s, x) => s + x, 0);
 

@@ -6,7 +6,7 @@ import { AgqgError } from '../src/model/errors';
 import { minDiscriminationSpacing } from '../src/model/grm';
 import { HEAD_FORMAT, HEAD_VERSION, headFeatures, headForward, parseHeadParams, type HeadParams } from '../src/model/head';
 import { HEAD_IO, headToOnnx } from '../src/model/onnx-head';
-import { mulberry32 } from '../src/cli/train/rng';
+import { mulberry32 } from '../src/model/rng';
 
 const logistic = (z: number) => 1 / (1 + Math.exp(-z));
 

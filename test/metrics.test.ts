@@ -13,17 +13,10 @@ import {
   summarize,
   type Logistic4Params,
 } from '../src/model/metrics';
+import { mulberry32 } from '../src/model/rng';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Deterministic PRNG (mulberry32) so failures reproduce.
+const rng = mulberry32;
 /** Box-Muller normal deviate. */
 const normal = (r: () => number) => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
 

@@ -6,7 +6,7 @@ import { fitFinalMlp } from '../src/cli/train/cv';
 import { gram, matrix, matMul, transpose } from '../src/cli/train/linalg';
 import { initMlp, mlpLossGrad, mlpPredict, trainMlp, type Mlp } from '../src/cli/train/mlp';
 import { fitKernelPca, jacobiEigen, kernelPcaScores, topEigen } from '../src/cli/train/pca';
-import { gaussian, mulberry32 } from '../src/cli/train/rng';
+import { gaussian, mulberry32 } from '../src/model/rng';
 import { fitStandardizer, applyStandardizer } from '../src/cli/train/standardize';
 import { headAbility, HEAD_FORMAT, HEAD_VERSION, type HeadParams } from '../src/model/head';
 

@@ -15,7 +15,7 @@ import { foldIndices, groupedFolds } from '../src/cli/train/folds';
 import { fitGrmLink } from '../src/cli/train/grm-fit';
 import { matrix } from '../src/cli/train/linalg';
 import { fitRidge, kernelRidgePredict, predictLinear } from '../src/cli/train/ridge';
-import { gaussian, mulberry32 } from '../src/cli/train/rng';
+import { gaussian, mulberry32 } from '../src/model/rng';
 import { parseCsvTable } from '../src/model/csv';
 import { expectedGrade, gradeProbs, isUnimodal, minDiscriminationSpacing, toMos } from '../src/model/grm';
 import { headFeatures, headForward, parseHeadParams } from '../src/model/head';

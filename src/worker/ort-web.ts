@@ -4,9 +4,9 @@
 // fetched from a CDN, so grading works offline.
 import * as ort from 'onnxruntime-web/webgpu';
 import { AgqgError } from '../model/errors';
-import type { RuntimeAdapter, SessionRunner, TensorIn, TensorOut } from '../model/runtime';
+import type { RuntimeAdapter, SessionRunner } from '../model/runtime';
 import { siteBase } from './pack-sources';
-import { outputToFloat32 } from '../model/float-output';
+import { OrtSession } from '../model/ort-session';
 
 export type BackendChoice = 'auto' | 'wasm' | 'webgpu';
 export type BackendKind = 'wasm' | 'webgpu';
@@ -67,41 +67,6 @@ export async function probeWebGpu(): Promise<string | null> {
   }
 }
 
-class WebSession implements SessionRunner {
-  constructor(
-    private readonly session: ort.InferenceSession,
-    private readonly label: string,
-    private readonly backend: string,
-  ) {}
-  get inputNames(): readonly string[] {
-    return this.session.inputNames;
-  }
-  get outputNames(): readonly string[] {
-    return this.session.outputNames;
-  }
-  async run(feeds: Record<string, TensorIn>, outputs?: string[]): Promise<Record<string, TensorOut>> {
-    const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(t.dtype, t.data, t.dims);
-    let result: ort.InferenceSession.ReturnType;
-    try {
-      result = outputs ? await this.session.run(ortFeeds, outputs) : await this.session.run(ortFeeds);
-    } catch (err) {
-      throw new AgqgError('backend_failed', `${this.label}: inference failed on ${this.backend}: ${(err as Error).message}`, {
-        cause: err,
-      });
-    }
-    const out: Record<string, TensorOut> = {};
-    for (const [name, t] of Object.entries(result)) {
-      out[name] = { data: outputToFloat32(t, this.label, name), dims: [...t.dims] };
-      t.dispose();
-    }
-    return out;
-  }
-  async release(): Promise<void> {
-    await this.session.release();
-  }
-}
-
 export class OrtWebRuntime implements RuntimeAdapter {
   readonly backend: string;
   constructor(readonly info: BackendInfo) {
@@ -118,7 +83,7 @@ export class OrtWebRuntime implements RuntimeAdapter {
         // worker and the page itself (ORT config key session.intra_op.allow_spinning).
         extra: { session: { intra_op: { allow_spinning: '0' } } },
       });
-      return new WebSession(session, label, this.backend);
+      return new OrtSession(session, ort.Tensor, label, `on ${this.backend}`);
     } catch (err) {
       throw new AgqgError(
         'backend_failed',

@@ -2,7 +2,7 @@
 // fold (images of one prompt from different generators are strongly related,
 // so an image-level split leaks), and the split depends only on the seed.
 import { AgqgError } from '../../model/errors';
-import { mulberry32, shuffleInPlace } from './rng';
+import { mulberry32, shuffleInPlace } from '../../model/rng';
 
 /** fold[i] in 0..k-1 for each item, grouped by `groups[i]`. */
 export function groupedFolds(groups: readonly string[], k: number, seed: number): Int32Array {

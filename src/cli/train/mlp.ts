@@ -5,7 +5,7 @@
 // the same weights.
 import { AgqgError } from '../../model/errors';
 import type { Matrix } from './linalg';
-import { gaussian, mulberry32, shuffleInPlace } from './rng';
+import { gaussian, mulberry32, shuffleInPlace } from '../../model/rng';
 
 export interface MlpConfig {
   hidden: number;

@@ -5,7 +5,7 @@
 // seeded subspace iteration + Rayleigh-Ritz (Jacobi on the small matrix).
 import { AgqgError } from '../../model/errors';
 import { matMul, matrix, type Matrix } from './linalg';
-import { gaussian, mulberry32 } from './rng';
+import { gaussian, mulberry32 } from '../../model/rng';
 
 /** Eigenvalues (descending) and eigenvectors (columns) of a small symmetric matrix, by cyclic Jacobi. */
 export function jacobiEigen(a: Matrix, sweeps = 60): { values: Float64Array; vectors: Matrix } {
