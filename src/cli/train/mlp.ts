@@ -36,20 +36,23 @@ export function mlpPredict(m: Mlp, x: Matrix): Float64Array {
   const { inputs: d, hidden: H } = m;
   const y = new Float64Array(x.rows);
   const h = new Float64Array(H);
-  for (let i = 0; i < x.rows; i++) {
-    const xi = x.data.subarray(i * d, i * d + d);
-    h.set(m.b1);
-    let s = m.bias;
-    for (let j = 0; j < d; j++) {
-      const v = xi[j];
-      s += v * m.skip[j];
-      const w = m.w1.subarray(j * H, j * H + H);
-      for (let u = 0; u < H; u++) h[u] += v * w[u];
-    }
-    for (let u = 0; u < H; u++) if (h[u] > 0) s += h[u] * m.out[u];
-    y[i] = s;
-  }
+  for (let i = 0; i < x.rows; i++) y[i] = forwardRow(m, x.data.subarray(i * d, i * d + d), h);
   return y;
+}
+
+/** One row's output; leaves the hidden pre-activations in `h` (the loss needs them for the backward pass). */
+function forwardRow(m: Mlp, xi: Float64Array, h: Float64Array): number {
+  const { inputs: d, hidden: H } = m;
+  h.set(m.b1);
+  let s = m.bias;
+  for (let j = 0; j < d; j++) {
+    const v = xi[j];
+    s += v * m.skip[j];
+    const w = m.w1.subarray(j * H, j * H + H);
+    for (let u = 0; u < H; u++) h[u] += v * w[u];
+  }
+  for (let u = 0; u < H; u++) if (h[u] > 0) s += h[u] * m.out[u];
+  return s;
 }
 
 /**
@@ -61,20 +64,7 @@ export function mlpLossGrad(m: Mlp, x: Matrix, y: ArrayLike<number>, groups: Arr
   const n = x.rows;
   const pre = new Float64Array(n * H);
   const p = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const xi = x.data.subarray(i * d, i * d + d);
-    const h = pre.subarray(i * H, i * H + H);
-    h.set(m.b1);
-    let s = m.bias;
-    for (let j = 0; j < d; j++) {
-      const v = xi[j];
-      s += v * m.skip[j];
-      const w = m.w1.subarray(j * H, j * H + H);
-      for (let u = 0; u < H; u++) h[u] += v * w[u];
-    }
-    for (let u = 0; u < H; u++) if (h[u] > 0) s += h[u] * m.out[u];
-    p[i] = s;
-  }
+  for (let i = 0; i < n; i++) p[i] = forwardRow(m, x.data.subarray(i * d, i * d + d), pre.subarray(i * H, i * H + H));
   let loss = 0;
   const gp = new Float64Array(n);
   for (let i = 0; i < n; i++) {
