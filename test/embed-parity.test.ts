@@ -5,19 +5,7 @@ import { beforeAll, expect, it } from 'vitest';
 import { bufferIO } from '../src/cli/io';
 import { main } from '../src/cli/main';
 import { describeShared } from './shared';
-import { loadRefs, REFS, TINY, type Refs } from './tiny-pack';
-
-function cosine(a: readonly number[], b: readonly number[]): number {
-  let d = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return d / Math.sqrt(na * nb);
-}
+import { loadRefs, refCosine as cosine, REFS, TINY, type Refs } from './tiny-pack';
 
 interface EmbedDoc {
   images: { file: string; embedding: number[] | null; error: { code: string } | null }[];

@@ -11,7 +11,7 @@ import { openPack } from '../src/model/pack';
 import type { RuntimeAdapter, SessionRunner, TensorIn } from '../src/model/runtime';
 import { NOTE_EMPTY_PROMPT, NOTE_NO_PROMPT, NOTE_NO_TEXT_ENCODER, PackScorer } from '../src/model/scorer';
 import { describeShared } from './shared';
-import { loadRefs, MemoryPackSource, putManifest, REFS, sha256, tinyManifest, type Refs } from './tiny-pack';
+import { loadRefs, MemoryPackSource, putManifest, refCosine, REFS, sha256, tinyManifest, type Refs } from './tiny-pack';
 
 /** Wraps a runtime to count runs per graph and optionally hide the text model's attention_mask input. */
 class CountingRuntime implements RuntimeAdapter {
@@ -43,17 +43,7 @@ class CountingRuntime implements RuntimeAdapter {
   }
 }
 
-const cos = (a: readonly number[], b: readonly number[]): number => {
-  let d = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return d / Math.sqrt(na * nb);
-};
+const cos = refCosine;
 
 const GRM = { a: 1.5, b1: -3, d: 2 };
 

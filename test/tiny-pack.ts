@@ -72,3 +72,16 @@ export function tinyManifest(source: MemoryPackSource, opts: { text?: boolean } 
 export function putManifest(source: MemoryPackSource, manifest: unknown): MemoryPackSource {
   return source.put('manifest.json', JSON.stringify(manifest));
 }
+
+/** Cosine similarity written out independently of src/model, as the reference the tests compare with. */
+export function refCosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let d = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    d += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
+  return d / Math.sqrt(na * nb);
+}
