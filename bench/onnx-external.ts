@@ -144,3 +144,98 @@ export function writeRandomExternalData(path: string, location: string, inits: r
   }
   return written;
 }
+
+/** A protobuf field with the byte range it occupies (key included), for copying it unchanged. */
+interface Span {
+  no: number;
+  wire: number;
+  start: number;
+  end: number;
+  /** Payload of a length-delimited field. */
+  body: Uint8Array | null;
+}
+
+function* spans(buf: Uint8Array): Generator<Span> {
+  let i = 0;
+  const varint = (): number => {
+    let v = 0;
+    let mul = 1;
+    for (;;) {
+      const b = buf[i++];
+      v += (b & 0x7f) * mul;
+      if (b < 0x80) return v;
+      mul *= 128;
+    }
+  };
+  while (i < buf.length) {
+    const start = i;
+    const key = varint();
+    const no = Math.floor(key / 8);
+    const wire = key % 8;
+    let body: Uint8Array | null = null;
+    if (wire === WIRE_VARINT) varint();
+    else if (wire === WIRE_LEN) {
+      const len = varint();
+      body = buf.subarray(i, i + len);
+      i += len;
+    } else if (wire === WIRE_I64) i += 8;
+    else if (wire === WIRE_I32) i += 4;
+    else throw new Error(`unsupported wire type ${wire} (field ${no})`);
+    yield { no, wire, start, end: i, body };
+  }
+}
+
+function varintBytes(n: number): number[] {
+  const out: number[] = [];
+  while (n >= 0x80) {
+    out.push((n % 128) | 0x80);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return out;
+}
+
+/** A length-delimited field: key, length, payload parts. */
+function lenField(no: number, parts: readonly Uint8Array[]): Uint8Array[] {
+  const len = parts.reduce((s, p) => s + p.length, 0);
+  return [Uint8Array.from([...varintBytes(no * 8 + WIRE_LEN), ...varintBytes(len)]), ...parts];
+}
+
+const TENSOR_RAW_DATA = 9;
+const TENSOR_EXTERNAL_DATA = 13;
+const TENSOR_DATA_LOCATION = 14;
+
+/**
+ * The graph at `modelPath` with every external initializer made inline
+ * (raw_data holding N(0, std) float32 values, zeros for other types): one
+ * self-contained .onnx file, as Hugging Face's CLIP exports under 2 GB are,
+ * loadable from bytes by onnxruntime-web, onnxruntime-node and transformers.js.
+ */
+export function inlineRandomWeights(modelPath: string, std: number, seed: number): Uint8Array[] {
+  const model = new Uint8Array(readFileSync(modelPath));
+  const fill = normalFiller(seed, std);
+  const out: Uint8Array[] = [];
+  for (const f of spans(model)) {
+    if (f.no !== 7 || f.wire !== WIRE_LEN || !f.body) {
+      out.push(model.subarray(f.start, f.end));
+      continue;
+    }
+    const graph: Uint8Array[] = [];
+    for (const g of spans(f.body)) {
+      const t = g.no === 5 && g.wire === WIRE_LEN && g.body ? readTensor(g.body) : null;
+      if (!t || !g.body) {
+        graph.push(f.body.subarray(g.start, g.end));
+        continue;
+      }
+      const kept: Uint8Array[] = [];
+      for (const h of spans(g.body)) {
+        if (h.no !== TENSOR_EXTERNAL_DATA && h.no !== TENSOR_DATA_LOCATION) kept.push(g.body.subarray(h.start, h.end));
+      }
+      const bytes = new Uint8Array(t.length);
+      if (t.dataType === ONNX_FLOAT) fill(new Float32Array(bytes.buffer));
+      graph.push(...lenField(5, [...kept, ...lenField(TENSOR_RAW_DATA, [bytes])]));
+    }
+    out.push(...lenField(7, graph));
+  }
+  return out;
+}

@@ -36,6 +36,14 @@ export interface ImageEmbedding {
   inferenceMs: number;
 }
 
+/** One decoded image to score, with its file name, prompt and decode time. */
+export interface ScoreItem {
+  img: RgbaImage;
+  file: string;
+  prompt: string | null;
+  decodeMs?: number;
+}
+
 export interface GradedFeatures {
   quality: GradeResult | null;
   alignment: GradeResult | null;
@@ -208,6 +216,49 @@ export class PackScorer {
     return { features: y.data.slice(0, lastDim(y.dims, y.data.length)), preprocessMs: t1 - t0, inferenceMs: t2 - t1 };
   }
 
+  /** True when the vision graph's batch axis is free, so several images can share one encoder run. */
+  get canBatchImages(): boolean {
+    return this.manifest.vision.inputs.every((input) => typeof input.shape[0] === 'string');
+  }
+
+  /**
+   * Embeds several decoded images with one encoder run when the batch axis is free (else one run
+   * each). Each embedding's inferenceMs is its share of the run (run time / images).
+   */
+  async embedImages(imgs: readonly RgbaImage[]): Promise<ImageEmbedding[]> {
+    if (imgs.length <= 1 || !this.canBatchImages) {
+      const out: ImageEmbedding[] = [];
+      for (const img of imgs) out.push(await this.embedImage(img));
+      return out;
+    }
+    const m = this.manifest;
+    const n = imgs.length;
+    const preprocessMs = new Array<number>(n).fill(0);
+    const feeds: Record<string, TensorIn> = {};
+    for (const input of m.vision.inputs) {
+      let batch: Float32Array | null = null;
+      let rowDims: readonly number[] = [];
+      for (let i = 0; i < n; i++) {
+        const t0 = nowMs();
+        const { data, dims } = preprocess(imgs[i], input.preprocess);
+        // Sized from the first image: every image is preprocessed to the input's fixed shape.
+        batch ??= new Float32Array(n * data.length);
+        rowDims = dims;
+        batch.set(data, i * data.length);
+        preprocessMs[i] += nowMs() - t0;
+      }
+      feeds[input.name] = { dtype: 'float32', data: batch as Float32Array, dims: [n, ...rowDims.slice(1)] };
+    }
+    const t1 = nowMs();
+    const out = await this.vision.run(feeds, [m.vision.output.name]);
+    const inferenceMs = (nowMs() - t1) / n;
+    const y = out[m.vision.output.name];
+    if (!y) throw new AgqgError('backend_failed', `vision encoder gave no output "${m.vision.output.name}"`);
+    if (y.dims[0] !== n) throw new AgqgError('backend_failed', `vision encoder gave ${y.dims[0]} rows for a batch of ${n} images`);
+    const width = lastDim(y.dims, y.data.length / n);
+    return imgs.map((_, i) => ({ features: y.data.slice(i * width, (i + 1) * width), preprocessMs: preprocessMs[i], inferenceMs }));
+  }
+
   /** Text embeddings in the order of `texts`; each distinct text is encoded once per loaded pack. */
   async embedTexts(texts: readonly string[]): Promise<Float32Array[]> {
     return (await this.embedTextsDetailed(texts)).map((e) => e.features);
@@ -348,18 +399,50 @@ export class PackScorer {
     }
   }
 
-  /** Embeds and grades one decoded image; failures come back in `error`, never thrown. */
-  async scoreImage(
-    img: RgbaImage,
-    opts: { file: string; prompt: string | null; decodeMs?: number },
-  ): Promise<ImageResult> {
+  /**
+   * Scores several decoded images with one encoder run (see embedImages) and their distinct
+   * prompts with one text run. When the batched run fails, each image is scored on its own, so
+   * a failure names the images it hit and the others are still graded.
+   */
+  async scoreImages(items: readonly ScoreItem[]): Promise<ImageResult[]> {
+    if (items.length <= 1 || !this.canBatchImages || (!this.hasQualityHead && !this.hasAlignmentHead)) {
+      const out: ImageResult[] = [];
+      for (const it of items) out.push(await this.scoreImage(it.img, it));
+      return out;
+    }
     const t0 = nowMs();
+    let embs: ImageEmbedding[];
+    try {
+      embs = await this.embedImages(items.map((it) => it.img));
+    } catch {
+      const out: ImageResult[] = [];
+      for (const it of items) out.push(await this.scoreImage(it.img, it));
+      return out;
+    }
+    const batchMs = nowMs() - t0;
+    await this.warmPrompts(items.map((it) => it.prompt));
+    const out: ImageResult[] = [];
+    for (const [i, it] of items.entries()) {
+      const t1 = nowMs();
+      // The batch's preprocessing and encoder run are shared out evenly; grading is this image's own.
+      out.push(await this.resultFromEmbedding(embs[i], it, t1 - batchMs / items.length));
+    }
+    return out;
+  }
+
+  /** Encodes the usable distinct prompts in one text run, so grading them hits the cache. */
+  private async warmPrompts(prompts: readonly (string | null)[]): Promise<void> {
+    if (!this.hasText) return;
+    const usable = [...new Set(prompts)].filter(
+      (p): p is string => p !== null && p.trim() !== '' && !(p.length > MAX_PROMPT_CHARS && codePoints(p) > MAX_PROMPT_CHARS),
+    );
+    // A failure here is not final: each image's own grading retries its prompt and reports it.
+    if (usable.length > 0) await this.embedTextsDetailed(usable).catch(() => undefined);
+  }
+
+  private async resultFromEmbedding(emb: ImageEmbedding, opts: ScoreItem, startedAt: number): Promise<ImageResult> {
     const decodeMs = opts.decodeMs;
     try {
-      if (!this.hasQualityHead && !this.hasAlignmentHead) {
-        throw new AgqgError('no_head', `pack ${this.manifest.id} has no quality head (and no alignment head): nothing to grade with`);
-      }
-      const emb = await this.embedImage(img);
       const g = await this.gradeFeatures(emb.features, opts.prompt);
       return {
         file: opts.file,
@@ -374,11 +457,32 @@ export class PackScorer {
           ...(decodeMs === undefined ? {} : { decodeMs }),
           preprocessMs: emb.preprocessMs,
           inferenceMs: emb.inferenceMs + g.inferenceMs,
-          totalMs: (decodeMs ?? 0) + (nowMs() - t0),
+          totalMs: (decodeMs ?? 0) + (nowMs() - startedAt),
         },
         backend: this.backend,
         error: null,
       };
+    } catch (err) {
+      return failedResult(opts.file, this.manifest.id, opts.prompt, err, this.backend, {
+        decodeMs,
+        totalMs: (decodeMs ?? 0) + (nowMs() - startedAt),
+      });
+    }
+  }
+
+  /** Embeds and grades one decoded image; failures come back in `error`, never thrown. */
+  async scoreImage(
+    img: RgbaImage,
+    opts: { file: string; prompt: string | null; decodeMs?: number },
+  ): Promise<ImageResult> {
+    const t0 = nowMs();
+    const decodeMs = opts.decodeMs;
+    try {
+      if (!this.hasQualityHead && !this.hasAlignmentHead) {
+        throw new AgqgError('no_head', `pack ${this.manifest.id} has no quality head (and no alignment head): nothing to grade with`);
+      }
+      const emb = await this.embedImage(img);
+      return await this.resultFromEmbedding(emb, { img, ...opts }, t0);
     } catch (err) {
       return failedResult(opts.file, this.manifest.id, opts.prompt, err, this.backend, {
         decodeMs,
