@@ -201,6 +201,46 @@ describeShared('PackScorer', ['fixtures/tiny-clip', 'fixtures/tiny-clip-refs/ref
       const huge = await scorer.scoreImage({ width: 100_000, height: 100_000, data: new Uint8Array(4) }, { file: 'y.png', prompt: null });
       expect(huge.error?.code).toBe('image_too_large');
     });
+    it('scores a batch with one encoder run and one text run, each image as if alone', async () => {
+      const files = ['pub_astronaut.png', 'pub_chelsea.png', 'pub_coffee.png', 'pub_sd1.5_lowcorr_290.jpg'];
+      const picked = files.map((f) => refs.images.findIndex((r) => r.file.endsWith(f))).filter((i) => i >= 0);
+      expect(picked.length).toBe(files.length);
+      const items = await Promise.all(
+        picked.map(async (i, k) => ({
+          img: await decodeImageFile(REFS(refs.images[i].file)),
+          file: refs.images[i].file,
+          prompt: k % 2 === 0 ? `batch prompt even ${picked.length}` : `batch prompt odd ${picked.length}`,
+        })),
+      );
+      const vision = runtime.runs.get('onnx/vision_model.onnx') ?? 0;
+      const text = runtime.runs.get('onnx/text_model.onnx') ?? 0;
+      const batch = await scorer.scoreImages(items);
+      expect(runtime.runs.get('onnx/vision_model.onnx')).toBe(vision + 1);
+      expect(runtime.runs.get('onnx/text_model.onnx')).toBe(text + 1);
+      const embs = await scorer.embedImages(items.map((it) => it.img));
+      for (const [k, i] of picked.entries()) {
+        // Each row of the batched run is the reference embedding of its own image.
+        expect(cos(Array.from(embs[k].features), refs.images[i].image_embeds)).toBeGreaterThan(0.9999);
+        const alone = await scorer.scoreImage(items[k].img, items[k]);
+        expect(batch[k].file).toBe(items[k].file);
+        expect(batch[k].error).toBeNull();
+        expect(batch[k].quality?.ability).toBeCloseTo(alone.quality?.ability ?? NaN, 5);
+        expect(batch[k].alignment?.ability).toBeCloseTo(alone.alignment?.ability ?? NaN, 5);
+      }
+    });
+
+    it('gives a bad image in a batch its own error and grades the others', async () => {
+      const good = await decodeImageFile(REFS('images/pub_chelsea.png'));
+      const out = await scorer.scoreImages([
+        { img: good, file: 'a.png', prompt: null },
+        { img: { width: 0, height: 0, data: new Uint8Array(0) }, file: 'bad.png', prompt: null },
+        { img: good, file: 'c.png', prompt: null },
+      ]);
+      expect(out.map((r) => r.file)).toEqual(['a.png', 'bad.png', 'c.png']);
+      expect(out[1].error?.code).toBe('decode_failed');
+      expect(out[0].error).toBeNull();
+      expect(out[2].quality?.ability).toBeCloseTo(out[0].quality?.ability ?? NaN, 6);
+    });
   });
 
   describe('ONNX heads', () => {
