@@ -24,5 +24,6 @@ export const commands: Record<string, CommandEntry> = {
   preprocess: { summary: 'write the preprocessed image tensor as raw float32', load: () => import('./cmd/preprocess') },
   train: { summary: 'fit an AGQG head on a labelled folder and write a pack', load: () => import('./train/command') },
   fetch: { summary: 'download a CLIP ONNX export from the Hugging Face hub as a verified pack', load: () => import('./fetch/command') },
+  quantize: { summary: 'write the int8 (q8) variant of a float32 ONNX encoder', load: () => import('./cmd/quantize') },
   'build-pack': { summary: 'build the default offline pack into public/models', load: () => import('./cmd/build-pack') },
 };
