@@ -88,12 +88,12 @@ export class GraderPage {
   }
 
   /** Waits until a pack is loaded ("Loaded <name>") or fails with the page's error. */
-  async waitForPack(): Promise<string> {
+  async waitForPack(timeout = WAIT): Promise<string> {
     const state = this.page.locator('.pack-state');
     await this.waitForJs(`(() => {
         const t = document.querySelector('.pack-state')?.textContent ?? '';
         return t.startsWith('Loaded') || t.includes('could not be loaded');
-      })()`);
+      })()`, timeout);
     const text = (await state.textContent()) ?? '';
     if (!text.startsWith('Loaded')) throw new Error(`pack did not load: ${text}`);
     return text;

@@ -4,15 +4,24 @@
 import * as Comlink from 'comlink';
 import { AgqgError, toErrorInfo, type ErrorInfo } from '../model/errors';
 import type { VariantDtype } from '../model/manifest';
-import type { LoadOptions, PackRequest, ProgressFn, WorkerProgress } from '../worker/api';
-import type { BackendChoice } from '../worker/ort-web';
+import type { EncoderBenchRequest, GradeRequest, Graded, LoadOptions, PackRequest, ProgressFn, StageTimings, WorkerProgress } from '../worker/api';
+import type { BackendChoice, SessionTuning } from '../worker/ort-web';
 import { filesFromList, type PickedFile } from './files';
 import { clearResults, deleteResults, loadResults, saveResult } from './persist';
 import { addRestored, patchItem, removeItems, setNotice, useStore, type Item } from './store';
+import type { ImageResult } from '../model/result';
 import { scorer } from './worker-client';
 
-/** Images handed to the worker ahead of the one being graded, so it never waits for the next file's bytes. */
+/**
+ * Batches handed to the worker at once: while one is in the encoder, the next one's files are read
+ * and decoded, so the encoder never waits for them.
+ */
 const IN_FLIGHT = 2;
+/**
+ * Images per worker call, sharing one encoder run. Measured with bench/browser-pipeline.ts on CLIP
+ * ViT-B/32 and the default pack (WASM, 1 and 2 threads): see the report in the commit; ?batch=N overrides.
+ */
+const DEFAULT_BATCH = 8;
 const LAST_PACK_KEY = 'agqg.lastPack';
 
 const set = useStore.setState;
@@ -21,6 +30,90 @@ const get = useStore.getState;
 export function backendChoice(search = location.search): BackendChoice {
   const v = new URLSearchParams(search).get('backend');
   return v === 'wasm' || v === 'webgpu' ? v : 'auto';
+}
+
+/** A positive integer URL parameter, or undefined when absent; a bad value is said, then ignored. */
+function intParam(name: string, search: string): number | undefined {
+  const v = new URLSearchParams(search).get(name);
+  if (v === null) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) {
+    setNotice({ kind: 'error', text: `?${name}=${v} is not a positive whole number; it is ignored.` });
+    return undefined;
+  }
+  return n;
+}
+
+/** ?threads=N: WASM threads for the worker (the badge shows what runs); absent: one per core. */
+export function threadsParam(search = location.search): number | undefined {
+  return intParam('threads', search);
+}
+
+/** ?inflight=N: batches handed to the worker at once (1 turns off decoding ahead, for measuring it). */
+export function inFlight(search = location.search): number {
+  return intParam('inflight', search) ?? IN_FLIGHT;
+}
+
+/** ?batch=N: images per encoder run. */
+export function batchSize(search = location.search): number {
+  return intParam('batch', search) ?? DEFAULT_BATCH;
+}
+
+/**
+ * ?ort=graph:basic,mempattern:0,arena:0,mode:parallel,fix.batch:8 — onnxruntime session options,
+ * for measuring them (bench/browser-pipeline.ts). Unknown keys or values are said, then ignored.
+ */
+export function ortTuning(search = location.search): SessionTuning | undefined {
+  const v = new URLSearchParams(search).get('ort');
+  if (v === null || v.trim() === '') return undefined;
+  const t: SessionTuning = {};
+  const bad: string[] = [];
+  for (const part of v.split(',')) {
+    const [key, value = ''] = part.split(':');
+    const flag = value === '1' ? true : value === '0' ? false : null;
+    if (key === 'graph' && (value === 'disabled' || value === 'basic' || value === 'extended' || value === 'all')) t.graphOptimizationLevel = value;
+    else if (key === 'mempattern' && flag !== null) t.enableMemPattern = flag;
+    else if (key === 'arena' && flag !== null) t.enableCpuMemArena = flag;
+    else if (key === 'mode' && (value === 'sequential' || value === 'parallel')) t.executionMode = value;
+    else if (key.startsWith('fix.') && key.length > 4 && Number.isInteger(Number(value)) && Number(value) > 0) {
+      t.freeDimensionOverrides = { ...t.freeDimensionOverrides, [key.slice(4)]: Number(value) };
+    } else bad.push(part);
+  }
+  if (bad.length > 0) setNotice({ kind: 'error', text: `?ort= does not know ${bad.join(', ')}; ignored.` });
+  return t;
+}
+
+/** One image of a grading run, as the developer stats keep it. */
+export interface RunImageStats {
+  name: string;
+  /** Handed to the worker -> result back on the page. */
+  latencyMs: number;
+  stages: StageTimings;
+  timings: ImageResult['timings'];
+  error: string | null;
+}
+
+/** The last grading run's timings (window.__agqgRun with ?debug=1; the benchmark reads them). */
+export interface RunStats {
+  batchSize: number;
+  images: number;
+  /** First request sent -> last result stored. */
+  wallMs: number;
+  perImage: RunImageStats[];
+  done: boolean;
+}
+
+function publishRun(stats: RunStats): void {
+  if (new URLSearchParams(location.search).get('debug') === '1') {
+    (window as unknown as { __agqgRun?: RunStats }).__agqgRun = stats;
+  }
+}
+
+/** With ?debug=1: window.__agqgBench.encoder(req) times the loaded vision encoder in the worker. */
+export function exposeBenchApi(search = location.search): void {
+  if (new URLSearchParams(search).get('debug') !== '1') return;
+  const bench = { encoder: (req: EncoderBenchRequest) => scorer().benchEncoder(req) };
+  (window as unknown as { __agqgBench?: typeof bench }).__agqgBench = bench;
 }
 
 function describe(err: ErrorInfo): string {
@@ -81,7 +174,11 @@ export async function loadPack(req: PackRequest, opts: LoadOptions = {}): Promis
   }
   const previous = get().packChoice;
   set({ packStatus: 'loading', packProgress: 'Starting', packError: null, packChoice: req.kind === 'url' ? req.id : '' });
-  const out = await scorer().loadPack(req, backendChoice(), Comlink.proxy(onPackProgress), opts);
+  const out = await scorer().loadPack(req, backendChoice(), Comlink.proxy(onPackProgress), {
+    threads: threadsParam(),
+    tuning: ortTuning(),
+    ...opts,
+  });
   if (!out.ok) {
     // The worker keeps the previous pack when a new one fails; so does the picker.
     set({ packStatus: get().pack ? 'ready' : 'error', packError: out.error, packProgress: null, packChoice: previous });
@@ -169,6 +266,7 @@ async function restore(): Promise<void> {
 
 /** Restores saved results, lists the served packs and loads the last used (or first) one. */
 export async function init(): Promise<void> {
+  exposeBenchApi();
   const restoring = restore();
   const listed = await scorer().listPacks();
   await restoring;
@@ -204,34 +302,8 @@ async function persist(it: Item): Promise<void> {
   }
 }
 
-async function gradeItem(id: string): Promise<void> {
-  const it = get().items[id];
-  if (!it?.file) return;
-  patchItem(id, { status: 'running', stage: null });
-  let bytes: ArrayBuffer;
-  try {
-    bytes = await it.file.arrayBuffer();
-  } catch (err) {
-    const problem = toErrorInfo(new AgqgError('decode_failed', `${it.name} could not be read: ${(err as Error).message}`));
-    patchItem(id, { status: 'failed', problem });
-    return;
-  }
-  const onProgress: ProgressFn = (p) => {
-    if (p.kind === 'image') patchItem(p.id, { stage: p.stage });
-    else if (p.kind === 'backend') set({ backend: p.info, backendNote: p.note });
-  };
-  const prompt = it.prompt.trim() === '' ? null : it.prompt;
-  const out = await scorer().gradeImage(
-    Comlink.transfer({ id, name: it.name, bytes, prompt }, [bytes]),
-    Comlink.proxy(onProgress),
-  );
-  if (!out.ok) {
-    const cancelled = out.error.code === 'cancelled';
-    patchItem(id, { status: cancelled ? 'cancelled' : 'failed', stage: null, problem: out.error });
-    return;
-  }
-  const g = out.value;
-  patchItem(id, {
+function applyGraded(g: Graded): void {
+  patchItem(g.id, {
     status: g.result.error ? 'failed' : 'done',
     stage: null,
     result: g.result,
@@ -243,10 +315,56 @@ async function gradeItem(id: string): Promise<void> {
     packKey: g.packKey,
     problem: null,
   });
-  await persist(get().items[id]);
 }
 
-/** Grades every staged image, in order, with IN_FLIGHT requests outstanding. */
+/** Sends one batch to the worker and stores its results; returns how many images it settled. */
+async function gradeItems(ids: readonly string[], run: RunStats, t0: number): Promise<number> {
+  const reqs: GradeRequest[] = [];
+  for (const id of ids) {
+    const it = get().items[id];
+    if (!it?.file) continue;
+    patchItem(id, { status: 'running', stage: null });
+    try {
+      const bytes = await it.file.arrayBuffer();
+      reqs.push({ id, name: it.name, bytes, prompt: it.prompt.trim() === '' ? null : it.prompt });
+    } catch (err) {
+      const problem = toErrorInfo(new AgqgError('decode_failed', `${it.name} could not be read: ${(err as Error).message}`));
+      patchItem(id, { status: 'failed', problem });
+    }
+  }
+  if (reqs.length === 0) return ids.length;
+  const onProgress: ProgressFn = (p) => {
+    if (p.kind === 'image') patchItem(p.id, { stage: p.stage });
+    else if (p.kind === 'backend') set({ backend: p.info, backendNote: p.note });
+  };
+  const sent = performance.now();
+  const names = reqs.map((r) => r.name);
+  const out = await scorer().gradeBatch(
+    Comlink.transfer(reqs, reqs.map((r) => r.bytes)),
+    Comlink.proxy(onProgress),
+  );
+  if (!out.ok) {
+    const cancelled = out.error.code === 'cancelled';
+    for (const r of reqs) patchItem(r.id, { status: cancelled ? 'cancelled' : 'failed', stage: null, problem: out.error });
+    return ids.length;
+  }
+  const back = performance.now();
+  for (const [i, g] of out.value.entries()) {
+    applyGraded(g);
+    run.perImage.push({
+      name: names[i],
+      latencyMs: back - sent,
+      stages: g.stages,
+      timings: g.result.timings,
+      error: g.result.error?.code ?? null,
+    });
+  }
+  run.wallMs = performance.now() - t0;
+  await Promise.all(out.value.map((g) => persist(get().items[g.id])));
+  return ids.length;
+}
+
+/** Grades every staged image, in order, in batches of ?batch= images with IN_FLIGHT batches outstanding. */
 export async function gradeStaged(): Promise<void> {
   const s = get();
   if (s.running) return;
@@ -261,14 +379,22 @@ export async function gradeStaged(): Promise<void> {
     for (const id of ids) items[id] = { ...items[id], status: 'queued' };
     return { items, running: true, cancelling: false, notice: null, runTotal: ids.length, runDone: 0 };
   });
+  const size = batchSize();
+  const batches: string[][] = [];
+  for (let i = 0; i < ids.length; i += size) batches.push(ids.slice(i, i + size));
+  const run: RunStats = { batchSize: size, images: ids.length, wallMs: 0, perImage: [], done: false };
+  publishRun(run);
+  const t0 = performance.now();
   let next = 0;
   const lane = async (): Promise<void> => {
-    while (next < ids.length && !get().cancelling) {
-      await gradeItem(ids[next++]);
-      set((st) => ({ runDone: st.runDone + 1 }));
+    while (next < batches.length && !get().cancelling) {
+      const settled = await gradeItems(batches[next++], run, t0);
+      set((st) => ({ runDone: st.runDone + settled }));
     }
   };
-  await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, ids.length) }, lane));
+  await Promise.all(Array.from({ length: Math.min(inFlight(), batches.length) }, lane));
+  run.wallMs = performance.now() - t0;
+  run.done = true;
   const cancelled = get().cancelling;
   set((st) => {
     const items = { ...st.items };

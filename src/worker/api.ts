@@ -5,19 +5,26 @@ import { z } from 'zod';
 import { AgqgError, toErrorInfo, type ErrorInfo } from '../model/errors';
 import { MAX_PROMPT_CHARS } from '../model/limits';
 import type { VariantDtype } from '../model/manifest';
-import { openPack, pickVariant, type OpenedPack, type PackSource } from '../model/pack';
+import { openPack, pickVariant, readPackFile, type OpenedPack, type PackSource } from '../model/pack';
 import { preprocess } from '../model/preprocess';
 import type { ImageResult } from '../model/result';
 import { failedResult, PackScorer, VARIANT_PREFERENCE, type LoadProgress } from '../model/scorer';
-import { decodeImage, thumbnail } from './decode';
-import { gradeKeptFeatures, scoreWithFeatures } from './grade';
-import { createOrtRuntime, wasmFallback, type BackendChoice, type BackendInfo, type OrtWebRuntime } from './ort-web';
+import { decodeForGrading, planChunks, type DecodedItem } from './batch';
+import { decodeImage } from './decode';
+import { benchEncoder, type EncoderBenchRequest, type EncoderBenchResult } from './encoder-bench';
+import { gradeKeptFeatures, scoreBatchWithFeatures, type ScoredInBatch, type StageTimings } from './grade';
+import {
+  createOrtRuntime,
+  sameTuning,
+  wasmFallback,
+  type BackendChoice,
+  type BackendInfo,
+  type OrtWebRuntime,
+  type SessionTuning,
+} from './ort-web';
 import { HttpPackSource, LocalFolderPackSource, modelsUrl, type LocalFile } from './pack-sources';
-import { SerialQueue } from './queue';
+import { SerialQueue, type TaskContext } from './queue';
 import { defaultVariant, variantReason } from './variants';
-
-/** Longest edge of the card thumbnails, in pixels (cards show them at up to half this, on 2x screens). */
-const THUMB_EDGE = 320;
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
 
@@ -32,6 +39,13 @@ export type PackRequest = { kind: 'url'; id: string } | { kind: 'files'; files: 
 export interface LoadOptions {
   /** Weight variant of the encoders (fp32, fp16, q8, ...); absent: the backend's default (see variants.ts). */
   variant?: VariantDtype;
+  /**
+   * WASM threads (?threads=N); absent: one per core. Only the first load of a worker can set it
+   * (the WASM runtime starts once); PackSummary.backend.threads says what runs.
+   */
+  threads?: number;
+  /** Session options (?ort=...), for measuring them; absent: the defaults in ort-web.ts. */
+  tuning?: SessionTuning;
 }
 
 /** The weights a loaded pack runs with. */
@@ -85,9 +99,13 @@ export interface GradeRequest {
   prompt: string | null;
 }
 
+export type { StageTimings, SessionTuning, EncoderBenchRequest, EncoderBenchResult };
+
 export interface Graded {
   id: string;
   result: ImageResult;
+  /** Where this image's time went in the worker (encoder and text runs shared out over the batch). */
+  stages: StageTimings;
   thumbnail: Blob | null;
   width: number | null;
   height: number | null;
@@ -174,6 +192,8 @@ interface State {
 }
 
 const queue = new SerialQueue();
+/** Decoding runs outside the session queue (the next images decode during inference), one chunk at a time. */
+const decodeLane = new SerialQueue();
 const state: State = { choice: 'auto', runtime: null, pack: null, scorer: null, variant: null, packKey: '' };
 
 async function outcome<T>(f: () => Promise<T>): Promise<Outcome<T>> {
@@ -230,7 +250,7 @@ function summary(scorer: PackScorer, source: 'url' | 'files', urls: string[], lo
 /** Recreates the sessions of the loaded pack on WASM after WebGPU failed. */
 async function fallBackToWasm(why: string, onProgress?: ProgressFn): Promise<void> {
   const prev = state.runtime as OrtWebRuntime;
-  const runtime = wasmFallback(prev.info, why);
+  const runtime = wasmFallback(prev, why);
   await state.scorer?.release();
   state.scorer = null;
   state.runtime = runtime;
@@ -238,44 +258,88 @@ async function fallBackToWasm(why: string, onProgress?: ProgressFn): Promise<voi
   onProgress?.({ kind: 'backend', info: runtime.info, note: runtime.info.reason });
 }
 
-async function gradeOne(req: GradeRequest, onProgress: ProgressFn | undefined, checkpoint: () => void): Promise<Graded> {
+function gradedFrom(d: DecodedItem<GradeRequest>, scored: ScoredInBatch): Graded {
+  return {
+    id: d.req.id,
+    result: scored.result,
+    stages: scored.stages,
+    thumbnail: d.thumbnail,
+    width: d.image?.width ?? null,
+    height: d.image?.height ?? null,
+    features: scored.features,
+    packKey: state.packKey,
+  };
+}
+
+/** Grades a decoded chunk in the session queue; a WebGPU failure moves the pack to WASM and retries what it hit. */
+async function inferChunk(chunk: DecodedItem<GradeRequest>[], onProgress: ProgressFn | undefined, ctx: TaskContext): Promise<Graded[]> {
+  ctx.checkpoint();
   const scorer = state.scorer;
   if (!scorer) throw new AgqgError('internal', 'no pack is loaded: load one before grading');
-  const started = performance.now();
-  onProgress?.({ kind: 'image', id: req.id, stage: 'decode' });
-  let decoded: Awaited<ReturnType<typeof decodeImage>>;
-  try {
-    decoded = await decodeImage(req.bytes, req.name);
-  } catch (err) {
-    const result = failedResult(req.name, scorer.manifest.id, req.prompt, err, scorer.backend, {
-      totalMs: performance.now() - started,
-    });
-    return { id: req.id, result, thumbnail: null, width: null, height: null, features: null, packKey: state.packKey };
-  }
-  const { image, bitmap } = decoded;
-  try {
-    const decodeMs = performance.now() - started;
-    const thumb = await thumbnail(bitmap, THUMB_EDGE);
-    checkpoint();
-    onProgress?.({ kind: 'image', id: req.id, stage: 'score' });
-    const run = (s: PackScorer) => scoreWithFeatures(s, image, { file: req.name, prompt: req.prompt, decodeMs });
-    let scored = await run(scorer);
-    if (scored.result.error?.code === 'backend_failed' && state.runtime?.info.kind === 'webgpu') {
-      await fallBackToWasm(scored.result.error.message, onProgress);
-      scored = await run(state.scorer as PackScorer);
+  const out = new Array<Graded>(chunk.length);
+  const good: number[] = [];
+  for (const [i, d] of chunk.entries()) {
+    if (d.image) {
+      good.push(i);
+      onProgress?.({ kind: 'image', id: d.req.id, stage: 'score' });
+      continue;
     }
-    return {
-      id: req.id,
-      result: scored.result,
-      thumbnail: thumb,
-      width: image.width,
-      height: image.height,
-      features: scored.features,
-      packKey: state.packKey,
+    const result = failedResult(d.req.name, scorer.manifest.id, d.req.prompt, d.error, scorer.backend, {
+      decodeMs: d.decodeMs,
+      totalMs: d.decodeMs,
+    });
+    const stages: StageTimings = {
+      decodeMs: d.decodeMs,
+      thumbnailMs: null,
+      preprocessMs: null,
+      encoderMs: null,
+      textMs: null,
+      headMs: null,
+      batch: 0,
     };
-  } finally {
-    bitmap.close();
+    out[i] = gradedFrom(d, { result, features: null, stages });
   }
+  const items = (idx: number[]) =>
+    idx.map((i) => {
+      const d = chunk[i];
+      return { img: d.image as NonNullable<typeof d.image>, file: d.req.name, prompt: d.req.prompt, decodeMs: d.decodeMs, thumbnailMs: d.thumbnailMs };
+    });
+  const scored = await scoreBatchWithFeatures(scorer, items(good));
+  good.forEach((ci, k) => (out[ci] = gradedFrom(chunk[ci], scored[k])));
+  const hit = good.filter((ci) => out[ci].result.error?.code === 'backend_failed');
+  if (hit.length > 0 && state.runtime?.info.kind === 'webgpu') {
+    await fallBackToWasm(out[hit[0]].result.error?.message ?? 'inference failed', onProgress);
+    const again = await scoreBatchWithFeatures(state.scorer as PackScorer, items(hit));
+    hit.forEach((ci, k) => (out[ci] = gradedFrom(chunk[ci], again[k])));
+  }
+  return out;
+}
+
+/**
+ * Grades requests in order: chunks (bounded decoded size) are decoded in the decode lane while
+ * the previous chunk is in the encoder. A cancel() rejects every chunk not yet in the encoder.
+ */
+async function gradeRequests(reqs: readonly GradeRequest[], onProgress: ProgressFn | undefined): Promise<Graded[]> {
+  const ticket = queue.ticket();
+  const chunks = planChunks(reqs);
+  const decode = (chunk: GradeRequest[]): Promise<DecodedItem<GradeRequest>[]> => {
+    const p = decodeLane.enqueue(async () => {
+      if (!queue.isCurrent(ticket)) throw new AgqgError('cancelled', 'cancelled before it started');
+      for (const r of chunk) onProgress?.({ kind: 'image', id: r.id, stage: 'decode' });
+      return Promise.all(chunk.map((r) => decodeForGrading(r)));
+    });
+    // Awaited later; marked handled now so a cancel while the previous chunk runs is not reported as unhandled.
+    p.catch(() => undefined);
+    return p;
+  };
+  const out: Graded[] = [];
+  let next = chunks.length > 0 ? decode(chunks[0]) : null;
+  for (let i = 0; next; i++) {
+    const decoded = await next;
+    next = i + 1 < chunks.length ? decode(chunks[i + 1]) : null;
+    out.push(...(await queue.enqueue((ctx) => inferChunk(decoded, onProgress, ctx), ticket)));
+  }
+  return out;
 }
 
 export const api = {
@@ -308,8 +372,8 @@ export const api = {
     return outcome(() =>
       queue.enqueue(async () => {
         const t0 = performance.now();
-        if (!state.runtime || state.choice !== backend) {
-          state.runtime = await createOrtRuntime(backend);
+        if (!state.runtime || state.choice !== backend || !sameTuning(state.runtime.tuning, opts.tuning ?? {})) {
+          state.runtime = await createOrtRuntime(backend, { threads: opts.threads, tuning: opts.tuning });
           state.choice = backend;
         }
         const inner: PackSource =
@@ -328,7 +392,7 @@ export const api = {
         } catch (err) {
           if (state.runtime.info.kind !== 'webgpu') throw err;
           // WebGPU can fail at session creation (an unsupported op, a lost device): WASM runs everything.
-          state.runtime = wasmFallback(state.runtime.info, toErrorInfo(err).message);
+          state.runtime = wasmFallback(state.runtime, toErrorInfo(err).message);
           onProgress?.({ kind: 'backend', info: state.runtime.info, note: state.runtime.info.reason });
           variant = resolveVariant(pack, opts.variant, state.runtime);
           scorer = await PackScorer.load(pack, state.runtime, { variant: variant.dtype, onProgress: forward });
@@ -347,7 +411,16 @@ export const api = {
 
   /** Grades one image. Bad files come back as results with `error`; only cancellation and a missing pack fail. */
   async gradeImage(req: GradeRequest, onProgress?: ProgressFn): Promise<Outcome<Graded>> {
-    return outcome(() => queue.enqueue((ctx) => gradeOne(req, onProgress, () => ctx.checkpoint())));
+    return outcome(async () => (await gradeRequests([req], onProgress))[0]);
+  },
+
+  /**
+   * Grades several images with shared encoder runs (one per chunk), in order; the next call's
+   * images decode while this one's are in the encoder. Bad files come back as results with
+   * `error` and the others are graded; only cancellation and a missing pack fail the call.
+   */
+  async gradeBatch(reqs: GradeRequest[], onProgress?: ProgressFn): Promise<Outcome<Graded[]>> {
+    return outcome(() => gradeRequests(reqs, onProgress));
   },
 
   /**
@@ -427,8 +500,23 @@ export const api = {
     );
   },
 
+  /**
+   * Times the loaded pack's vision encoder on synthetic inputs for several batch sizes and session
+   * options, interleaved run by run (developer measurement; bench/browser-pipeline.ts drives it).
+   */
+  async benchEncoder(req: EncoderBenchRequest): Promise<Outcome<EncoderBenchResult>> {
+    return outcome(() =>
+      queue.enqueue(async () => {
+        const { pack, runtime, variant } = state;
+        if (!pack || !runtime || !variant) throw new AgqgError('internal', 'no pack is loaded: load one before measuring it');
+        return benchEncoder(await readPackFile(pack, variant.visionFile), pack.manifest, runtime, req);
+      }),
+    );
+  },
+
   /** Drops every queued request (they resolve as `cancelled`); the running one stops at its next checkpoint. */
   async cancel(): Promise<number> {
+    decodeLane.cancel();
     return queue.cancel();
   },
 

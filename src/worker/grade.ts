@@ -4,8 +4,9 @@
 import { nowMs } from '../model/clock';
 import { AgqgError } from '../model/errors';
 import type { RgbaImage } from '../model/image';
+import { MAX_PROMPT_CHARS } from '../model/limits';
 import type { ImageResult } from '../model/result';
-import { failedResult, type GradedFeatures, type PackScorer } from '../model/scorer';
+import { failedResult, type GradedFeatures, type ImageEmbedding, type PackScorer } from '../model/scorer';
 
 export interface ScoredWithFeatures {
   result: ImageResult;
@@ -84,4 +85,121 @@ export async function gradeKeptFeatures(
   } catch (err) {
     return failedResult(opts.file, scorer.manifest.id, opts.prompt, err, scorer.backend, { totalMs: nowMs() - t0 });
   }
+}
+
+/** Where one image's time went in the worker, for the page's developer stats and the benchmark. */
+export interface StageTimings {
+  /** Header check and browser decode to RGBA. */
+  decodeMs: number | null;
+  /** The card's JPEG thumbnail. */
+  thumbnailMs: number | null;
+  preprocessMs: number | null;
+  /** This image's share of its encoder run. */
+  encoderMs: number | null;
+  /** This image's share of the text encoder run for the batch's new prompts (0 when cached or no prompt). */
+  textMs: number | null;
+  /** Grading from the embeddings: heads (and a cached prompt lookup). */
+  headMs: number | null;
+  /** Images that shared the encoder run. */
+  batch: number;
+}
+
+export interface BatchItem {
+  img: RgbaImage;
+  file: string;
+  prompt: string | null;
+  decodeMs: number;
+  thumbnailMs: number;
+}
+
+export interface ScoredInBatch extends ScoredWithFeatures {
+  stages: StageTimings;
+}
+
+/** Code points, as people count characters (the scorer's prompt limit counts them). */
+function codePoints(s: string): number {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+}
+
+/** A prompt the text encoder will be asked for (the scorer's rules: not empty, not over the limit). */
+function encodable(prompt: string | null): prompt is string {
+  return prompt !== null && prompt.trim() !== '' && !(prompt.length > MAX_PROMPT_CHARS && codePoints(prompt) > MAX_PROMPT_CHARS);
+}
+
+function emptyStages(it: BatchItem, batch: number): StageTimings {
+  return { decodeMs: it.decodeMs, thumbnailMs: it.thumbnailMs, preprocessMs: null, encoderMs: null, textMs: null, headMs: null, batch };
+}
+
+/**
+ * Embeds and grades decoded images with one encoder run (when the batch axis is free) and one
+ * text run for their new prompts. Failures come back per image, never thrown: when the batched
+ * encoder run fails, each image runs on its own, so the error names the image it belongs to.
+ */
+export async function scoreBatchWithFeatures(scorer: PackScorer, items: readonly BatchItem[]): Promise<ScoredInBatch[]> {
+  const failed = (it: BatchItem, err: unknown, stages: StageTimings): ScoredInBatch => ({
+    result: failedResult(it.file, scorer.manifest.id, it.prompt, err, scorer.backend, {
+      decodeMs: it.decodeMs,
+      totalMs: it.decodeMs + it.thumbnailMs + (stages.preprocessMs ?? 0) + (stages.encoderMs ?? 0),
+    }),
+    features: null,
+    stages,
+  });
+  if (items.length === 0) return [];
+  try {
+    checkHeads(scorer);
+  } catch (err) {
+    return items.map((it) => failed(it, err, emptyStages(it, 1)));
+  }
+  let embs: ImageEmbedding[];
+  try {
+    embs = await scorer.embedImages(items.map((it) => it.img));
+  } catch (err) {
+    if (items.length === 1) return [failed(items[0], err, emptyStages(items[0], 1))];
+    const out: ScoredInBatch[] = [];
+    for (const it of items) out.push(...(await scoreBatchWithFeatures(scorer, [it])));
+    return out;
+  }
+  const batch = scorer.canBatchImages ? items.length : 1;
+
+  // New prompts in one text run; grading then finds them in the scorer's text cache.
+  const prompted = items.filter((it) => encodable(it.prompt));
+  let textShare = 0;
+  if (scorer.hasText && prompted.length > 0) {
+    const t0 = nowMs();
+    // A failure here is not final: each image's own grading retries its prompt and reports it.
+    await scorer.embedTextsDetailed([...new Set(prompted.map((it) => it.prompt as string))]).catch(() => undefined);
+    textShare = (nowMs() - t0) / prompted.length;
+  }
+
+  const out: ScoredInBatch[] = [];
+  for (const [i, it] of items.entries()) {
+    const emb = embs[i];
+    const stages: StageTimings = {
+      decodeMs: it.decodeMs,
+      thumbnailMs: it.thumbnailMs,
+      preprocessMs: emb.preprocessMs,
+      encoderMs: emb.inferenceMs,
+      textMs: encodable(it.prompt) && scorer.hasText ? textShare : 0,
+      headMs: null,
+      batch,
+    };
+    const t1 = nowMs();
+    try {
+      const g = await scorer.gradeFeatures(emb.features, it.prompt);
+      stages.headMs = nowMs() - t1;
+      const inferenceMs = emb.inferenceMs + (stages.textMs ?? 0) + stages.headMs;
+      const timings = {
+        decodeMs: it.decodeMs,
+        preprocessMs: emb.preprocessMs,
+        inferenceMs,
+        totalMs: it.decodeMs + it.thumbnailMs + emb.preprocessMs + inferenceMs,
+      };
+      out.push({ result: graded(scorer, it.file, it.prompt, g, timings), features: emb.features, stages });
+    } catch (err) {
+      out.push(failed(it, err, stages));
+    }
+  }
+  return out;
 }

@@ -28,25 +28,49 @@ export interface BackendInfo {
 export const ORT_RUNTIME_FILES = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'] as const;
 export const ORT_DIR = 'ort/';
 
-let configured = false;
+/** Session options the benchmark compares (?ort=...); absent fields keep the defaults below. */
+export interface SessionTuning {
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  enableMemPattern?: boolean;
+  enableCpuMemArena?: boolean;
+  executionMode?: 'sequential' | 'parallel';
+  /** Pins symbolic dimensions (e.g. {batch: 8}); every run must then use exactly that size. */
+  freeDimensionOverrides?: Record<string, number>;
+}
 
-function configureEnv(): number {
+export interface RuntimeOptions {
+  /** WASM threads asked for (?threads=N); clamped to 1..cores, and 1 without cross-origin isolation. */
+  threads?: number;
+  tuning?: SessionTuning;
+}
+
+/** Threads the WASM runtime was started with: fixed at its first use, for the worker's lifetime. */
+let startedThreads: number | null = null;
+
+function coresAvailable(): number {
+  return Math.max(1, self.navigator.hardwareConcurrency || 1);
+}
+
+function configureEnv(asked: number | undefined): number {
+  if (startedThreads !== null) return startedThreads;
   const isolated = self.crossOriginIsolated === true;
-  const threads = isolated ? Math.max(1, self.navigator.hardwareConcurrency || 1) : 1;
-  if (!configured) {
-    const dir = new URL(ORT_DIR, siteBase());
-    ort.env.wasm.wasmPaths = {
-      mjs: new URL(ORT_RUNTIME_FILES[0], dir).href,
-      wasm: new URL(ORT_RUNTIME_FILES[1], dir).href,
-    };
-    // SharedArrayBuffer (and so threads) exists only when the page is cross-origin isolated.
-    ort.env.wasm.numThreads = threads;
-    // We already run in a worker; ORT's own proxy worker would copy every tensor once more.
-    ort.env.wasm.proxy = false;
-    ort.env.logLevel = 'error';
-    configured = true;
-  }
+  // SharedArrayBuffer (and so threads) exists only when the page is cross-origin isolated.
+  const threads = !isolated ? 1 : asked === undefined ? coresAvailable() : Math.min(Math.max(1, Math.floor(asked)), coresAvailable());
+  const dir = new URL(ORT_DIR, siteBase());
+  ort.env.wasm.wasmPaths = {
+    mjs: new URL(ORT_RUNTIME_FILES[0], dir).href,
+    wasm: new URL(ORT_RUNTIME_FILES[1], dir).href,
+  };
+  ort.env.wasm.numThreads = threads;
+  // We already run in a worker; ORT's own proxy worker would copy every tensor once more.
+  ort.env.wasm.proxy = false;
+  ort.env.logLevel = 'error';
+  startedThreads = threads;
   return threads;
+}
+
+export function sameTuning(a: SessionTuning, b: SessionTuning): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 interface GpuLike {
@@ -69,16 +93,24 @@ export async function probeWebGpu(): Promise<string | null> {
 
 export class OrtWebRuntime implements RuntimeAdapter {
   readonly backend: string;
-  constructor(readonly info: BackendInfo) {
+  constructor(
+    readonly info: BackendInfo,
+    readonly tuning: SessionTuning = {},
+  ) {
     this.backend = info.name;
   }
   async createSession(model: Uint8Array, label: string): Promise<SessionRunner> {
     const providers: ort.InferenceSession.ExecutionProviderConfig[] =
       this.info.kind === 'webgpu' ? ['webgpu', 'wasm'] : ['wasm'];
     try {
+      const t = this.tuning;
       const session = await ort.InferenceSession.create(model, {
         executionProviders: providers,
-        graphOptimizationLevel: 'all',
+        graphOptimizationLevel: t.graphOptimizationLevel ?? 'all',
+        ...(t.enableMemPattern === undefined ? {} : { enableMemPattern: t.enableMemPattern }),
+        ...(t.enableCpuMemArena === undefined ? {} : { enableCpuMemArena: t.enableCpuMemArena }),
+        ...(t.executionMode === undefined ? {} : { executionMode: t.executionMode }),
+        ...(t.freeDimensionOverrides === undefined ? {} : { freeDimensionOverrides: t.freeDimensionOverrides }),
         // Idle pool threads would otherwise spin between runs, starving image decoding in this
         // worker and the page itself (ORT config key session.intra_op.allow_spinning).
         extra: { session: { intra_op: { allow_spinning: '0' } } },
@@ -95,11 +127,12 @@ export class OrtWebRuntime implements RuntimeAdapter {
 }
 
 /** Picks the backend: WebGPU when an adapter exists (unless forced), else WASM. */
-export async function createOrtRuntime(choice: BackendChoice): Promise<OrtWebRuntime> {
-  const threads = configureEnv();
+export async function createOrtRuntime(choice: BackendChoice, opts: RuntimeOptions = {}): Promise<OrtWebRuntime> {
+  const threads = configureEnv(opts.threads);
   const isolated = self.crossOriginIsolated === true;
+  const tuning = opts.tuning ?? {};
   const wasm = (reason: string): OrtWebRuntime =>
-    new OrtWebRuntime({ kind: 'wasm', name: 'onnxruntime-web/wasm', threads, crossOriginIsolated: isolated, reason });
+    new OrtWebRuntime({ kind: 'wasm', name: 'onnxruntime-web/wasm', threads, crossOriginIsolated: isolated, reason }, tuning);
   if (choice === 'wasm') return wasm('forced by ?backend=wasm');
   const adapter = await probeWebGpu();
   if (adapter) {
@@ -110,7 +143,7 @@ export async function createOrtRuntime(choice: BackendChoice): Promise<OrtWebRun
       crossOriginIsolated: isolated,
       reason: choice === 'webgpu' ? 'forced by ?backend=webgpu' : 'a WebGPU adapter is available',
       adapter,
-    });
+    }, tuning);
   }
   return wasm(
     choice === 'webgpu'
@@ -120,12 +153,12 @@ export async function createOrtRuntime(choice: BackendChoice): Promise<OrtWebRun
 }
 
 /** The WASM runtime to fall back on when WebGPU fails mid-batch. */
-export function wasmFallback(after: BackendInfo, why: string): OrtWebRuntime {
+export function wasmFallback(after: OrtWebRuntime, why: string): OrtWebRuntime {
   return new OrtWebRuntime({
     kind: 'wasm',
     name: 'onnxruntime-web/wasm',
-    threads: after.threads,
-    crossOriginIsolated: after.crossOriginIsolated,
+    threads: after.info.threads,
+    crossOriginIsolated: after.info.crossOriginIsolated,
     reason: `WebGPU failed (${why}); switched to WASM`,
-  });
+  }, after.tuning);
 }

@@ -28,13 +28,27 @@ export class SerialQueue {
     return this.pending.length + (this.running ? 1 : 0);
   }
 
-  enqueue<T>(run: (ctx: TaskContext) => Promise<T>): Promise<T> {
+  /**
+   * The current generation, for work prepared outside the queue (decoding): enqueue it with this
+   * ticket and a cancel() in between rejects it, as if it had been queued at the ticket's time.
+   */
+  ticket(): number {
+    return this.generation;
+  }
+
+  /** False once cancel() was called after `ticket` was taken. */
+  isCurrent(ticket: number): boolean {
+    return ticket === this.generation;
+  }
+
+  enqueue<T>(run: (ctx: TaskContext) => Promise<T>, ticket = this.generation): Promise<T> {
+    if (ticket !== this.generation) return Promise.reject(new AgqgError('cancelled', 'cancelled before it started'));
     return new Promise<T>((resolve, reject) => {
       this.pending.push({
         run,
         resolve: resolve as (v: unknown) => void,
         reject,
-        generation: this.generation,
+        generation: ticket,
       });
       void this.pump();
     });
