@@ -29,24 +29,35 @@ export function decodeImage(bytes: Uint8Array, name = 'image'): RgbaImage {
   );
 }
 
-/** Reads and decodes an image file; the message of any error names the file. */
-export async function decodeImageFile(path: string): Promise<RgbaImage> {
-  const name = basename(path);
+/**
+ * Reads an image file's bytes after the checks that need no decoding: a missing
+ * path, a folder, an empty or oversized file each get their own error naming it.
+ */
+export async function readImageBytes(path: string): Promise<Uint8Array> {
   let size: number;
   try {
     const s = await stat(path);
+    if (s.isDirectory()) throw new AgqgError('decode_failed', `${path} is a folder, not an image`);
     if (!s.isFile()) throw new AgqgError('decode_failed', `${path} is not a file`);
     size = s.size;
   } catch (e) {
     if (e instanceof AgqgError) throw e;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new AgqgError('decode_failed', `${path}: no such file`, { cause: e });
     throw new AgqgError('decode_failed', `cannot read ${path}: ${(e as Error).message}`, { cause: e });
   }
   if (size === 0) throw new AgqgError('empty_file', `${path} is empty (0 bytes)`);
   if (size > MAX_IMAGE_BYTES) {
     throw new AgqgError('image_too_large', `${path} is ${size} bytes, over the limit of ${MAX_IMAGE_BYTES} bytes`);
   }
-  const bytes = await readFile(path);
-  return decodeImage(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), name);
+  const bytes = await readFile(path).catch((e: unknown) => {
+    throw new AgqgError('decode_failed', `cannot read ${path}: ${(e as Error).message}`, { cause: e });
+  });
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Reads and decodes an image file; the message of any error names the file. */
+export async function decodeImageFile(path: string): Promise<RgbaImage> {
+  return decodeImage(await readImageBytes(path), basename(path));
 }
 
 // ---------------------------------------------------------------- JPEG

@@ -1,16 +1,25 @@
 // agqg score: grades image files with a pack. One bad file gives an error
 // entry and the batch goes on; the exit code says whether any failed.
-import { parseCommandArgs, parseVariant, requireOption, UsageError, EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE } from '../args';
-import { expandImageArgs, IMAGE_EXTENSIONS, readImage } from '../images';
+import { parseCommandArgs, parsePositiveInt, parseVariant, requireOption, UsageError, EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE } from '../args';
+import { DecodePool } from '../decode-pool';
+import { mainThreadReader, type ImageReader } from '../image-reader';
+import { expandImageArgs, IMAGE_EXTENSIONS } from '../images';
 import type { CliIO } from '../io';
 import { loadScorer, noHeadMessage } from '../load-pack';
+import { preResizeConfig } from '../pre-resize';
 import { progress } from '../progress';
 import { readPromptTable, type PromptTable } from '../prompts';
+import { scoreFiles } from '../score-pipeline';
 import { AgqgError } from '../../model/errors';
 import { ResultsFileSchema, resultsToCsv, type GradeResult, type ImageResult, type ResultsFile } from '../../model/result';
-import { failedResult, type PackScorer } from '../../model/scorer';
+import type { PackScorer } from '../../model/scorer';
 
-export const help = `agqg score --pack DIR IMAGE... [--prompt T | --prompts CSV] [--json | --csv] [--variant DTYPE]
+/** Images per encoder run unless --batch says otherwise (measured: see docs/speed.md). */
+export const DEFAULT_BATCH = 16;
+/** Decode worker threads unless --decode-threads says otherwise. */
+export const DEFAULT_DECODE_THREADS = 1;
+
+export const help = `agqg score --pack DIR IMAGE... [--prompt T | --prompts CSV] [--json | --csv] [--variant DTYPE] [--batch N]
 
 Grades each IMAGE (folders expand to the images in them) for quality and, with
 a prompt and a pack with a text encoder, for alignment with the prompt.
@@ -22,6 +31,9 @@ Options:
   --json            results as JSON (schema "agqg-results", version 1)
   --csv             results as CSV (one row per image, RFC 4180)
   --variant DTYPE   encoder weights to use (fp32, fp16, q8, ...; default: the most exact present)
+  --batch N         images per encoder run (default ${DEFAULT_BATCH}; 1 = one run per image); same scores
+  --decode-threads N  threads reading and decoding the next images while the encoder runs
+                    (default ${DEFAULT_DECODE_THREADS}; 0 = decode on the main thread, between runs)
   --quiet           no progress on stderr
   -h, --help        this help
 
@@ -74,6 +86,28 @@ export function resultsFile(scorer: PackScorer, results: ImageResult[]): Results
   return parsed.data;
 }
 
+function parseDecodeThreads(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_DECODE_THREADS;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--decode-threads must be a whole number >= 0 (got "${value}")`, 'score');
+  return n;
+}
+
+/**
+ * Where `agqg score` decodes: `decodeThreads` workers (started at once, so they boot while the
+ * pack loads), or the main thread for 0. Call `forPack` once the pack is loaded: workers then
+ * pre-resize for its encoder when that gives the same tensor (see pre-resize.ts).
+ */
+export function imageReader(decodeThreads: number): ImageReader & { forPack(scorer: PackScorer): void } {
+  if (decodeThreads === 0) return Object.assign(mainThreadReader(), { forPack: () => {} });
+  const pool = new DecodePool(decodeThreads);
+  return Object.assign(pool, {
+    forPack(scorer: PackScorer) {
+      pool.resize = preResizeConfig(scorer.manifest.vision.inputs);
+    },
+  });
+}
+
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseCommandArgs('score', argv, {
     pack: { type: 'string' },
@@ -82,6 +116,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     json: { type: 'boolean', default: false },
     csv: { type: 'boolean', default: false },
     variant: { type: 'string' },
+    batch: { type: 'string' },
+    'decode-threads': { type: 'string' },
     quiet: { type: 'boolean', default: false },
   });
   const packDir = requireOption('score', values.pack, '--pack');
@@ -91,12 +127,21 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     throw new UsageError('choose one of --prompt (one prompt for all) and --prompts (a CSV per file)', 'score');
   }
   const variant = parseVariant('score', values.variant);
+  const batch = parsePositiveInt('score', values.batch, '--batch') ?? DEFAULT_BATCH;
+  const decodeThreads = parseDecodeThreads(values['decode-threads']);
   const table: PromptTable | null = values.prompts ? await readPromptTable(values.prompts, 'score') : null;
   const inputs = await expandImageArgs(positionals);
   for (const d of inputs.emptyDirs) io.err(`warning: ${d} holds no images (${[...IMAGE_EXTENSIONS].join(' ')})\n`);
   if (inputs.files.length === 0) throw new UsageError('no images to score', 'score');
 
-  const scorer = await loadScorer(packDir, io, { variant });
+  const reader = imageReader(decodeThreads);
+  let scorer: PackScorer;
+  try {
+    scorer = await loadScorer(packDir, io, { variant });
+  } catch (err) {
+    await reader.close();
+    throw err;
+  }
   try {
     const noHead = noHeadMessage(scorer);
     if (noHead) {
@@ -110,18 +155,12 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     }
     const results: ImageResult[] = [];
     const bar = progress(io, inputs.files.length, 'scored', !values.quiet);
-    for (const file of inputs.files) {
-      const prompt = promptFor(file);
-      let result: ImageResult;
-      try {
-        const { img, decodeMs } = await readImage(file);
-        result = await scorer.scoreImage(img, { file, prompt, decodeMs });
-      } catch (err) {
-        result = failedResult(file, scorer.manifest.id, prompt, err, scorer.backend);
-      }
+    const jobs = inputs.files.map((file) => ({ file, prompt: promptFor(file) }));
+    reader.forPack(scorer);
+    await scoreFiles(scorer, jobs, { batch, reader }, (result) => {
       results.push(result);
       bar.tick(result.error !== null);
-    }
+    });
     bar.done();
 
     if (values.json) io.out(`${JSON.stringify(resultsFile(scorer, results), null, 2)}\n`);
@@ -136,6 +175,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     }
     return EXIT_OK;
   } finally {
+    await reader.close();
     await scorer.release();
   }
 }

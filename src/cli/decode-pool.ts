@@ -1,0 +1,88 @@
+// Decoding on worker threads, so that the next images are read, decoded and
+// resized while onnxruntime-node runs the encoder (its run() blocks the main
+// thread). Each file goes to the worker with the fewest files in hand;
+// answers come back per file, in any order, and callers keep their own order.
+import { Worker } from 'node:worker_threads';
+import { AgqgError } from '../model/errors';
+import type { PreprocessConfig } from '../model/preprocess';
+import type { DecodeReply, DecodeRequest } from './decode-protocol';
+import type { DecodedFile, ImageReader } from './image-reader';
+
+const WORKER_ENTRY = new URL('./decode-worker.mjs', import.meta.url);
+
+interface Pending {
+  resolve: (f: DecodedFile) => void;
+  reject: (e: unknown) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  pending: Map<number, Pending>;
+}
+
+export class DecodePool implements ImageReader {
+  private readonly slots: Slot[] = [];
+  private nextId = 0;
+  private closed = false;
+
+  /**
+   * `threads` workers (at least 1), started now: create the pool before loading the pack and
+   * they start up while it loads. `resize`: the config to pre-resize for (see pre-resize.ts).
+   */
+  constructor(
+    readonly threads: number,
+    public resize: PreprocessConfig | null = null,
+  ) {
+    if (!Number.isInteger(threads) || threads < 1) throw new AgqgError('invalid_argument', `a decode pool needs at least 1 thread, got ${threads}`);
+    for (let i = 0; i < threads; i++) this.slots.push(this.spawn());
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(WORKER_ENTRY);
+    const slot: Slot = { worker, pending: new Map() };
+    worker.on('message', (reply: DecodeReply) => {
+      const p = slot.pending.get(reply.id);
+      if (!p) return;
+      slot.pending.delete(reply.id);
+      if (reply.ok) p.resolve({ img: { width: reply.width, height: reply.height, data: reply.data }, stages: reply.stages });
+      else p.reject(new AgqgError(reply.error.code, reply.error.message));
+    });
+    // A worker that dies takes only the files it held with it; the next files get a new worker.
+    let dead = false;
+    const fail = (why: string): void => {
+      if (dead) return;
+      dead = true;
+      for (const p of slot.pending.values()) p.reject(new AgqgError('internal', `the decode worker stopped (${why})`));
+      slot.pending.clear();
+      const i = this.slots.indexOf(slot);
+      if (i >= 0 && !this.closed) this.slots[i] = this.spawn();
+    };
+    worker.on('error', (err: Error) => fail(err.message));
+    worker.on('exit', (code) => {
+      if (!this.closed) fail(`exit code ${code}`);
+    });
+    // Idle workers never keep the process alive; pending reads hold it through their promises' callers.
+    worker.unref();
+    return slot;
+  }
+
+  read(path: string): Promise<DecodedFile> {
+    if (this.closed) return Promise.reject(new AgqgError('internal', 'the decode pool is closed'));
+    let slot = this.slots[0];
+    for (const s of this.slots) if (s.pending.size < slot.pending.size) slot = s;
+    const id = this.nextId++;
+    return new Promise<DecodedFile>((resolve, reject) => {
+      slot.pending.set(id, { resolve, reject });
+      if (slot.pending.size === 1) slot.worker.ref();
+      const req: DecodeRequest = { id, path, resize: this.resize };
+      slot.worker.postMessage(req);
+    }).finally(() => {
+      if (slot.pending.size === 0) slot.worker.unref();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+}

@@ -1,0 +1,67 @@
+// The scoring loop of `agqg score`: files are read and decoded ahead of the
+// encoder (on decode workers when the reader has them) into a bounded window,
+// scored `batch` at a time with one encoder run per batch, and handed back in
+// input order as soon as their batch is done. Memory holds at most the batch
+// being scored and the one being decoded, whatever the number of files.
+import type { ImageResult } from '../model/result';
+import { failedResult, type PackScorer, type ScoreItem } from '../model/scorer';
+import type { DecodedFile, ImageReader, ReadStages } from './image-reader';
+
+export interface ScoreJob {
+  file: string;
+  prompt: string | null;
+}
+
+export interface ScorePipelineOptions {
+  /** Images per encoder run (1 = one run per image). */
+  batch: number;
+  reader: ImageReader;
+  /** Files read ahead of the batch being scored; default: one more batch. */
+  lookahead?: number;
+}
+
+/** Called once per file, in input order; `stages` is null when the file could not be read. */
+export type OnScored = (result: ImageResult, index: number, stages: ReadStages | null) => void;
+
+type Settled = { ok: true; file: DecodedFile } | { ok: false; error: unknown };
+
+const settle = (p: Promise<DecodedFile>): Promise<Settled> =>
+  p.then(
+    (file): Settled => ({ ok: true, file }),
+    (error: unknown): Settled => ({ ok: false, error }),
+  );
+
+export async function scoreFiles(scorer: PackScorer, jobs: readonly ScoreJob[], opts: ScorePipelineOptions, onScored: OnScored): Promise<void> {
+  const batch = opts.batch;
+  const lookahead = opts.lookahead ?? batch;
+  const n = jobs.length;
+  // Read promises by index, dropped as soon as their batch takes them, so nothing piles up.
+  const reads = new Map<number, Promise<Settled>>();
+  let started = 0;
+  const startUpTo = (end: number): void => {
+    for (; started < Math.min(end, n); started++) reads.set(started, settle(opts.reader.read(jobs[started].file)));
+  };
+  for (let b0 = 0; b0 < n; b0 += batch) {
+    const b1 = Math.min(n, b0 + batch);
+    // This batch and the next: the next decodes while this one is in the encoder.
+    startUpTo(b1 + lookahead);
+    const got: Settled[] = [];
+    for (let i = b0; i < b1; i++) {
+      got.push(await (reads.get(i) as Promise<Settled>));
+      reads.delete(i);
+    }
+    const items: ScoreItem[] = [];
+    const slots: (ImageResult | number)[] = got.map((s, k) => {
+      const job = jobs[b0 + k];
+      if (!s.ok) return failedResult(job.file, scorer.manifest.id, job.prompt, s.error, scorer.backend);
+      const { readMs, decodeMs, resizeMs } = s.file.stages;
+      items.push({ img: s.file.img, file: job.file, prompt: job.prompt, decodeMs: readMs + decodeMs + resizeMs });
+      return items.length - 1;
+    });
+    const scored = items.length > 0 ? await scorer.scoreImages(items) : [];
+    slots.forEach((slot, k) => {
+      const s = got[k];
+      onScored(typeof slot === 'number' ? scored[slot] : slot, b0 + k, s.ok ? s.file.stages : null);
+    });
+  }
+}
