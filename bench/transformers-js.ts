@@ -418,9 +418,13 @@ export async function benchTransformersJs(opts: TransformersJsOptions): Promise<
 async function main(): Promise<void> {
   const { parseArgs } = await import('node:util');
   const { values } = parseArgs({
-    options: { n: { type: 'string' }, rounds: { type: 'string' }, threads: { type: 'string' }, json: { type: 'string' } },
+    options: { n: { type: 'string' }, rounds: { type: 'string' }, threads: { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     strict: true,
   });
+  if (values.help) {
+    console.log(`usage: npx tsx bench/transformers-js.ts [--n ${BATCH}] [--rounds ${DEFAULT_ROUNDS}] [--threads 1,${availableParallelism()}] [--json FILE]`);
+    return;
+  }
   const n = Number(values.n ?? BATCH);
   const rounds = Number(values.rounds ?? DEFAULT_ROUNDS);
   if (!Number.isInteger(n) || n < 1) throw new Error(`--n must be a positive integer, got ${values.n}`);
