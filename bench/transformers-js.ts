@@ -248,6 +248,8 @@ export async function benchTransformersJs(opts: TransformersJsOptions): Promise<
     ...explicit.map((t) => ({ key: `t${t}`, threads: t })),
     { key: 'default', threads: null },
   ].map((c) => ({ ...c, one: [], oneWallMs: 0, batch: [], batchImages: 0, batchWallMs: 0, text: [] }));
+  // Fewer images than a batch: the batch is all of them (and says so in its rows).
+  const batchSize = Math.min(BATCH, images.length);
   const maxLength = maxLengthOf(packDir);
   const dims = projectionDimOf(packDir);
   const loadBefore = loadavg()[0];
@@ -295,7 +297,7 @@ export async function benchTransformersJs(opts: TransformersJsOptions): Promise<
     }
 
     const all = images.map((_, i) => i);
-    const batches = chunks(all, BATCH);
+    const batches = chunks(all, batchSize);
     // First runs allocate ORT's buffers and grow the WASM memory: one untimed run per setting
     // one by one and one small batch (a full batch of 32 would cost as much as a timed one).
     for (const c of configs) {
@@ -303,7 +305,7 @@ export async function benchTransformersJs(opts: TransformersJsOptions): Promise<
       checkRun(`${c.key} warm-up`, await call(page, c.key, { kind: 'batch', indices: all.slice(0, WARM_BATCH) }), dims);
       await call(page, c.key, { kind: 'text', prompts: [images[0].prompt] });
     }
-    log(`warm; ${rounds} rounds of ${images.length} images one by one and in batches of ${BATCH}, settings interleaved ...`);
+    log(`warm; ${rounds} rounds of ${images.length} images one by one and in batches of ${batchSize}, settings interleaved ...`);
     for (let r = 0; r < rounds; r++) {
       const t0 = performance.now();
       const took: string[] = [];
@@ -323,7 +325,7 @@ export async function benchTransformersJs(opts: TransformersJsOptions): Promise<
         }
         took.push(`${c.key} ${(one.wallMs / all.length).toFixed(0)} / ${((c.batchWallMs - firstBatch) / all.length).toFixed(0)} ms`);
       }
-      log(`round ${r + 1}/${rounds} in ${((performance.now() - t0) / 1000).toFixed(1)} s, per image batch 1 / ${BATCH}: ${took.join(', ')} (load ${loadavg()[0].toFixed(2)})`);
+      log(`round ${r + 1}/${rounds} in ${((performance.now() - t0) / 1000).toFixed(1)} s, per image batch 1 / ${batchSize}: ${took.join(', ')} (load ${loadavg()[0].toFixed(2)})`);
     }
     // Prompts: once per setting, interleaved in halves (ABC CBA).
     log(`prompts: ${Math.min(TEXT_PROMPTS, images.length)} per setting ...`);
@@ -367,7 +369,7 @@ export async function benchTransformersJs(opts: TransformersJsOptions): Promise<
     rows.push(valueRow(section, `${name}: model load (vision / text)`, init.visionLoadMs, 'ms', `text ${init.textLoadMs.toFixed(0)} ms`));
     for (const [batch, times, n, wall] of [
       [1, c.one, c.one.length, c.oneWallMs],
-      [BATCH, c.batch, c.batchImages, c.batchWallMs],
+      [batchSize, c.batch, c.batchImages, c.batchWallMs],
     ] as const) {
       const total = summarize(times.map((t) => t.totalMs));
       const ips = (n / wall) * 1000;
