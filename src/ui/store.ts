@@ -69,6 +69,8 @@ export interface StoreState {
   sort: SortKey;
   gradeFilter: string;
   statusFilter: StatusFilter;
+  /** Part of a file name the results must contain (case-insensitive); '' for all. */
+  nameFilter: string;
   compare: string[];
   notice: Notice | null;
 }
@@ -100,6 +102,7 @@ const initial: StoreState = {
   sort: 'added',
   gradeFilter: 'all',
   statusFilter: 'all',
+  nameFilter: '',
   compare: [],
   notice: null,
 };
@@ -110,7 +113,14 @@ const set = useStore.setState;
 const get = useStore.getState;
 
 export function patchItem(id: string, patch: Partial<Item>): void {
-  set((s) => (s.items[id] ? { items: { ...s.items, [id]: { ...s.items[id], ...patch } } } : s));
+  set((s) => {
+    if (!s.items[id]) return s;
+    // An embedding is kept only to grade a new prompt from it, which needs a text encoder. Without
+    // one (the default pack's features are ~28k floats, 111 kB an image) it would only fill memory
+    // and IndexedDB; a prompt edited there is graded from the file again.
+    const p = patch.features && s.pack && !s.pack.hasText ? { ...patch, features: null } : patch;
+    return { items: { ...s.items, [id]: { ...s.items[id], ...p } } };
+  });
 }
 
 /** New staged items for picked images; prompts come from the batch prompt unless a CSV assigns them later. */
@@ -226,6 +236,7 @@ export function toggleCompare(id: string): void {
 export const setSort = (sort: SortKey): void => set({ sort });
 export const setGradeFilter = (gradeFilter: string): void => set({ gradeFilter });
 export const setStatusFilter = (statusFilter: StatusFilter): void => set({ statusFilter });
+export const setNameFilter = (nameFilter: string): void => set({ nameFilter });
 export const clearCompare = (): void => set({ compare: [] });
 export const setNotice = (notice: Notice | null): void => set({ notice });
 
@@ -246,7 +257,9 @@ export function visibleIds(
   sort: SortKey,
   gradeFilter: string,
   statusFilter: StatusFilter,
+  nameFilter = '',
 ): string[] {
+  const needle = nameFilter.trim().toLowerCase();
   const list = order
     .map((id) => items[id])
     .filter((it) => it && it.status !== 'staged')
@@ -254,6 +267,7 @@ export function visibleIds(
       if (statusFilter === 'graded' && (hasError(it) || it.status !== 'done')) return false;
       if (statusFilter === 'errors' && !hasError(it)) return false;
       if (gradeFilter !== 'all' && it.result?.quality?.grade !== gradeFilter) return false;
+      if (needle && !it.name.toLowerCase().includes(needle)) return false;
       return true;
     });
   const byScore = (head: 'quality' | 'alignment', dir: 1 | -1) => (a: Item, b: Item) => {
@@ -274,4 +288,47 @@ export function visibleIds(
     'alignment-asc': byScore('alignment', 1),
   };
   return list.sort(cmp[sort]).map((it) => it.id);
+}
+
+// ---------------------------------------------------------------------------
+// Selectors for components. A result arriving changes `items`, so every
+// subscriber's selector runs on every result: they return plain values or
+// arrays compared item by item (useShallow), and a component re-renders only
+// when what it shows changed.
+
+/** Ids the results grid shows (finished images, filtered and sorted); one cached answer per state. */
+export const selectResultIds = (() => {
+  let last: StoreState | null = null;
+  let ids: string[] = [];
+  return (s: StoreState): string[] => {
+    if (s !== last) {
+      last = s;
+      ids = visibleIds(s.order, s.items, s.sort, s.gradeFilter, s.statusFilter, s.nameFilter).filter((id) => isFinished(s.items[id]));
+    }
+    return ids;
+  };
+})();
+
+/** The grid's sort and filters as one value: what the user picked, as opposed to results arriving. */
+export const selectView = (s: StoreState): string => [s.sort, s.gradeFilter, s.statusFilter, s.nameFilter].join('\u0000');
+
+/** How many images have a finished result (graded or failed). */
+export function selectFinishedCount(s: StoreState): number {
+  let n = 0;
+  for (const id of s.order) if (isFinished(s.items[id])) n++;
+  return n;
+}
+
+/** How many images have a result to export. */
+export function selectResultCount(s: StoreState): number {
+  let n = 0;
+  for (const id of s.order) if (s.items[id].result) n++;
+  return n;
+}
+
+/** Quality grade labels seen in the results (with the pack's own first). */
+export function selectGradeLabels(s: StoreState): string[] {
+  const seen = new Set<string>(s.pack?.labels ?? []);
+  for (const id of s.order) for (const l of s.items[id].result?.quality?.labels ?? []) seen.add(l);
+  return [...seen];
 }

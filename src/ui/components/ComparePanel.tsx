@@ -1,11 +1,11 @@
+import { useShallow } from 'zustand/react/shallow';
 import { clearCompare, toggleCompare, useStore } from '../store';
 import { GradeBlock } from './GradeBlock';
 
 export function ComparePanel() {
-  const ids = useStore((s) => s.compare);
-  const items = useStore((s) => s.items);
+  // The compared items themselves (compared one by one), so other results arriving do not re-render the panel.
+  const list = useStore(useShallow((s) => s.compare.map((id) => s.items[id]).filter(Boolean)));
   const mos = useStore((s) => s.pack?.mos.max);
-  const list = ids.map((id) => items[id]).filter(Boolean);
   if (list.length < 2) {
     return list.length === 1 ? <p className="muted compare-hint">Select one more image to compare side by side.</p> : null;
   }

@@ -1,6 +1,7 @@
-import { useId, useMemo, useRef } from 'react';
+import { memo, useId, useRef } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import { cancelBatch, gradeStaged, restage } from '../runner';
-import { applyBatchPrompt, removeItems, setBatchPrompt, setPrompt, useStore, type Item } from '../store';
+import { applyBatchPrompt, removeItems, setBatchPrompt, setPrompt, useStore, type Item, type StoreState } from '../store';
 import { intake } from './DropZone';
 
 /** Rows drawn in the queue table; the rest are counted (a 5,000-image folder should not build 5,000 inputs). */
@@ -15,7 +16,8 @@ const STATUS_TEXT: Record<Item['status'], string> = {
   cancelled: 'cancelled',
 };
 
-function QueueRow({ id }: { id: string }) {
+/** Memoised: a row re-renders when its own item changes, not when any image in the queue does. */
+const QueueRow = memo(function QueueRow({ id }: { id: string }) {
   const it = useStore((s) => s.items[id]);
   const editable = it.status === 'staged' || it.status === 'cancelled';
   const status = it.status === 'running' && it.stage ? (it.stage === 'decode' ? 'decoding' : 'scoring') : STATUS_TEXT[it.status];
@@ -47,11 +49,23 @@ function QueueRow({ id }: { id: string }) {
       </td>
     </tr>
   );
-}
+});
+
+const IN_QUEUE: ReadonlySet<Item['status']> = new Set(['staged', 'queued', 'running', 'cancelled']);
+const selectQueue = (s: StoreState): string[] => s.order.filter((id) => IN_QUEUE.has(s.items[id].status));
+const countStatus = (status: Item['status']) => (s: StoreState): number => {
+  let n = 0;
+  for (const id of s.order) if (s.items[id].status === status) n++;
+  return n;
+};
+const selectStaged = countStatus('staged');
+const selectCancelled = countStatus('cancelled');
 
 export function QueuePanel() {
-  const order = useStore((s) => s.order);
-  const items = useStore((s) => s.items);
+  // Ids and counts, compared by value: a stage change inside one image re-renders only its row.
+  const queue = useStore(useShallow(selectQueue));
+  const staged = useStore(selectStaged);
+  const cancelled = useStore(selectCancelled);
   const running = useStore((s) => s.running);
   const cancelling = useStore((s) => s.cancelling);
   const batchPrompt = useStore((s) => s.batchPrompt);
@@ -61,15 +75,6 @@ export function QueuePanel() {
 
   const runTotal = useStore((s) => s.runTotal);
   const done = useStore((s) => s.runDone);
-  const { queue, staged, cancelled } = useMemo(() => {
-    const queue = order.filter((id) => ['staged', 'queued', 'running', 'cancelled'].includes(items[id].status));
-    const count = (st: Item['status']) => queue.filter((id) => items[id].status === st).length;
-    return {
-      queue,
-      staged: count('staged'),
-      cancelled: count('cancelled'),
-    };
-  }, [order, items]);
 
   if (queue.length === 0 && !running) {
     return (
@@ -94,7 +99,10 @@ export function QueuePanel() {
             <button
               type="button"
               className="secondary"
-              onClick={() => restage(queue.filter((id) => items[id].status === 'cancelled'))}
+              onClick={() => {
+                const { items } = useStore.getState();
+                restage(queue.filter((id) => items[id].status === 'cancelled'));
+              }}
             >
               Re-queue {cancelled} cancelled
             </button>

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { memo, useState } from 'react';
 import { canGradeFromEmbedding, deleteItems, regradePrompt } from '../runner';
 import { setPrompt, toggleCompare, useStore, type Item } from '../store';
 import { GrmChart } from '../GrmChart';
@@ -92,7 +92,8 @@ function AlignmentSection({ it }: { it: Item }) {
   ) : null;
 }
 
-export function ResultCard({ id }: { id: string }) {
+/** Memoised: the grid re-renders when its list changes, and only a card whose item changed should follow. */
+export const ResultCard = memo(function ResultCard({ id }: { id: string }) {
   const it = useStore((s) => s.items[id]);
   const compared = useStore((s) => s.compare.includes(id));
   const mosMax = useStore((s) => (s.pack && s.pack.id === s.items[id]?.result?.packId ? s.pack.mos.max : undefined));
@@ -181,4 +182,4 @@ export function ResultCard({ id }: { id: string }) {
       </footer>
     </article>
   );
-}
+});

@@ -1,24 +1,35 @@
-import { useMemo, useState } from 'react';
+import { useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import { downloadCsv, downloadJson, exportable } from '../export';
 import { clearAll } from '../runner';
-import { setGradeFilter, setNotice, setSort, setStatusFilter, useStore, type SortKey, type StatusFilter } from '../store';
+import {
+  selectGradeLabels,
+  selectResultCount,
+  setGradeFilter,
+  setNameFilter,
+  setNotice,
+  setSort,
+  setStatusFilter,
+  useStore,
+  type SortKey,
+  type StatusFilter,
+} from '../store';
 
 export function ResultsToolbar() {
   const sort = useStore((s) => s.sort);
   const gradeFilter = useStore((s) => s.gradeFilter);
   const statusFilter = useStore((s) => s.statusFilter);
-  const order = useStore((s) => s.order);
-  const items = useStore((s) => s.items);
+  const nameFilter = useStore((s) => s.nameFilter);
   const pack = useStore((s) => s.pack);
   const running = useStore((s) => s.running);
+  // Counts and labels, not the results: a result arriving re-renders the toolbar only when these change.
+  const count = useStore(selectResultCount);
+  const labels = useStore(useShallow(selectGradeLabels));
   const [confirming, setConfirming] = useState(false);
-
-  const results = useMemo(() => exportable(order, items), [order, items]);
-  const labels = useMemo(() => {
-    const seen = new Set<string>(pack?.labels ?? []);
-    for (const r of results) for (const l of r.quality?.labels ?? []) seen.add(l);
-    return [...seen];
-  }, [results, pack]);
+  const results = () => {
+    const s = useStore.getState();
+    return exportable(s.order, s.items);
+  };
 
   const safely = (f: () => void) => {
     try {
@@ -53,6 +64,16 @@ export function ResultsToolbar() {
         </select>
       </label>
       <label className="field compact">
+        <span>Find</span>
+        <input
+          type="search"
+          aria-label="Find results by file name"
+          placeholder="file name"
+          value={nameFilter}
+          onChange={(e) => setNameFilter(e.target.value)}
+        />
+      </label>
+      <label className="field compact">
         <span>Show</span>
         <select aria-label="Filter by status" value={statusFilter} onChange={(e) => setStatusFilter(e.target.value as StatusFilter)}>
           <option value="all">All</option>
@@ -61,10 +82,10 @@ export function ResultsToolbar() {
         </select>
       </label>
       <div className="toolbar-actions">
-      <button type="button" className="secondary" disabled={results.length === 0} onClick={() => safely(() => downloadJson(results, pack))}>
+      <button type="button" className="secondary" disabled={count === 0} onClick={() => safely(() => downloadJson(results(), pack))}>
         Export JSON
       </button>
-      <button type="button" className="secondary" disabled={results.length === 0} onClick={() => safely(() => downloadCsv(results, pack))}>
+      <button type="button" className="secondary" disabled={count === 0} onClick={() => safely(() => downloadCsv(results(), pack))}>
         Export CSV
       </button>
       {confirming ? (
@@ -77,14 +98,14 @@ export function ResultsToolbar() {
               void clearAll();
             }}
           >
-            Confirm: delete {results.length} results
+            Confirm: delete {count} results
           </button>
           <button type="button" className="secondary" onClick={() => setConfirming(false)}>
             Keep
           </button>
         </>
       ) : (
-        <button type="button" className="secondary" disabled={results.length === 0 || running} onClick={() => setConfirming(true)}>
+        <button type="button" className="secondary" disabled={count === 0 || running} onClick={() => setConfirming(true)}>
           Clear results
         </button>
       )}
