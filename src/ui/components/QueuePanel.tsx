@@ -27,15 +27,22 @@ const QueueRow = memo(function QueueRow({ id }: { id: string }) {
         {it.name}
       </th>
       <td>
-        <input
-          type="text"
-          className="q-prompt"
-          aria-label={`Prompt for ${it.name}`}
-          value={it.prompt}
-          placeholder="prompt (optional: needed for alignment)"
-          disabled={!editable}
-          onChange={(e) => setPrompt(id, e.target.value)}
-        />
+        {editable ? (
+          <input
+            type="text"
+            className="q-prompt"
+            aria-label={`Prompt for ${it.name}`}
+            value={it.prompt}
+            placeholder="prompt (optional: needed for alignment)"
+            onChange={(e) => setPrompt(id, e.target.value)}
+          />
+        ) : (
+          // Text, not a disabled input, while the image is in the batch: a hundred inputs cost a
+          // hundred editors to lay out each time the rows change.
+          <span className="q-prompt-text" title={it.prompt}>
+            {it.prompt || <em className="muted">no prompt</em>}
+          </span>
+        )}
       </td>
       <td>
         <span className={`state state-${it.status}`}>{status}</span>
