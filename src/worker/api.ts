@@ -9,7 +9,7 @@ import { openPack, pickVariant, readPackFile, type OpenedPack, type PackSource }
 import { preprocess } from '../model/preprocess';
 import type { ImageResult } from '../model/result';
 import { failedResult, PackScorer, VARIANT_PREFERENCE, type LoadProgress } from '../model/scorer';
-import { decodeForGrading, planChunks, type DecodedItem } from './batch';
+import { BusyClock, decodeForGrading, planChunks, type DecodedItem } from './batch';
 import { decodeImage } from './decode';
 import { benchEncoder, type EncoderBenchRequest, type EncoderBenchResult } from './encoder-bench';
 import { gradeKeptFeatures, scoreBatchWithFeatures, type ScoredInBatch, type StageTimings } from './grade';
@@ -194,6 +194,8 @@ interface State {
 const queue = new SerialQueue();
 /** Decoding runs outside the session queue (the next images decode during inference), one chunk at a time. */
 const decodeLane = new SerialQueue();
+/** Inference time on this thread, left out of the decode times of images decoded meanwhile. */
+const inferenceBusy = new BusyClock();
 const state: State = { choice: 'auto', runtime: null, pack: null, scorer: null, variant: null, packKey: '' };
 
 async function outcome<T>(f: () => Promise<T>): Promise<Outcome<T>> {
@@ -326,7 +328,10 @@ async function gradeRequests(reqs: readonly GradeRequest[], onProgress: Progress
     const p = decodeLane.enqueue(async () => {
       if (!queue.isCurrent(ticket)) throw new AgqgError('cancelled', 'cancelled before it started');
       for (const r of chunk) onProgress?.({ kind: 'image', id: r.id, stage: 'decode' });
-      return Promise.all(chunk.map((r) => decodeForGrading(r)));
+      // One at a time, so each image's decode time is its own (the chunk as a whole still overlaps the encoder).
+      const out: DecodedItem<GradeRequest>[] = [];
+      for (const r of chunk) out.push(await decodeForGrading(r, inferenceBusy));
+      return out;
     });
     // Awaited later; marked handled now so a cancel while the previous chunk runs is not reported as unhandled.
     p.catch(() => undefined);
@@ -337,7 +342,16 @@ async function gradeRequests(reqs: readonly GradeRequest[], onProgress: Progress
   for (let i = 0; next; i++) {
     const decoded = await next;
     next = i + 1 < chunks.length ? decode(chunks[i + 1]) : null;
-    out.push(...(await queue.enqueue((ctx) => inferChunk(decoded, onProgress, ctx), ticket)));
+    out.push(
+      ...(await queue.enqueue(async (ctx) => {
+        inferenceBusy.start();
+        try {
+          return await inferChunk(decoded, onProgress, ctx);
+        } finally {
+          inferenceBusy.stop();
+        }
+      }, ticket)),
+    );
   }
   return out;
 }

@@ -21,16 +21,40 @@ export interface DecodedItem<R extends DecodeRequest = DecodeRequest> {
   error: unknown;
 }
 
+/**
+ * Time the worker's thread spent in inference, so decoding done ahead can leave out the time its
+ * continuations waited behind an encoder run (the run blocks this thread) from its own time.
+ */
+export class BusyClock {
+  private total = 0;
+  private since: number | null = null;
+  start(): void {
+    this.since ??= nowMs();
+  }
+  stop(): void {
+    if (this.since !== null) this.total += nowMs() - this.since;
+    this.since = null;
+  }
+  /** Busy time so far, the running stretch included. */
+  read(): number {
+    return this.total + (this.since === null ? 0 : nowMs() - this.since);
+  }
+}
+
 /** Decodes one file and makes its card thumbnail; a bad file comes back with `error`, never thrown. */
-export async function decodeForGrading<R extends DecodeRequest>(req: R): Promise<DecodedItem<R>> {
+export async function decodeForGrading<R extends DecodeRequest>(req: R, busy?: BusyClock): Promise<DecodedItem<R>> {
+  const own = (from: number, busyFrom: number): number => Math.max(0, nowMs() - from - ((busy?.read() ?? 0) - busyFrom));
   const t0 = nowMs();
+  const b0 = busy?.read() ?? 0;
   let decoded: Awaited<ReturnType<typeof decodeImage>>;
   try {
     decoded = await decodeImage(req.bytes, req.name);
   } catch (err) {
-    return { req, image: null, thumbnail: null, decodeMs: nowMs() - t0, thumbnailMs: 0, error: err };
+    return { req, image: null, thumbnail: null, decodeMs: own(t0, b0), thumbnailMs: 0, error: err };
   }
+  const decodeMs = own(t0, b0);
   const t1 = nowMs();
+  const b1 = busy?.read() ?? 0;
   let thumb: Blob | null = null;
   try {
     thumb = await thumbnail(decoded.bitmap, THUMB_EDGE);
@@ -40,5 +64,5 @@ export async function decodeForGrading<R extends DecodeRequest>(req: R): Promise
     // Only the thumbnail needs the bitmap; the RGBA copy is what the encoder reads.
     decoded.bitmap.close();
   }
-  return { req, image: decoded.image, thumbnail: thumb, decodeMs: t1 - t0, thumbnailMs: nowMs() - t1, error: null };
+  return { req, image: decoded.image, thumbnail: thumb, decodeMs, thumbnailMs: own(t1, b1), error: null };
 }
