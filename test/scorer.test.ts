@@ -192,6 +192,10 @@ describeShared('PackScorer', ['fixtures/tiny-clip', 'fixtures/tiny-clip-refs/ref
       expect(r.backend).toBe('counting');
       expect(r.timings.decodeMs).toBe(1);
       expect(r.timings.totalMs).toBeGreaterThanOrEqual(1);
+      // The stage split adds up to the inference time.
+      const { encoderMs = NaN, textMs = NaN, headMs = NaN, inferenceMs = NaN } = r.timings;
+      expect(Math.min(encoderMs, textMs, headMs)).toBeGreaterThanOrEqual(0);
+      expect(encoderMs + textMs + headMs).toBeCloseTo(inferenceMs, 6);
     });
 
     it('returns bad images as error results instead of throwing', async () => {

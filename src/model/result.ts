@@ -82,7 +82,14 @@ export const ImageResultSchema = z.object({
   timings: z.object({
     decodeMs: durationMs,
     preprocessMs: durationMs,
+    /** Encoder, text encoder and heads together. */
     inferenceMs: durationMs,
+    /** The image encoder alone; in a batch, this image's share of the run. */
+    encoderMs: durationMs,
+    /** The text encoder for the prompt (0 when its embedding was cached). */
+    textMs: durationMs,
+    /** The quality and alignment heads. */
+    headMs: durationMs,
     totalMs: durationMs,
   }),
   backend: z.string().nullable(),

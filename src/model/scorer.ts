@@ -9,12 +9,15 @@ import type { RgbaImage } from './image';
 import { MAX_CACHED_TEXTS, MAX_PROMPT_CHARS } from './limits';
 import type { Head, Manifest, VariantDtype } from './manifest';
 import { pickVariant, readPackFile, type OpenedPack } from './pack';
-import { preprocess } from './preprocess';
+import { outputSize, preprocess, preprocessInto } from './preprocess';
 import { gradeResultFromAbility, type GradeResult, type ImageResult } from './result';
 import type { RuntimeAdapter, SessionRunner, TensorIn } from './runtime';
 import { cosine } from './similarity';
 import { TextEmbeddingCache, type TextEmbedding } from './text-cache';
 import { ClipTokenizer, tokenizerOptionsFromConfig } from './tokenizer';
+
+/** RGB planes of an encoder's image input. */
+const CHANNELS = 3;
 
 /** Preferred weight formats when none is asked for: exact first, then the smaller ones. */
 export const VARIANT_PREFERENCE: readonly VariantDtype[] = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'];
@@ -55,6 +58,8 @@ export interface GradedFeatures {
   alignmentError: ErrorInfo | null;
   /** Time in the text encoder and ONNX heads. */
   inferenceMs: number;
+  /** The text encoder's part of inferenceMs (0 when the prompt's embedding was cached). */
+  textMs: number;
 }
 
 export const NOTE_EMPTY_PROMPT = 'prompt is empty: alignment needs the prompt that made the image';
@@ -233,21 +238,25 @@ export class PackScorer {
     }
     const m = this.manifest;
     const n = imgs.length;
+    const sizes = m.vision.inputs.map((input) => imgs.map((img) => outputSize(img, input.preprocess)));
+    // Configs that keep the aspect ratio (no crop) give each image its own shape: no shared tensor.
+    if (sizes.some((s) => s.some((z) => z.width !== s[0].width || z.height !== s[0].height))) {
+      const out: ImageEmbedding[] = [];
+      for (const img of imgs) out.push(await this.embedImage(img));
+      return out;
+    }
     const preprocessMs = new Array<number>(n).fill(0);
     const feeds: Record<string, TensorIn> = {};
-    for (const input of m.vision.inputs) {
-      let batch: Float32Array | null = null;
-      let rowDims: readonly number[] = [];
+    for (const [k, input] of m.vision.inputs.entries()) {
+      const { width, height } = sizes[k][0];
+      const row = CHANNELS * width * height;
+      const batch = new Float32Array(n * row);
       for (let i = 0; i < n; i++) {
         const t0 = nowMs();
-        const { data, dims } = preprocess(imgs[i], input.preprocess);
-        // Sized from the first image: every image is preprocessed to the input's fixed shape.
-        batch ??= new Float32Array(n * data.length);
-        rowDims = dims;
-        batch.set(data, i * data.length);
+        preprocessInto(imgs[i], input.preprocess, batch, i * row);
         preprocessMs[i] += nowMs() - t0;
       }
-      feeds[input.name] = { dtype: 'float32', data: batch as Float32Array, dims: [n, ...rowDims.slice(1)] };
+      feeds[input.name] = { dtype: 'float32', data: batch, dims: [n, CHANNELS, height, width] };
     }
     const t1 = nowMs();
     const out = await this.vision.run(feeds, [m.vision.output.name]);
@@ -317,6 +326,7 @@ export class PackScorer {
       qualityNote: null,
       alignmentError: null,
       inferenceMs: 0,
+      textMs: 0,
     };
 
     // The prompt's embedding, when there is a usable one, shared by both heads.
@@ -337,7 +347,8 @@ export class PackScorer {
     } else {
       const t0 = nowMs();
       [promptEmb] = await this.embedTextsDetailed([prompt]);
-      inferenceMs += nowMs() - t0;
+      res.textMs = nowMs() - t0;
+      inferenceMs += res.textMs;
       if (promptEmb.truncated) {
         const ctx = m.text?.contextLength;
         res.alignmentNote = `prompt is longer than the text encoder's ${ctx} tokens: truncated to the first ${ctx} as CLIP does`;
@@ -457,6 +468,9 @@ export class PackScorer {
           ...(decodeMs === undefined ? {} : { decodeMs }),
           preprocessMs: emb.preprocessMs,
           inferenceMs: emb.inferenceMs + g.inferenceMs,
+          encoderMs: emb.inferenceMs,
+          textMs: g.textMs,
+          headMs: g.inferenceMs - g.textMs,
           totalMs: (decodeMs ?? 0) + (nowMs() - startedAt),
         },
         backend: this.backend,
