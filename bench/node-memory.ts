@@ -103,9 +103,10 @@ async function measure(opts: MemoryOptions, args: string[], count: number, warm:
   if (doc.results.length !== count) throw new Error(`agqg score gave ${doc.results.length} results for ${count} images`);
 
   const afterWarm = samples.find((s) => s.scored >= warm);
-  // The last sample while scoring (before the JSON is written).
+  // The first sample once every image is scored: after it the JSON is written and the sessions released.
   const scoring = samples.filter((s) => s.scored > 0);
-  const end = scoring[scoring.length - 1];
+  const last = scoring.reduce((a, s) => Math.max(a, s.scored), 0);
+  const end = scoring.find((s) => s.scored === last);
   const peak = samples.reduce((a, s) => Math.max(a, s.hwm), 0);
   if (!afterWarm || !end) throw new Error(`too few samples (${samples.length}) to judge memory; is --count too small?`);
   const growth = (end.rss - afterWarm.rss) / afterWarm.rss;
@@ -123,7 +124,9 @@ async function measure(opts: MemoryOptions, args: string[], count: number, warm:
     valueRow(section, 'throughput while scoring (from progress)', ips, 'images/s'),
     valueRow(section, 'JSON written to stdout', stdoutBytes / 1024, 'KiB'),
   ];
-  opts.log?.(`memory: ${samples.map((s) => `${s.scored}:${Math.round(mib(s.rss))}`).join(' ')}`);
+  // One reading per progress step: images scored -> MiB.
+  const steps = samples.filter((s, i) => i === 0 || s.scored !== samples[i - 1].scored);
+  opts.log?.(`RSS by images scored: ${steps.map((s) => `${s.scored}: ${Math.round(mib(s.rss))}`).join(', ')}`);
   return { rows, peakMiB: mib(peak), afterWarmMiB: mib(afterWarm.rss), endMiB: mib(end.rss), growth, flat, imagesPerSecond: ips };
 }
 

@@ -210,8 +210,11 @@ export async function benchCliVsRawOrt(opts: CliVsOrtOptions): Promise<CliVsOrtR
   try {
     log(`warm-up (${batches.join(', ')} per run)`);
     for (const b of batches) {
-      await runRaw(b);
-      for (const p of passes) await runCli(b, p);
+      // One run of each size is enough for the sessions' first-run allocations and the workers' start.
+      const first = (rawFeeds.get(b) ?? [])[0];
+      if (first) await raw.run(first);
+      await scoreFiles(scorer, jobsFor('cli').slice(0, b), { batch: b, reader: readerFor(threads) }, () => {});
+      if (opts.levers) await scoreFiles(scorer, jobsFor('cli').slice(0, b), { batch: b, reader: readerFor(0) }, () => {});
     }
     rawRunMs.clear();
     cliTotals.clear();
