@@ -115,6 +115,19 @@ describeShared('agqg on tiny-clip', ['fixtures/tiny-clip', 'fixtures/tiny-clip-r
     expect(item.inputIds).toEqual(refs.prompts.find((p) => p.text === 'statue of a man')?.input_ids);
   });
 
+  it('bin/agqg.js survives a very long argument (onnxruntime-node crashed on a 40 KB --prompt)', async () => {
+    const prompt = 'a cat '.repeat(7000);
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [join(ROOT, 'bin/agqg.js'), 'score', '--pack', TINY(), '--json', '--prompt', prompt, REFS('images/pub_chelsea.png')],
+      { cwd: ROOT, maxBuffer: 1 << 24 },
+    );
+    const [r] = (JSON.parse(stdout) as { results: { prompt: string; quality: unknown; alignmentError: { code: string } | null }[] }).results;
+    expect(r.prompt).toBe(prompt);
+    expect(r.quality).not.toBeNull();
+    expect(r.alignmentError?.code).toBe('prompt_too_long');
+  });
+
   it('preprocess writes the reference float32 tensor for a PNG, bit for bit', async () => {
     for (const name of ['pub_chelsea', 'pub_alpha']) {
       const ref = refs.images.find((x) => x.file.endsWith(`${name}.png`));
