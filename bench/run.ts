@@ -1,39 +1,64 @@
-// `npm run bench` (tsx bench/run.ts): prints medians/p90 and same-run ratios for
-//   node     the default pack's whole per-image pipeline via PackScorer + NodeRuntime
-//   browser  the page's pipeline in headless Chromium on WASM (vite preview, COOP/COEP)
-//   micro    tokenizer, CLIP preprocessing, full-size CLIP ViT-B/32 graphs
-// Options: --n 40  --pack DIR  --only node,browser,micro  --json FILE
-//          --dist DIR (copy that site build instead of building)  --no-build (reuse .cache/bench/dist)
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg } from 'node:os';
-import { basename, dirname, resolve } from 'node:path';
+// `npm run bench` (tsx bench/run.ts): every speed figure of the pipeline in one
+// run, so the ratios compare numbers taken on the same machine minutes apart.
+//   node     agqg score vs a raw onnxruntime-node session (CLIP ViT-B/32 and the
+//            default pack, batch 1 and 32, prompts), 1,000-image memory of agqg score
+//   levers   onnxruntime-node levers on CLIP ViT-B/32 (optimisation level, fixed
+//            batch axis, images per run, q8 vs fp32), and the encoder in the page's
+//            worker (images per run x threads, session options)
+//   page     the page in headless Chromium on WASM: both packs x {1 thread, all
+//            cores} x {one at a time, 32 dropped at once}, stage shares, prompts
+//   tjs      transformers.js on the same CLIP ViT-B/32 files in the same Chromium
+//   ui       main-thread long tasks over a 100-image batch, memory over 1,000 images
+//   micro    tokenizer and preprocessing
+// Prints a table and, with --json FILE (default .cache/bench/results.json), writes
+// the figures with a `ratios` object and the issue's targets.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { benchBrowserPipeline, listingOf, type BrowserPipelineResult } from './browser-pipeline';
+import { benchEncoderLevers, benchPageMatrix, listingOf, type EncoderLeverResult, type PageMatrixEntry, type ServedPack } from './browser-pipeline';
+import { benchLongTasks, benchMemory, prepareUiSite, type LongTaskResult, type MemoryResult } from './browser-responsiveness';
+import { ensureClipB32Pack } from './clip-b32-pack';
 import { agiqaImages } from './images';
-import { benchClipB32, benchTokenizer } from './micro';
-import { benchNodePipeline, type NodePipelineResult } from './node-pipeline';
+import { benchNodeLevers, type LeverResult } from './levers-node';
+import { benchTokenizer } from './micro';
+import { benchScoreMemory, type MemoryResult as CliMemoryResult } from './node-memory';
+import { benchCliVsRawOrt, type CliVsOrtResult } from './node-vs-ort';
 import { benchPreprocess } from './preprocess';
-import { AGIQA, haveShared, ROOT, sharedPath, TINY_CLIP } from './shared';
+import { AGIQA, CLIP_B32, haveShared, ROOT, TINY_CLIP } from './shared';
 import { formatTable, valueRow, type Row } from './stats';
+import { benchTransformersJs, type TransformersJsBench, type TransformersJsResult } from './transformers-js';
 
 const DEFAULT_PACK = resolve(ROOT, 'public/models/default');
-const DEFAULT_N = 40;
-/** The page's budget per image on WASM. */
-const TARGET_MS = 250;
-const PARTS = ['node', 'browser', 'micro'] as const;
+const PARTS = ['node', 'levers', 'page', 'tjs', 'ui', 'micro'] as const;
 type Part = (typeof PARTS)[number];
+const TARGETS = { pageVsTransformersJs: 1.3, cliVsRawOrt: 0.9, longTaskMs: 50, memoryGrowth: 0.1 } as const;
 
-const USAGE = `usage: tsx bench/run.ts [--n ${DEFAULT_N}] [--pack DIR] [--only ${PARTS.join(',')}] [--json FILE] [--dist DIR | --no-build]`;
+const USAGE = `usage: npm run bench -- [--only ${PARTS.join(',')}] [--n 32] [--n-long 100] [--n-mem 1000] [--json FILE]`;
 
-function parse(): { n: number; pack: string | null; only: Set<Part>; json: string | null; dist: string | null; noBuild: boolean } {
+interface Args {
+  only: Set<Part>;
+  n: number;
+  nLong: number;
+  nMem: number;
+  json: string;
+}
+
+function positive(name: string, v: string | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${v}`);
+  return n;
+}
+
+function parse(): Args {
   const { values } = parseArgs({
     options: {
-      n: { type: 'string' },
-      pack: { type: 'string' },
       only: { type: 'string' },
+      n: { type: 'string' },
+      'n-long': { type: 'string' },
+      'n-mem': { type: 'string' },
       json: { type: 'string' },
-      dist: { type: 'string' },
-      'no-build': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -42,113 +67,183 @@ function parse(): { n: number; pack: string | null; only: Set<Part>; json: strin
     console.log(USAGE);
     process.exit(0);
   }
-  const n = values.n === undefined ? DEFAULT_N : Number(values.n);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--n must be a positive integer, got ${values.n}`);
   const only = new Set<Part>();
   for (const p of (values.only ?? PARTS.join(',')).split(',').map((s) => s.trim()).filter(Boolean)) {
     if (!(PARTS as readonly string[]).includes(p)) throw new Error(`--only takes ${PARTS.join(', ')}; got "${p}"`);
     only.add(p as Part);
   }
-  return { n, pack: values.pack ?? null, only, json: values.json ?? null, dist: values.dist ?? null, noBuild: values['no-build'] === true };
+  return {
+    only,
+    n: positive('n', values.n, 32),
+    nLong: positive('n-long', values['n-long'], 100),
+    nMem: positive('n-mem', values['n-mem'], 1000),
+    json: resolve(values.json ?? resolve(ROOT, '.cache/bench/results.json')),
+  };
 }
 
-/** The pack to benchmark: --pack, else the default pack, else (not built yet) tiny-clip, said loudly. */
-function choosePack(asked: string | null): { dir: string; id: string; note: string | null } | null {
-  if (asked) return { dir: resolve(asked), id: basename(resolve(asked)), note: null };
-  if (existsSync(resolve(DEFAULT_PACK, 'manifest.json'))) return { dir: DEFAULT_PACK, id: 'default', note: null };
-  const note = `the default pack is not built (${DEFAULT_PACK}/manifest.json missing; \`node bin/agqg.js build-pack\`): benchmarking the tiny-clip fixture instead`;
-  console.log(`NOTE: ${note}`);
-  if (!haveShared('pipeline on tiny-clip', [TINY_CLIP])) return null;
-  return { dir: sharedPath(TINY_CLIP), id: 'tiny-clip', note };
+const log = (line: string) => console.log(`  ${line}`);
+const served = (dir: string, id: string): ServedPack => ({ dir, id, listing: listingOf(dir) });
+
+/** transformers.js at a thread setting, its faster way of calling (a loop or one batched call). */
+function bestTjs(results: readonly TransformersJsResult[], threads: number | 'default'): TransformersJsResult | null {
+  const at = results.filter((r) => r.threads === threads);
+  return at.length === 0 ? null : at.reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
+}
+
+function pageEntry(entries: readonly PageMatrixEntry[], packId: string, threads: number): PageMatrixEntry | null {
+  return entries.find((e) => e.packId === packId && e.threads === threads) ?? null;
 }
 
 async function main(): Promise<void> {
   const args = parse();
-  const log = (line: string) => console.log(`  ${line}`);
-  const rows: Row[] = [];
   const t0 = performance.now();
   const loadBefore = loadavg()[0];
-  let node: NodePipelineResult | null = null;
-  let browser: BrowserPipelineResult | null = null;
-  let b32: { visionMs: number; textMs: number } | null = null;
-  const pack = args.only.has('node') || args.only.has('browser') ? choosePack(args.pack) : null;
-  const images = pack && haveShared('pipeline benchmarks', [AGIQA]) ? agiqaImages(args.n) : [];
+  const cores = availableParallelism();
+  const rows: Row[] = [];
+  const haveData = haveShared('benchmarks', [AGIQA]);
+  const haveB32 = haveShared('CLIP ViT-B/32 benchmarks', [CLIP_B32, TINY_CLIP]);
+  const b32Dir = haveB32 ? await ensureClipB32Pack(log) : null;
+  const images = haveData ? agiqaImages(args.n) : [];
 
-  if (pack && images.length > 0 && args.only.has('node')) {
-    console.log(`node: ${pack.id} on ${images.length} AGIQA-3K images ...`);
-    node = await benchNodePipeline(pack.dir, images, pack.id);
-    rows.push(...node.rows);
+  let cliB32: CliVsOrtResult | null = null;
+  let cliDefault: CliVsOrtResult | null = null;
+  let cliMemory: CliMemoryResult | null = null;
+  let levers: LeverResult | null = null;
+  let pageLevers: EncoderLeverResult | null = null;
+  let page: PageMatrixEntry[] = [];
+  let tjs: TransformersJsBench | null = null;
+  let longTasks: LongTaskResult | null = null;
+  let pageMemory: MemoryResult | null = null;
+
+  if (args.only.has('node') && haveData) {
+    if (b32Dir) {
+      console.log(`node: agqg score vs raw onnxruntime-node, CLIP ViT-B/32, ${images.length} images ...`);
+      cliB32 = await benchCliVsRawOrt({ packDir: b32Dir, label: 'clip-vit-b32', images, prompts: true, levers: true, log });
+      rows.push(...cliB32.rows);
+    }
+    console.log(`node: agqg score vs raw onnxruntime-node, default pack ...`);
+    cliDefault = await benchCliVsRawOrt({ packDir: DEFAULT_PACK, label: 'default', images, log });
+    rows.push(...cliDefault.rows);
+    console.log(`node: memory of agqg score over ${args.nMem} images (default pack) ...`);
+    cliMemory = await benchScoreMemory({ packDir: DEFAULT_PACK, label: 'default', count: args.nMem, log });
+    rows.push(...cliMemory.rows);
   }
-  if (pack && images.length > 0 && args.only.has('browser')) {
-    console.log(`chromium: ${pack.id} on ${images.length} AGIQA-3K images ...`);
-    browser = await benchBrowserPipeline({
-      packDir: pack.dir,
-      packId: pack.id,
-      listing: listingOf(pack.dir),
-      images,
-      fromDist: args.dist ?? undefined,
-      noBuild: args.noBuild,
-      log,
-    });
-    rows.push(...browser.rows);
+  if (args.only.has('levers') && b32Dir) {
+    console.log('levers: onnxruntime-node on CLIP ViT-B/32 ...');
+    levers = await benchNodeLevers(b32Dir, log);
+    rows.push(...levers.rows);
+    console.log("levers: the encoder in the page's worker, CLIP ViT-B/32 ...");
+    pageLevers = await benchEncoderLevers({ pack: served(b32Dir, 'clip-vit-b32'), batches: [1, 8, 32], threads: [1, cores], rounds: 2, log });
+    rows.push(...pageLevers.rows);
   }
-  if (node && browser) {
-    const s = 'same run: browser vs node';
-    rows.push(valueRow(s, 'chromium wasm / node median total', browser.medianTotalMs / node.medianTotalMs, 'x'));
-    rows.push(
-      valueRow(s, `chromium wasm median vs target ${TARGET_MS} ms`, browser.medianTotalMs, 'ms', browser.medianTotalMs <= TARGET_MS ? 'meets target' : 'OVER target'),
-    );
+  if (args.only.has('page') && haveData) {
+    console.log(`page: Chromium WASM, ${images.length} images per run ...`);
+    const packs = [served(DEFAULT_PACK, 'default'), ...(b32Dir ? [served(b32Dir, 'clip-vit-b32')] : [])];
+    const m = await benchPageMatrix({ packs, images, threads: [1, cores], log });
+    page = m.entries;
+    rows.push(...m.rows);
+  }
+  if (args.only.has('tjs') && haveData && b32Dir) {
+    console.log(`transformers.js: CLIP ViT-B/32 in Chromium, ${images.length} images ...`);
+    tjs = await benchTransformersJs({ packDir: b32Dir, images, threads: [1, cores], log });
+    rows.push(...tjs.rows);
+  }
+  if (args.only.has('ui') && haveData) {
+    const dist = await prepareUiSite({ log });
+    console.log(`ui: long tasks over ${args.nLong} images ...`);
+    longTasks = await benchLongTasks({ images: agiqaImages(args.nLong), dist, log });
+    rows.push(...longTasks.rows);
+    console.log(`ui: memory over ${args.nMem} images ...`);
+    pageMemory = await benchMemory({ images: agiqaImages(args.nMem), dist, log });
+    rows.push(...pageMemory.rows);
   }
   if (args.only.has('micro')) {
-    console.log('micro: tokenizer, preprocessing, CLIP ViT-B/32 ...');
+    console.log('micro: tokenizer, preprocessing ...');
     rows.push(...(await benchTokenizer()));
     rows.push(...benchPreprocess());
-    const r = await benchClipB32();
-    rows.push(...r.rows);
-    if (r.rows.length > 0) b32 = { visionMs: r.visionMs, textMs: r.textMs };
   }
+
+  // ---- ratios, all from this run
+  const ratios: Record<string, number | null> = {};
+  const notes: Record<string, string> = {};
+  const pageB32 = (threads: number) => pageEntry(page, 'clip-vit-b32', threads)?.batch32.imagesPerSecond ?? null;
+  if (tjs && page.length > 0) {
+    const tjsDefault = bestTjs(tjs.results, 'default');
+    const pageAll = pageB32(cores);
+    ratios.page_vs_transformersjs = pageAll && tjsDefault ? pageAll / tjsDefault.imagesPerSecond : null;
+    notes.page_vs_transformersjs = `page as shipped (${cores} threads, 32 images dropped) / transformers.js as shipped (ORT's default of ${tjsDefault?.effectiveThreads ?? '?'} thread(s), its faster of a loop and one batched call: batch ${tjsDefault?.batch ?? '?'})`;
+    for (const t of [1, cores]) {
+      const p = pageB32(t);
+      const j = bestTjs(tjs.results, t);
+      ratios[`page_vs_transformersjs_${t}_threads_each`] = p && j ? p / j.imagesPerSecond : null;
+    }
+    notes.page_vs_transformersjs_matched = 'same thread count on both sides: the encoder (the same ONNX on the same onnxruntime-web) is ~95% of the time on each';
+  }
+  if (cliB32) {
+    ratios.cli_vs_raw_ort = cliB32.ratio;
+    for (const f of cliB32.byBatch) ratios[`cli_vs_raw_ort_batch_${f.batch}`] = f.ratio;
+    notes.cli_vs_raw_ort = 'CLIP ViT-B/32: agqg score (read, decode, preprocess, encoder, heads) / raw session on ready tensors, largest batch';
+  }
+  if (cliDefault) ratios.cli_vs_raw_ort_default_pack = cliDefault.ratio;
+  const defaultPage = pageEntry(page, 'default', cores);
+  ratios.default_pack_page_ms_median = defaultPage ? defaultPage.batch1.latency.median : null;
+  if (defaultPage) {
+    ratios.default_pack_page_ms_per_image_batch32 = 1000 / defaultPage.batch32.imagesPerSecond;
+    notes.default_pack_page_ms_median = 'default pack, all cores: median ms from handing one image to the worker to its result on the page, images one at a time';
+  }
+
+  const met = (ok: boolean | null) => (ok === null ? 'not measured' : ok ? 'met' : 'NOT met');
+  const targets = {
+    page_vs_transformersjs: { min: TARGETS.pageVsTransformersJs, value: ratios.page_vs_transformersjs ?? null },
+    cli_vs_raw_ort: { min: TARGETS.cliVsRawOrt, value: ratios.cli_vs_raw_ort ?? null },
+    longest_main_thread_task_ms: {
+      max: TARGETS.longTaskMs,
+      value: longTasks?.maxMs ?? null,
+      cpuValue: longTasks?.cpuMaxMs ?? null,
+    },
+    memory_growth_after_warm: {
+      max: TARGETS.memoryGrowth,
+      cli: cliMemory ? cliMemory.growth : null,
+      page: pageMemory ? (pageMemory.end.rendererPss - pageMemory.afterWarm.rendererPss) / pageMemory.afterWarm.rendererPss : null,
+    },
+  };
+  const section = 'targets (same run)';
+  const v = (x: number | null | undefined) => (x === null || x === undefined ? Number.NaN : x);
+  rows.push(
+    valueRow(section, 'page vs transformers.js (as shipped)', v(targets.page_vs_transformersjs.value), 'x', `${met(targets.page_vs_transformersjs.value === null ? null : targets.page_vs_transformersjs.value >= TARGETS.pageVsTransformersJs)} (>= ${TARGETS.pageVsTransformersJs})`),
+    valueRow(section, 'agqg score vs raw onnxruntime-node', v(targets.cli_vs_raw_ort.value), 'x', `${met(targets.cli_vs_raw_ort.value === null ? null : targets.cli_vs_raw_ort.value >= TARGETS.cliVsRawOrt)} (>= ${TARGETS.cliVsRawOrt})`),
+    valueRow(section, 'longest main-thread task, 100-image batch', v(targets.longest_main_thread_task_ms.value), 'ms', `${met(longTasks ? longTasks.maxMs <= TARGETS.longTaskMs : null)} (<= ${TARGETS.longTaskMs}); by thread CPU ${v(longTasks?.cpuMaxMs).toFixed(0)} ms`),
+    valueRow(section, 'memory growth after warm-up, agqg score', v(targets.memory_growth_after_warm.cli), 'fraction', met(cliMemory ? cliMemory.growth <= TARGETS.memoryGrowth : null)),
+    valueRow(section, 'memory growth after warm-up, page', v(targets.memory_growth_after_warm.page), 'fraction', met(targets.memory_growth_after_warm.page === null ? null : targets.memory_growth_after_warm.page <= TARGETS.memoryGrowth)),
+  );
+  for (const [k, x] of Object.entries(ratios)) rows.push(valueRow('ratios (same run)', k, v(x), k.endsWith('_ms_median') || k.includes('ms_per') ? 'ms' : 'x', notes[k]));
 
   const elapsed = (performance.now() - t0) / 1000;
-  console.log('');
   const loadAfter = loadavg()[0];
-  console.log(`AGQG benchmark · ${cpus()[0]?.model ?? 'cpu'} · ${availableParallelism()} cores · node ${process.version} · ${elapsed.toFixed(0)} s`);
-  // Other processes on the machine inflate every number: say so rather than print them as clean.
-  const busy = Math.max(loadBefore, loadAfter) > availableParallelism();
-  console.log(`load average (1 min) before/after: ${loadBefore.toFixed(2)} / ${loadAfter.toFixed(2)}${busy ? ' · WARNING: the machine was busy; numbers are inflated' : ''}`);
-  if (pack) console.log(`pack: ${pack.id} (${pack.dir})${pack.note ? ` · ${pack.note}` : ''}`);
+  console.log('');
+  console.log(`AGQG benchmark · ${cpus()[0]?.model ?? 'cpu'} · ${cores} cores · node ${process.version} · ${elapsed.toFixed(0)} s`);
+  const busy = Math.max(loadBefore, loadAfter) > cores;
+  console.log(`load average (1 min) before/after: ${loadBefore.toFixed(2)} / ${loadAfter.toFixed(2)}${busy ? ' · WARNING: the machine was busy; absolute numbers are inflated' : ''}`);
   console.log(formatTable(rows));
 
-  if (args.json) {
-    const out = {
-      createdAt: new Date().toISOString(),
-      machine: {
-        cpu: cpus()[0]?.model ?? null,
-        cores: availableParallelism(),
-        node: process.version,
-        platform: process.platform,
-        loadAverage1m: { before: loadBefore, after: loadAfter },
-      },
-      options: { n: args.n, parts: [...args.only] },
-      pack: pack ? { id: pack.id, dir: pack.dir, note: pack.note } : null,
-      summary: {
-        nodeMedianMsPerImage: node?.medianTotalMs ?? null,
-        nodeThreads: node?.threads ?? null,
-        chromiumWasmMedianMsPerImage: browser?.medianTotalMs ?? null,
-        chromiumWasmThreads: browser?.threads ?? null,
-        chromiumImagesPerSecond: browser?.imagesPerSecond ?? null,
-        chromiumPackLoadMs: browser?.packLoadMs ?? null,
-        chromiumOverNode: node && browser ? browser.medianTotalMs / node.medianTotalMs : null,
-        targetMs: TARGET_MS,
-        clipB32VisionMs: b32?.visionMs ?? null,
-        clipB32TextMs: b32?.textMs ?? null,
-      },
-      rows,
-      elapsedSeconds: elapsed,
-    };
-    mkdirSync(dirname(resolve(args.json)), { recursive: true });
-    writeFileSync(resolve(args.json), `${JSON.stringify(out, null, 2)}\n`);
-    console.log(`wrote ${resolve(args.json)}`);
-  }
+  const out = {
+    createdAt: new Date().toISOString(),
+    machine: { cpu: cpus()[0]?.model ?? null, cores, memoryBytes: totalmem(), node: process.version, platform: process.platform, loadAverage1m: { before: loadBefore, after: loadAfter } },
+    options: { parts: [...args.only], n: args.n, nLong: args.nLong, nMem: args.nMem },
+    ratios,
+    notes,
+    targets,
+    node: { clipB32: cliB32 && { byBatch: cliB32.byBatch, ratio: cliB32.ratio }, defaultPack: cliDefault && { byBatch: cliDefault.byBatch, ratio: cliDefault.ratio }, memory: cliMemory && { ...cliMemory, rows: undefined } },
+    levers: { node: levers && { levers: levers.levers, q8Cosine: levers.q8Cosine }, page: pageLevers && { ...pageLevers, rows: undefined } },
+    page,
+    transformersJs: tjs && { ...tjs, rows: undefined },
+    ui: { longTasks: longTasks && { ...longTasks, rows: undefined }, memory: pageMemory && { ...pageMemory, rows: undefined } },
+    rows,
+    elapsedSeconds: elapsed,
+  };
+  mkdirSync(dirname(args.json), { recursive: true });
+  writeFileSync(args.json, `${JSON.stringify(out, null, 2)}\n`);
+  console.log(`wrote ${args.json}`);
 }
 
 main().catch((err: unknown) => {

@@ -58,9 +58,12 @@ export async function scoreWithFeatures(
       ...(opts.decodeMs === undefined ? {} : { decodeMs: opts.decodeMs }),
       preprocessMs: emb.preprocessMs,
       inferenceMs: emb.inferenceMs + g.inferenceMs,
+      encoderMs: emb.inferenceMs,
+      textMs: g.textMs,
+      headMs: g.inferenceMs - g.textMs,
       totalMs: decodeMs + (nowMs() - t0),
     };
-    return { result: graded(scorer, opts.file, opts.prompt, g, timings), features: emb.features };
+    return { result: graded(scorer, opts.file, opts.prompt, g, timings), features: keptFeatures(scorer, emb.features) };
   } catch (err) {
     const timings = { decodeMs: opts.decodeMs, totalMs: decodeMs + (nowMs() - t0) };
     return { result: failedResult(opts.file, scorer.manifest.id, opts.prompt, err, scorer.backend, timings), features: null };
@@ -194,12 +197,23 @@ export async function scoreBatchWithFeatures(scorer: PackScorer, items: readonly
         decodeMs: it.decodeMs,
         preprocessMs: emb.preprocessMs,
         inferenceMs,
+        encoderMs: emb.inferenceMs,
+        textMs: stages.textMs ?? 0,
+        headMs: stages.headMs,
         totalMs: it.decodeMs + it.thumbnailMs + emb.preprocessMs + inferenceMs,
       };
-      out.push({ result: graded(scorer, it.file, it.prompt, g, timings), features: emb.features, stages });
+      out.push({ result: graded(scorer, it.file, it.prompt, g, timings), features: keptFeatures(scorer, emb.features), stages });
     } catch (err) {
       out.push(failed(it, err, stages));
     }
   }
   return out;
+}
+
+/**
+ * The image embedding kept for re-grading with another prompt: only a pack with a text encoder
+ * can use it (the default pack's would be 111 kB per image, copied to the page for nothing).
+ */
+function keptFeatures(scorer: PackScorer, features: Float32Array): Float32Array | null {
+  return scorer.hasText ? features : null;
 }

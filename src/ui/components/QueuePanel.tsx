@@ -5,7 +5,7 @@ import { applyBatchPrompt, removeItems, setBatchPrompt, setPrompt, useStore, typ
 import { intake } from './DropZone';
 
 /** Rows drawn in the queue table; the rest are counted (a 5,000-image folder should not build 5,000 inputs). */
-const MAX_ROWS = 200;
+const MAX_ROWS = 50;
 
 const STATUS_TEXT: Record<Item['status'], string> = {
   staged: 'ready',
