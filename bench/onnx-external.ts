@@ -83,21 +83,6 @@ function readTensor(bytes: Uint8Array): ExternalInitializer | null {
   return { name, dataType, location: kv.location, offset: Number(kv.offset ?? 0), length: Number(kv.length) };
 }
 
-/** The graph's initializers stored in external data. */
-export function externalInitializers(modelPath: string): ExternalInitializer[] {
-  const model = new Uint8Array(readFileSync(modelPath));
-  const out: ExternalInitializer[] = [];
-  for (const f of fields(model)) {
-    if (f.no !== 7 || f.wire !== WIRE_LEN) continue;
-    for (const g of fields(f.value as Uint8Array)) {
-      if (g.no !== 5 || g.wire !== WIRE_LEN) continue;
-      const t = readTensor(g.value as Uint8Array);
-      if (t) out.push(t);
-    }
-  }
-  return out;
-}
-
 /** xorshift32 + Box-Muller: seeded, fast enough for a few hundred MB. */
 function normalFiller(seed: number, std: number): (out: Float32Array) => void {
   let s = seed >>> 0 || 1;
@@ -117,32 +102,6 @@ function normalFiller(seed: number, std: number): (out: Float32Array) => void {
       if (i + 1 < out.length) out[i + 1] = r * Math.sin(t);
     }
   };
-}
-
-/**
- * Writes every external initializer of `inits` that lives in `location` into
- * `path` at its offset: float32 ones as N(0, std) values, others as zeros.
- * Returns the bytes written.
- */
-export function writeRandomExternalData(path: string, location: string, inits: readonly ExternalInitializer[], std: number, seed: number): number {
-  const fill = normalFiller(seed, std);
-  const fd = openSync(path, 'w');
-  let written = 0;
-  try {
-    for (const t of inits) {
-      if (t.location !== location) continue;
-      const bytes = new Uint8Array(t.length);
-      if (t.dataType === ONNX_FLOAT) {
-        if (t.length % 4 !== 0) throw new Error(`initializer ${t.name}: float32 data of ${t.length} bytes`);
-        fill(new Float32Array(bytes.buffer));
-      }
-      writeSync(fd, bytes, 0, bytes.length, t.offset);
-      written += t.length;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return written;
 }
 
 /** A protobuf field with the byte range it occupies (key included), for copying it unchanged. */
