@@ -1,61 +1,22 @@
-// Reads which initializers of an ONNX graph live in external data (name,
-// dtype, file, offset, length) and writes such a file with random values, so
-// a weightless graph (../shared/fixtures/clip-vit-b32-graphs) can be run for
-// timing. Only the protobuf fields needed for that are decoded (onnx.proto:
+// Makes a weightless graph (../shared/fixtures/clip-vit-b32-graphs, whose
+// initializers live in external data files that are not there) runnable for
+// timing: every external initializer becomes inline raw_data with seeded
+// random values. Only the protobuf fields needed are decoded (onnx.proto:
 // ModelProto.graph = 7, GraphProto.initializer = 5, TensorProto.data_type = 2,
-// name = 8, external_data = 13 {key = 1, value = 2}, data_location = 14).
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+// name = 8, raw_data = 9, external_data = 13 {key = 1, value = 2},
+// data_location = 14), with the project's protobuf reader.
+import { readFileSync } from 'node:fs';
+import { protoFields, protoString, WIRE, type ProtoField } from '../src/model/onnx/proto-reader';
 
-const WIRE_VARINT = 0;
-const WIRE_I64 = 1;
-const WIRE_LEN = 2;
-const WIRE_I32 = 5;
 const DATA_LOCATION_EXTERNAL = 1;
-export const ONNX_FLOAT = 1;
+const ONNX_FLOAT = 1;
+const TENSOR_RAW_DATA = 9;
+const TENSOR_EXTERNAL_DATA = 13;
+const TENSOR_DATA_LOCATION = 14;
 
-interface Field {
-  no: number;
-  wire: number;
-  /** Varint value, or the bytes of a length-delimited field. */
-  value: number | Uint8Array;
-}
-
-function* fields(buf: Uint8Array): Generator<Field> {
-  let i = 0;
-  const varint = (): number => {
-    let v = 0;
-    let mul = 1;
-    for (;;) {
-      if (i >= buf.length) throw new Error('truncated varint');
-      const b = buf[i++];
-      v += (b & 0x7f) * mul;
-      if (b < 0x80) return v;
-      mul *= 128;
-    }
-  };
-  while (i < buf.length) {
-    const key = varint();
-    const no = Math.floor(key / 8);
-    const wire = key % 8;
-    if (wire === WIRE_VARINT) yield { no, wire, value: varint() };
-    else if (wire === WIRE_LEN) {
-      const len = varint();
-      if (i + len > buf.length) throw new Error(`field ${no} runs past the end of its message`);
-      yield { no, wire, value: buf.subarray(i, i + len) };
-      i += len;
-    } else if (wire === WIRE_I64) i += 8;
-    else if (wire === WIRE_I32) i += 4;
-    else throw new Error(`unsupported wire type ${wire} (field ${no})`);
-  }
-}
-
-const utf8 = new TextDecoder();
-
-export interface ExternalInitializer {
+interface ExternalInitializer {
   name: string;
   dataType: number;
-  location: string;
-  offset: number;
   length: number;
 }
 
@@ -64,23 +25,23 @@ function readTensor(bytes: Uint8Array): ExternalInitializer | null {
   let dataType = 0;
   let external = false;
   const kv: Record<string, string> = {};
-  for (const f of fields(bytes)) {
-    if (f.no === 2 && f.wire === WIRE_VARINT) dataType = f.value as number;
-    else if (f.no === 8 && f.wire === WIRE_LEN) name = utf8.decode(f.value as Uint8Array);
-    else if (f.no === 14 && f.wire === WIRE_VARINT) external = f.value === DATA_LOCATION_EXTERNAL;
-    else if (f.no === 13 && f.wire === WIRE_LEN) {
+  for (const f of protoFields(bytes)) {
+    if (f.no === 2 && f.wire === WIRE.varint) dataType = f.varint;
+    else if (f.no === 8 && f.wire === WIRE.len) name = protoString(f);
+    else if (f.no === TENSOR_DATA_LOCATION && f.wire === WIRE.varint) external = f.varint === DATA_LOCATION_EXTERNAL;
+    else if (f.no === TENSOR_EXTERNAL_DATA && f.wire === WIRE.len) {
       let k = '';
       let v = '';
-      for (const e of fields(f.value as Uint8Array)) {
-        if (e.no === 1) k = utf8.decode(e.value as Uint8Array);
-        if (e.no === 2) v = utf8.decode(e.value as Uint8Array);
+      for (const e of protoFields(f.body)) {
+        if (e.no === 1) k = protoString(e);
+        if (e.no === 2) v = protoString(e);
       }
       kv[k] = v;
     }
   }
   if (!external) return null;
-  if (!kv.location || kv.length === undefined) throw new Error(`initializer ${name}: external_data without location or length`);
-  return { name, dataType, location: kv.location, offset: Number(kv.offset ?? 0), length: Number(kv.length) };
+  if (kv.length === undefined) throw new Error(`initializer ${name}: external_data without a length`);
+  return { name, dataType, length: Number(kv.length) };
 }
 
 /** xorshift32 + Box-Muller: seeded, fast enough for a few hundred MB. */
@@ -104,46 +65,6 @@ function normalFiller(seed: number, std: number): (out: Float32Array) => void {
   };
 }
 
-/** A protobuf field with the byte range it occupies (key included), for copying it unchanged. */
-interface Span {
-  no: number;
-  wire: number;
-  start: number;
-  end: number;
-  /** Payload of a length-delimited field. */
-  body: Uint8Array | null;
-}
-
-function* spans(buf: Uint8Array): Generator<Span> {
-  let i = 0;
-  const varint = (): number => {
-    let v = 0;
-    let mul = 1;
-    for (;;) {
-      const b = buf[i++];
-      v += (b & 0x7f) * mul;
-      if (b < 0x80) return v;
-      mul *= 128;
-    }
-  };
-  while (i < buf.length) {
-    const start = i;
-    const key = varint();
-    const no = Math.floor(key / 8);
-    const wire = key % 8;
-    let body: Uint8Array | null = null;
-    if (wire === WIRE_VARINT) varint();
-    else if (wire === WIRE_LEN) {
-      const len = varint();
-      body = buf.subarray(i, i + len);
-      i += len;
-    } else if (wire === WIRE_I64) i += 8;
-    else if (wire === WIRE_I32) i += 4;
-    else throw new Error(`unsupported wire type ${wire} (field ${no})`);
-    yield { no, wire, start, end: i, body };
-  }
-}
-
 function varintBytes(n: number): number[] {
   const out: number[] = [];
   while (n >= 0x80) {
@@ -157,12 +78,10 @@ function varintBytes(n: number): number[] {
 /** A length-delimited field: key, length, payload parts. */
 function lenField(no: number, parts: readonly Uint8Array[]): Uint8Array[] {
   const len = parts.reduce((s, p) => s + p.length, 0);
-  return [Uint8Array.from([...varintBytes(no * 8 + WIRE_LEN), ...varintBytes(len)]), ...parts];
+  return [Uint8Array.from([...varintBytes(no * 8 + WIRE.len), ...varintBytes(len)]), ...parts];
 }
 
-const TENSOR_RAW_DATA = 9;
-const TENSOR_EXTERNAL_DATA = 13;
-const TENSOR_DATA_LOCATION = 14;
+const whole = (buf: Uint8Array, f: ProtoField): Uint8Array => buf.subarray(f.start, f.end);
 
 /**
  * The graph at `modelPath` with every external initializer made inline
@@ -174,21 +93,21 @@ export function inlineRandomWeights(modelPath: string, std: number, seed: number
   const model = new Uint8Array(readFileSync(modelPath));
   const fill = normalFiller(seed, std);
   const out: Uint8Array[] = [];
-  for (const f of spans(model)) {
-    if (f.no !== 7 || f.wire !== WIRE_LEN || !f.body) {
-      out.push(model.subarray(f.start, f.end));
+  for (const f of protoFields(model)) {
+    if (f.no !== 7 || f.wire !== WIRE.len) {
+      out.push(whole(model, f));
       continue;
     }
     const graph: Uint8Array[] = [];
-    for (const g of spans(f.body)) {
-      const t = g.no === 5 && g.wire === WIRE_LEN && g.body ? readTensor(g.body) : null;
-      if (!t || !g.body) {
-        graph.push(f.body.subarray(g.start, g.end));
+    for (const g of protoFields(f.body)) {
+      const t = g.no === 5 && g.wire === WIRE.len ? readTensor(g.body) : null;
+      if (!t) {
+        graph.push(whole(f.body, g));
         continue;
       }
       const kept: Uint8Array[] = [];
-      for (const h of spans(g.body)) {
-        if (h.no !== TENSOR_EXTERNAL_DATA && h.no !== TENSOR_DATA_LOCATION) kept.push(g.body.subarray(h.start, h.end));
+      for (const h of protoFields(g.body)) {
+        if (h.no !== TENSOR_EXTERNAL_DATA && h.no !== TENSOR_DATA_LOCATION) kept.push(whole(g.body, h));
       }
       const bytes = new Uint8Array(t.length);
       if (t.dataType === ONNX_FLOAT) fill(new Float32Array(bytes.buffer));
