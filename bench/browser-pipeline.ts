@@ -36,6 +36,26 @@ interface SiteOptions {
   log: (line: string) => void;
 }
 
+/** The production build the e2e tests make (React prod mode, service worker), into `outDir`. */
+export async function buildSite(outDir: string, log: (line: string) => void): Promise<void> {
+  log('building the site (vite build) ...');
+  const t0 = performance.now();
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({
+      mode: 'production',
+      configFile: resolve(ROOT, 'vite.config.ts'),
+      root: ROOT,
+      logLevel: 'warn',
+      build: { outDir, emptyOutDir: true, sourcemap: false },
+    });
+  } finally {
+    process.env.NODE_ENV = nodeEnv;
+  }
+  log(`built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+
 async function prepareSite(opts: SiteOptions, packs: readonly ServedPack[]): Promise<void> {
   if (opts.fromDist) {
     if (!existsSync(join(opts.fromDist, 'index.html'))) throw new Error(`--dist ${opts.fromDist} has no index.html: build the site first`);
@@ -43,23 +63,7 @@ async function prepareSite(opts: SiteOptions, packs: readonly ServedPack[]): Pro
     const skip = resolve(opts.fromDist, 'models');
     cpSync(opts.fromDist, BENCH_DIST, { recursive: true, filter: (src) => resolve(src) !== skip && !resolve(src).startsWith(skip + sep) });
   } else if (!(opts.noBuild && existsSync(join(BENCH_DIST, 'index.html')))) {
-    opts.log('building the site (vite build) ...');
-    const t0 = performance.now();
-    // Vitest-free, but keep the same production build the e2e tests make (React prod mode, service worker).
-    const nodeEnv = process.env.NODE_ENV;
-    process.env.NODE_ENV = 'production';
-    try {
-      await build({
-        mode: 'production',
-        configFile: resolve(ROOT, 'vite.config.ts'),
-        root: ROOT,
-        logLevel: 'warn',
-        build: { outDir: BENCH_DIST, emptyOutDir: true, sourcemap: false },
-      });
-    } finally {
-      process.env.NODE_ENV = nodeEnv;
-    }
-    opts.log(`built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    await buildSite(BENCH_DIST, opts.log);
   }
   // Only the benchmarked packs are served; the first is the one the page loads on open.
   const models = join(BENCH_DIST, 'models');

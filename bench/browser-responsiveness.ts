@@ -10,10 +10,10 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, write
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
-import { build, preview, type PreviewServer } from 'vite';
-import { CHROMIUM } from '../e2e/browser';
+import { preview, type PreviewServer } from 'vite';
+import { CHROMIUM, CHROMIUM_ARGS } from '../e2e/browser';
 import { GraderPage } from '../e2e/pages/grader-page';
-import { listingOf } from './browser-pipeline';
+import { buildSite, listingOf } from './browser-pipeline';
 import { agiqaImages, type BenchImage } from './images';
 import { AGIQA, haveShared, ROOT } from './shared';
 import { formatTable, valueRow, type Row } from './stats';
@@ -30,14 +30,8 @@ const SAMPLE_EVERY_MS = 3_000;
 const WARM_IMAGES = 50;
 const MB = 1024 * 1024;
 
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
+const MEMORY_CHROMIUM_ARGS = [
+  ...CHROMIUM_ARGS,
   // measureUserAgentSpecificMemory() answers at once instead of after the next (up to 20 s away) GC.
   '--enable-blink-features=ForceEagerMeasureMemory',
 ];
@@ -56,20 +50,7 @@ export async function prepareUiSite(opts: SiteOptions): Promise<string> {
   const packId = opts.packId ?? basename(packDir);
   const dist = opts.dist ?? UI_BENCH_DIST;
   if (!opts.dist) {
-    opts.log('building the site (vite build) ...');
-    const nodeEnv = process.env.NODE_ENV;
-    process.env.NODE_ENV = 'production';
-    try {
-      await build({
-        mode: 'production',
-        configFile: resolve(ROOT, 'vite.config.ts'),
-        root: ROOT,
-        logLevel: 'warn',
-        build: { outDir: dist, emptyOutDir: true, sourcemap: false },
-      });
-    } finally {
-      process.env.NODE_ENV = nodeEnv;
-    }
+    await buildSite(dist, opts.log);
   } else if (!existsSync(join(dist, 'index.html'))) {
     throw new Error(`${dist} has no index.html: build the site first`);
   }
@@ -113,7 +94,7 @@ async function openSession(dist: string, initScript?: string): Promise<Session> 
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: CHROMIUM_ARGS,
+      args: MEMORY_CHROMIUM_ARGS,
       viewport: { width: 1360, height: 900 },
     });
     const page = context.pages()[0] ?? (await context.newPage());

@@ -7,7 +7,8 @@ import { chromium, type BrowserContext } from 'playwright-core';
 
 export const CHROMIUM = process.env.AGQG_CHROMIUM ?? '/usr/bin/chromium';
 
-const ARGS = [
+/** Flags every headless run here takes: no GPU, no background traffic (the machine is offline). */
+export const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
   '--disable-background-networking',
@@ -48,7 +49,7 @@ export async function launch(opts: LaunchOptions = {}): Promise<Browser> {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: opts.webgpu ? [...ARGS.filter((a) => a !== '--disable-gpu'), ...WEBGPU_ARGS] : ARGS,
+    args: opts.webgpu ? [...CHROMIUM_ARGS.filter((a) => a !== '--disable-gpu'), ...WEBGPU_ARGS] : CHROMIUM_ARGS,
     acceptDownloads: true,
     viewport: { width: 1360, height: 900 },
   });
