@@ -227,6 +227,25 @@ describe('PIL resampling, hand-computed', () => {
     expect(Array.from(out.data)).toEqual([1, 4, 7, 10, 13, 16, 2, 5, 8, 11, 14, 17, 3, 6, 9, 12, 15, 18]);
   });
 
+  it('an image already at the resized size is centre-cropped in place, by the formula', () => {
+    // 5 wide x 9 tall with shortest_edge 5: resize is the identity, the 5x5 crop starts at row round(4/2) = 2.
+    const cfg = parsePreprocessConfig({ size: 5, crop_size: 5 });
+    const w = 5;
+    const h = 9;
+    const data = new Uint8Array(w * h * 4);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 37 + 11) % 256;
+    const out = preprocess({ width: w, height: h, data }, cfg);
+    const f = Math.fround;
+    const want: number[] = [];
+    for (let c = 0; c < 3; c++)
+      for (let y = 0; y < 5; y++)
+        for (let x = 0; x < 5; x++) {
+          const v = data[((y + 2) * w + x) * 4 + c];
+          want.push(f(f(f(v / 255) - f(cfg.image_mean[c])) / f(cfg.image_std[c])));
+        }
+    expect(Array.from(out.data)).toEqual(want);
+  });
+
   it('alpha is dropped, not composited, before resizing', () => {
     const opaque = preprocess(rgba([grey([10, 200, 30])], 255), parsePreprocessConfig({}));
     const clear = preprocess(rgba([grey([10, 200, 30])], 0), parsePreprocessConfig({}));

@@ -18,6 +18,7 @@ export {
 } from './preprocess-config';
 
 const CHANNELS = 3;
+const RGBA = 4;
 const LEVELS = 256;
 
 export interface Size {
@@ -99,6 +100,18 @@ function normaliser(cfg: PreprocessConfig, c: number): (x: number) => number {
   return (x) => Math.fround(x - m) / s;
 }
 
+// The table depends only on the config; configs are few and long-lived (one per pack input).
+const lutCache = new WeakMap<PreprocessConfig, Float32Array>();
+function lookupTable(cfg: PreprocessConfig, levels: Float32Array, norm: ((x: number) => number)[]): Float32Array {
+  let lut = lutCache.get(cfg);
+  if (!lut) {
+    lut = new Float32Array(CHANNELS * LEVELS);
+    for (let c = 0; c < CHANNELS; c++) for (let v = 0; v < LEVELS; v++) lut[c * LEVELS + v] = norm[c](levels[v]);
+    lutCache.set(cfg, lut);
+  }
+  return lut;
+}
+
 /** Writes the [3, H, W] float32 tensor of `img` into `out` at `offset` (for batching). */
 export function preprocessInto(img: RgbaImage, cfg: PreprocessConfig, out: Float32Array, offset: number): void {
   assertRgbaImage(img);
@@ -137,17 +150,34 @@ export function preprocessInto(img: RgbaImage, cfg: PreprocessConfig, out: Float
     return;
   }
 
-  const rgb = new Uint8Array(n * CHANNELS);
-  pilResizeRgb(img.data, img.width, img.height, resized.width, resized.height, cfg.resample, win, rgb);
-  // 8-bit result: rescale + normalise is a per-channel lookup table.
-  const lut = new Float32Array(CHANNELS * LEVELS);
-  for (let c = 0; c < CHANNELS; c++) for (let v = 0; v < LEVELS; v++) lut[c * LEVELS + v] = norm[c](levels[v]);
-  for (let c = 0; c < CHANNELS; c++) {
-    const lb = c * LEVELS;
-    for (let y = 0; y < win.height; y++) {
-      let d = offset + c * plane + (dy + y) * o.width + dx;
-      let s = y * win.width * CHANNELS + c;
-      for (let x = 0; x < win.width; x++, s += CHANNELS) out[d++] = lut[lb + rgb[s]];
+  // An image already of the resized size (pre-resized off-thread, or simply that size) is read in
+  // place: PIL's resize to the same size is the identity, so only the window is needed.
+  const identity = resized.width === img.width && resized.height === img.height;
+  let px: Uint8Array | Uint8ClampedArray;
+  let stride: number;
+  let step: number;
+  let first: number;
+  if (identity) {
+    px = img.data;
+    stride = img.width * RGBA;
+    step = RGBA;
+    first = (win.y * img.width + win.x) * RGBA;
+  } else {
+    px = new Uint8Array(n * CHANNELS);
+    pilResizeRgb(img.data, img.width, img.height, resized.width, resized.height, cfg.resample, win, px);
+    stride = win.width * CHANNELS;
+    step = CHANNELS;
+    first = 0;
+  }
+  // 8-bit result: rescale + normalise is a per-channel lookup table; one pass writes the three planes.
+  const lut = lookupTable(cfg, levels, norm);
+  for (let y = 0; y < win.height; y++) {
+    let d = offset + (dy + y) * o.width + dx;
+    let s = first + y * stride;
+    for (let x = 0; x < win.width; x++, s += step, d++) {
+      out[d] = lut[px[s]];
+      out[d + plane] = lut[LEVELS + px[s + 1]];
+      out[d + 2 * plane] = lut[2 * LEVELS + px[s + 2]];
     }
   }
 }
