@@ -1,12 +1,16 @@
 // Median time to preprocess one 512x512 RGBA image for CLIP (PIL bicubic to 224,
-// crop, normalise) and for a TF.js backbone (align-corners bilinear), in Node.
+// crop, normalise) and for a TF.js backbone (align-corners bilinear), in Node;
+// the PIL resize alone and the CLIP preprocessing with the wasm SIMD resize and
+// with the JS port, in the same run.
 // Part of `tsx bench/run.ts`; alone: npx tsx bench/preprocess.ts
 import { pathToFileURL } from 'node:url';
-import { parsePreprocessConfig, preprocess, type RgbaImage } from '../src/model/preprocess';
+import { parsePreprocessConfig, PIL_RESAMPLE, preprocess, type RgbaImage } from '../src/model/preprocess';
+import { pilResizeRgb, resampleBackend, setResampleBackend } from '../src/model/resample';
 import { summarize, timedRow, valueRow, type Row } from './stats';
 
 const SIZE = 512;
-const RUNS = 200;
+const RUNS = 100;
+const CLIP_EDGE = 224;
 const WARMUP = 30;
 
 function noiseImage(): RgbaImage {
@@ -30,25 +34,42 @@ function measure(f: () => void): { wall: number[]; cpu: number[] } {
   return { wall, cpu };
 }
 
-const CASES = {
-  'clip (pil bicubic 512->224, crop, normalise)': parsePreprocessConfig({}),
-  'tfjs (align-corners bilinear 512->224, /255)': parsePreprocessConfig({
-    size: { height: 224, width: 224 },
-    do_center_crop: false,
-    do_normalize: false,
-    agqg_resize: { mode: 'align_corners_bilinear' },
-  }),
-};
+const CLIP = parsePreprocessConfig({});
+const TFJS = parsePreprocessConfig({
+  size: { height: 224, width: 224 },
+  do_center_crop: false,
+  do_normalize: false,
+  agqg_resize: { mode: 'align_corners_bilinear' },
+});
 
 export function benchPreprocess(): Row[] {
   const section = `micro: preprocessing ${SIZE}x${SIZE} RGBA`;
   const img = noiseImage();
+  const win = { x: 0, y: 0, width: CLIP_EDGE, height: CLIP_EDGE };
+  const rgb = new Uint8Array(CLIP_EDGE * CLIP_EDGE * 3);
+  const resize = (): void =>
+    pilResizeRgb(img.data, SIZE, SIZE, CLIP_EDGE, CLIP_EDGE, PIL_RESAMPLE.BICUBIC, win, rgb);
   const rows: Row[] = [];
-  for (const [name, cfg] of Object.entries(CASES)) {
-    const m = measure(() => preprocess(img, cfg));
-    rows.push(timedRow(section, `${name} wall`, m.wall));
-    rows.push(valueRow(section, `${name} CPU`, summarize(m.cpu).median, 'ms', 'median'));
+  const resizeMedian: Record<string, number> = {};
+  const clipMedian: Record<string, number> = {};
+  // 'auto' is wasm where the runtime has WebAssembly SIMD (every supported Node).
+  for (const mode of ['auto', 'js'] as const) {
+    setResampleBackend(mode);
+    const backend = resampleBackend();
+    const r = measure(resize);
+    resizeMedian[mode] = summarize(r.wall).median;
+    rows.push(timedRow(section, `pil bicubic resize ${SIZE}->${CLIP_EDGE} alone (${backend}) wall`, r.wall));
+    const m = measure(() => preprocess(img, CLIP));
+    clipMedian[mode] = summarize(m.wall).median;
+    rows.push(timedRow(section, `clip (pil bicubic ${SIZE}->${CLIP_EDGE}, crop, normalise; ${backend}) wall`, m.wall));
+    rows.push(valueRow(section, `clip (${backend}) CPU`, summarize(m.cpu).median, 'ms', 'median'));
   }
+  setResampleBackend('auto');
+  rows.push(valueRow(section, 'pil resize js / wasm', resizeMedian.js / resizeMedian.auto, 'x', 'medians, same run'));
+  rows.push(valueRow(section, 'clip preprocess js / wasm', clipMedian.js / clipMedian.auto, 'x', 'medians, same run'));
+  const t = measure(() => preprocess(img, TFJS));
+  rows.push(timedRow(section, 'tfjs (align-corners bilinear 512->224, /255) wall', t.wall));
+  rows.push(valueRow(section, 'tfjs CPU', summarize(t.cpu).median, 'ms', 'median'));
   return rows;
 }
 

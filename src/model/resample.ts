@@ -8,7 +8,12 @@
 // - coefficients normalised in double, then fixed point with PRECISION_BITS = 22,
 //   rounded half away from zero; accumulators start at 1 << 21 (round half up);
 // - a pass is skipped when that dimension keeps its size.
+//
+// The convolution filters run in WebAssembly SIMD (wasm/resample.wat) when the
+// runtime has it, with the same tables and arithmetic; this JS port is the
+// fallback and the reference the wasm is tested against.
 import { PIL_RESAMPLE } from './preprocess-config';
+import { resetWasmResample, wasmConvolve, wasmResampleAvailable } from './wasm/resample-wasm';
 
 const PRECISION_BITS = 32 - 8 - 2;
 const ONE = 1 << PRECISION_BITS;
@@ -145,13 +150,115 @@ const clip8 = (ss: number): number => {
   return v < 0 ? 0 : v > 255 ? 255 : v;
 };
 
+export type ResampleBackend = 'wasm' | 'js';
+
+let wasmAllowed = true;
+let lastBackend: ResampleBackend | null = null;
+
+/**
+ * Tests and benchmarks only: 'js' forces the JS port; 'auto' (the default) uses
+ * wasm where it works and probes WebAssembly again on the next call.
+ */
+export function setResampleBackend(mode: 'js' | 'auto'): void {
+  wasmAllowed = mode === 'auto';
+  if (wasmAllowed) resetWasmResample();
+}
+
+/** Which backend the convolution filters use now ('js' when forced or when wasm is unavailable). */
+export function resampleBackend(): ResampleBackend {
+  return wasmAllowed && wasmResampleAvailable() ? 'wasm' : 'js';
+}
+
+/** Which backend computed the last pilResizeRgb call (null before the first). */
+export function lastResampleBackend(): ResampleBackend | null {
+  return lastBackend;
+}
+
+/** Coefficients and source rows of a convolution resize; a null table = that pass is skipped. */
+interface ConvPlan {
+  ch: AxisCoeffs | null;
+  cv: AxisCoeffs | null;
+  rowFirst: number;
+  rowEnd: number;
+}
+
+function convPlan(srcW: number, srcH: number, outW: number, outH: number, filter: number, win: Window): ConvPlan {
+  const ch = outW !== srcW ? axisCoeffs(srcW, outW, filter) : null;
+  const cv = outH !== srcH ? axisCoeffs(srcH, outH, filter) : null;
+  // Source rows the vertical pass will read for this window.
+  let rowFirst = win.y;
+  let rowEnd = win.y + win.height;
+  if (cv) {
+    rowFirst = cv.start[win.y];
+    rowEnd = 0;
+    for (let yy = win.y; yy < win.y + win.height; yy++) {
+      rowFirst = Math.min(rowFirst, cv.start[yy]);
+      rowEnd = Math.max(rowEnd, cv.start[yy] + cv.count[yy]);
+    }
+  }
+  return { ch, cv, rowFirst, rowEnd };
+}
+
+/** Whether the wasm kernel can take this call with the JS port's exact result. */
+function wasmFits(
+  src: Uint8Array | Uint8ClampedArray,
+  srcW: number,
+  srcH: number,
+  outW: number,
+  outH: number,
+  filter: number,
+  win: Window,
+  dst: Uint8Array,
+): boolean {
+  const ints = [srcW, srcH, outW, outH, win.x, win.y, win.width, win.height];
+  return (
+    filter !== PIL_RESAMPLE.NEAREST &&
+    FILTERS[filter] !== undefined &&
+    (outW !== srcW || outH !== srcH) &&
+    ints.every(Number.isInteger) &&
+    srcW > 0 &&
+    srcH > 0 &&
+    win.width > 0 &&
+    win.height > 0 &&
+    win.x >= 0 &&
+    win.y >= 0 &&
+    win.x + win.width <= outW &&
+    win.y + win.height <= outH &&
+    src.length >= srcW * srcH * 4 &&
+    dst.length >= win.width * win.height * 3
+  );
+}
+
 /**
  * PIL `Image.resize((outW, outH), filter)` of the RGB channels of an RGBA image
  * (alpha dropped first, as convert("RGB") does), computing only `win` of the
  * output. Every output pixel depends on the source alone, so the window equals
  * the same crop of a full resize. Writes packed RGB uint8 (win.width*win.height*3).
+ * Convolution filters run in wasm SIMD when available, else in JS; same bytes.
  */
 export function pilResizeRgb(
+  src: Uint8Array | Uint8ClampedArray,
+  srcW: number,
+  srcH: number,
+  outW: number,
+  outH: number,
+  filter: number,
+  win: Window,
+  dst: Uint8Array,
+): void {
+  if (wasmAllowed && wasmFits(src, srcW, srcH, outW, outH, filter, win, dst)) {
+    const plan = convPlan(srcW, srcH, outW, outH, filter, win);
+    if (wasmConvolve({ src, srcW, win, dst, ...plan })) {
+      lastBackend = 'wasm';
+      return;
+    }
+  }
+  lastBackend = 'js';
+  pilResizeRgbJs(src, srcW, srcH, outW, outH, filter, win, dst);
+}
+
+/** The JS port behind pilResizeRgb (same contract): the fallback, and the reference for the wasm. */
+export function pilResizeRgbJs(
   src: Uint8Array | Uint8ClampedArray,
   srcW: number,
   srcH: number,
@@ -184,18 +291,7 @@ export function pilResizeRgb(
     return;
   }
 
-  const needH = outW !== srcW;
-  const needV = outH !== srcH;
-  const cv = needV ? axisCoeffs(srcH, outH, filter) : null;
-
-  // Source rows the vertical pass will read for this window.
-  let rowFirst = y0;
-  let rowEnd = y0 + wh;
-  if (cv) {
-    rowFirst = cv.start[y0];
-    rowEnd = 0;
-    for (let yy = y0; yy < y0 + wh; yy++) rowEnd = Math.max(rowEnd, cv.start[yy] + cv.count[yy]);
-  }
+  const { ch, cv, rowFirst, rowEnd } = convPlan(srcW, srcH, outW, outH, filter, win);
 
   // Horizontal pass into an 8-bit intermediate (rowFirst..rowEnd) x window columns,
   // or, without one, read the source in place.
@@ -203,8 +299,7 @@ export function pilResizeRgb(
   let base = (rowFirst * srcW + x0) * 4;
   let rowStride = srcW * 4;
   let pix = 4;
-  if (needH) {
-    const ch = axisCoeffs(srcW, outW, filter);
+  if (ch) {
     const rows = rowEnd - rowFirst;
     const tmp = new Uint8Array(rows * ww * 3);
     const { ksize, start, count, k } = ch;
