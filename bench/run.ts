@@ -34,11 +34,13 @@ const PARTS = ['node', 'levers', 'page', 'tjs', 'ui', 'micro'] as const;
 type Part = (typeof PARTS)[number];
 const TARGETS = { pageVsTransformersJs: 1.3, cliVsRawOrt: 0.9, longTaskMs: 50, memoryGrowth: 0.1 } as const;
 
-const USAGE = `usage: npm run bench -- [--only ${PARTS.join(',')}] [--n 32] [--n-long 100] [--n-mem 1000] [--json FILE]`;
+const USAGE = `usage: npm run bench -- [--only ${PARTS.join(',')}] [--n 32] [--n-node 96] [--n-long 100] [--n-mem 1000] [--json FILE]`;
 
 interface Args {
   only: Set<Part>;
   n: number;
+  /** Images per agqg score / raw ORT pass: several batches of 32, so reading ahead is measured too. */
+  nNode: number;
   nLong: number;
   nMem: number;
   json: string;
@@ -56,6 +58,7 @@ function parse(): Args {
     options: {
       only: { type: 'string' },
       n: { type: 'string' },
+      'n-node': { type: 'string' },
       'n-long': { type: 'string' },
       'n-mem': { type: 'string' },
       json: { type: 'string' },
@@ -75,6 +78,7 @@ function parse(): Args {
   return {
     only,
     n: positive('n', values.n, 32),
+    nNode: positive('n-node', values['n-node'], 96),
     nLong: positive('n-long', values['n-long'], 100),
     nMem: positive('n-mem', values['n-mem'], 1000),
     json: resolve(values.json ?? resolve(ROOT, '.cache/bench/results.json')),
@@ -116,13 +120,14 @@ async function main(): Promise<void> {
   let pageMemory: MemoryResult | null = null;
 
   if (args.only.has('node') && haveData) {
+    const nodeImages = agiqaImages(args.nNode);
     if (b32Dir) {
-      console.log(`node: agqg score vs raw onnxruntime-node, CLIP ViT-B/32, ${images.length} images ...`);
-      cliB32 = await benchCliVsRawOrt({ packDir: b32Dir, label: 'clip-vit-b32', images, prompts: true, levers: true, log });
+      console.log(`node: agqg score vs raw onnxruntime-node, CLIP ViT-B/32, ${nodeImages.length} images ...`);
+      cliB32 = await benchCliVsRawOrt({ packDir: b32Dir, label: 'clip-vit-b32', images: nodeImages, prompts: true, levers: true, log });
       rows.push(...cliB32.rows);
     }
     console.log(`node: agqg score vs raw onnxruntime-node, default pack ...`);
-    cliDefault = await benchCliVsRawOrt({ packDir: DEFAULT_PACK, label: 'default', images, log });
+    cliDefault = await benchCliVsRawOrt({ packDir: DEFAULT_PACK, label: 'default', images: nodeImages, log });
     rows.push(...cliDefault.rows);
     console.log(`node: memory of agqg score over ${args.nMem} images (default pack) ...`);
     cliMemory = await benchScoreMemory({ packDir: DEFAULT_PACK, label: 'default', count: args.nMem, log });

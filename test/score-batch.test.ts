@@ -1,9 +1,10 @@
-// agqg score's pipeline: batches, decode workers and pre-resizing change no
+// agqg score's pipeline: batches, decode workers and preparing tensors on them change no
 // score, a bad file in the middle of a batch gets its own error, results keep
 // the input order, and reading ahead stays within its window.
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { encode as encodePng } from 'fast-png';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DecodePool } from '../src/cli/decode-pool';
 import { decodeImageFile } from '../src/cli/decode';
@@ -12,10 +13,10 @@ import { bufferIO } from '../src/cli/io';
 import { openPackFolder } from '../src/cli/load-pack';
 import { main } from '../src/cli/main';
 import { NodeRuntime } from '../src/cli/ort-node';
-import { preResize, preResizeConfig } from '../src/cli/pre-resize';
 import { scoreFiles } from '../src/cli/score-pipeline';
 import { parsePreprocessConfig, preprocess, type RgbaImage } from '../src/model/preprocess';
 import { ResultsFileSchema, type ImageResult } from '../src/model/result';
+import { isPrepared, prepareImage } from '../src/model/prepared';
 import { PackScorer } from '../src/model/scorer';
 import { describeShared, sharedPath } from './shared';
 import { REFS, TINY } from './tiny-pack';
@@ -49,49 +50,52 @@ function noiseImage(width: number, height: number, seed: number): RgbaImage {
 const sameFloats = (a: Float32Array, b: Float32Array): boolean =>
   a.length === b.length && Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
 
-describeShared('pre-resizing for the encoder gives the same tensor', [CONFIG, REF_FILES], () => {
+describeShared('tensors prepared with decoding give the same embedding', ['fixtures/tiny-clip', CONFIG, REF_FILES], () => {
   const cfg = parsePreprocessConfig(JSON.parse(readFileSync(sharedPath(CONFIG), 'utf8')));
   const refs = JSON.parse(readFileSync(sharedPath(REF_FILES), 'utf8')) as { images: { file: string }[] };
 
-  for (const ref of refs.images) {
-    it(`${ref.file}: preprocess(preResize(img)) is bit for bit preprocess(img)`, async () => {
-      const img = await decodeImageFile(REFS(ref.file));
-      const small = preResize(img, cfg);
-      const want = preprocess(img, cfg);
-      const got = preprocess(small, cfg);
-      expect(got.dims).toEqual(want.dims);
-      expect(sameFloats(got.data, want.data)).toBe(true);
-      // Shrunk to the crop size unless the image is there already.
-      if (img.width !== 224 || img.height !== 224) expect([small.width, small.height]).toEqual([224, 224]);
-    });
-  }
+  it('prepareImage is preprocess() per vision input, and the scorer embeds it as the pixels', async () => {
+    const scorer = await PackScorer.load(await openPackFolder(TINY()), new NodeRuntime(1));
+    try {
+      const configs = scorer.manifest.vision.inputs.map((i) => i.preprocess);
+      const imgs = await Promise.all(refs.images.map((r) => decodeImageFile(REFS(r.file))));
+      const prepared = imgs.map((img) => prepareImage(img, configs));
+      prepared.forEach((p, i) => {
+        expect([p.width, p.height]).toEqual([imgs[i].width, imgs[i].height]);
+        expect(sameFloats(p.inputs[0], preprocess(imgs[i], cfg).data)).toBe(true);
+      });
+      const fromPixels = await scorer.embedImages(imgs);
+      const fromPrepared = await scorer.embedImages(prepared);
+      const mixed = await scorer.embedImages(imgs.map((img, i) => (i % 2 === 0 ? img : prepared[i])));
+      for (const got of [fromPrepared, mixed]) got.forEach((e, i) => expect(sameFloats(e.features, fromPixels[i].features)).toBe(true));
+      const alone = await scorer.embedImage(prepared[0]);
+      expect(sameFloats(alone.features, (await scorer.embedImage(imgs[0])).features)).toBe(true);
+      // A tensor of the wrong size is a caller bug, named as such.
+      const wrong = { ...prepared[0], inputs: [prepared[0].inputs[0].subarray(1)] };
+      await expect(scorer.embedImage(wrong)).rejects.toThrow(/prepared input 0 holds 150527 floats; the encoder needs 150528/);
+    } finally {
+      await scorer.release();
+    }
+  });
 
   it.each([
     [640, 480],
     [100, 50],
     [223, 500],
-    [225, 224],
-  ])('synthetic %ix%i (alpha varies): the same tensor', (w, h) => {
+  ])('synthetic %ix%i: a decode worker hands back the tensor preprocess() gives', async (w, h) => {
     const img = noiseImage(w, h, w * 31 + h);
-    expect(sameFloats(preprocess(preResize(img, cfg), cfg).data, preprocess(img, cfg).data)).toBe(true);
-  });
-
-  it('leaves an image of the input size, and one that would be padded, as it is', () => {
-    const exact = noiseImage(224, 224, 1);
-    expect(preResize(exact, cfg)).toBe(exact);
-    // No resize, crop 224 of a 100x100 image: torchvision pads, which no 8-bit image of the crop size can carry.
-    const padCfg = parsePreprocessConfig({ ...cfg, do_resize: false });
-    const small = noiseImage(100, 100, 2);
-    expect(preResize(small, padCfg)).toBe(small);
-  });
-
-  it('is only offered for one shared 8-bit PIL config', () => {
-    expect(preResizeConfig([{ preprocess: cfg }])).toEqual(cfg);
-    const align = parsePreprocessConfig({ ...cfg, agqg_resize: { mode: 'align_corners_bilinear' } });
-    expect(preResizeConfig([{ preprocess: align }])).toBeNull();
-    const other = parsePreprocessConfig({ ...cfg, crop_size: { height: 192, width: 192 } });
-    expect(preResizeConfig([{ preprocess: cfg }, { preprocess: other }])).toBeNull();
-    expect(preResizeConfig([])).toBeNull();
+    const file = join(mkdtempSync(join(tmpdir(), 'agqg-prepare-')), 'noise.png');
+    writeFileSync(file, encodePng({ width: w, height: h, channels: 4, depth: 8, data: img.data }));
+    const pool = new DecodePool(1, [cfg]);
+    try {
+      const got = await pool.read(file);
+      if (!isPrepared(got.img)) throw new Error('the worker sent pixels, not tensors');
+      expect(sameFloats(got.img.inputs[0], preprocess(await decodeImageFile(file), cfg).data)).toBe(true);
+      expect(got.stages.preprocessMs).toBeGreaterThan(0);
+    } finally {
+      await pool.close();
+      rmSync(dirname(file), { recursive: true, force: true });
+    }
   });
 });
 
@@ -172,6 +176,7 @@ describeShared('agqg score --batch and --decode-threads', ['fixtures/tiny-clip',
     try {
       for (const f of files) {
         const [a, b] = await Promise.all([pool.read(f), local.read(f)]);
+        if (isPrepared(a.img) || isPrepared(b.img)) throw new Error('a reader with no pack configs sent tensors');
         expect([a.img.width, a.img.height]).toEqual([b.img.width, b.img.height]);
         expect(Buffer.compare(Buffer.from(a.img.data), Buffer.from(b.img.data))).toBe(0);
       }

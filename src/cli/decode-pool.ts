@@ -1,5 +1,5 @@
 // Decoding on worker threads, so that the next images are read, decoded and
-// resized while onnxruntime-node runs the encoder (its run() blocks the main
+// preprocessed while onnxruntime-node runs the encoder (its run() blocks the main
 // thread). Each file goes to the worker with the fewest files in hand;
 // answers come back per file, in any order, and callers keep their own order.
 import { Worker } from 'node:worker_threads';
@@ -27,25 +27,34 @@ export class DecodePool implements ImageReader {
 
   /**
    * `threads` workers (at least 1), started now: create the pool before loading the pack and
-   * they start up while it loads. `resize`: the config to pre-resize for (see pre-resize.ts).
+   * they start up while it loads. `prepare`: the pack's vision input configs, once known; the
+   * workers then hand back the encoder's tensors instead of pixels.
    */
   constructor(
     readonly threads: number,
-    public resize: PreprocessConfig | null = null,
+    public prepare: PreprocessConfig[] | null = null,
+    /** Niceness of the worker threads (Linux); 0 keeps the process's. */
+    readonly nice = 0,
   ) {
     if (!Number.isInteger(threads) || threads < 1) throw new AgqgError('invalid_argument', `a decode pool needs at least 1 thread, got ${threads}`);
     for (let i = 0; i < threads; i++) this.slots.push(this.spawn());
   }
 
   private spawn(): Slot {
-    const worker = new Worker(WORKER_ENTRY);
+    const worker = new Worker(WORKER_ENTRY, { workerData: { nice: this.nice } });
     const slot: Slot = { worker, pending: new Map() };
     worker.on('message', (reply: DecodeReply) => {
       const p = slot.pending.get(reply.id);
       if (!p) return;
       slot.pending.delete(reply.id);
-      if (reply.ok) p.resolve({ img: { width: reply.width, height: reply.height, data: reply.data }, stages: reply.stages });
-      else p.reject(new AgqgError(reply.error.code, reply.error.message));
+      if (!reply.ok) {
+        p.reject(new AgqgError(reply.error.code, reply.error.message));
+        return;
+      }
+      const { width, height, stages } = reply;
+      // Timings travel in `stages`; the prepared image's own share is its preprocessing there.
+      if ('inputs' in reply) p.resolve({ img: { width, height, inputs: reply.inputs, preprocessMs: stages.preprocessMs }, stages });
+      else p.resolve({ img: { width, height, data: reply.data }, stages });
     });
     // A worker that dies takes only the files it held with it; the next files get a new worker.
     let dead = false;
@@ -74,7 +83,7 @@ export class DecodePool implements ImageReader {
     return new Promise<DecodedFile>((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
       if (slot.pending.size === 1) slot.worker.ref();
-      const req: DecodeRequest = { id, path, resize: this.resize };
+      const req: DecodeRequest = { id, path, prepare: this.prepare };
       slot.worker.postMessage(req);
     }).finally(() => {
       if (slot.pending.size === 0) slot.worker.unref();

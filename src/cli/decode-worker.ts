@@ -1,12 +1,27 @@
-// Body of a decode worker (see decode-pool.ts): reads, decodes and pre-resizes
-// the files it is sent, and sends the pixels back without copying them.
-import { parentPort } from 'node:worker_threads';
+// Body of a decode worker (see decode-pool.ts): reads, decodes and preprocesses
+// the files it is sent, and sends the tensors (or pixels) back without copying them.
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
 import { toErrorInfo } from '../model/errors';
-import { readDecodeResize } from './image-reader';
+import { isPrepared } from '../model/prepared';
+import { readAndPrepare } from './image-reader';
 import type { DecodeReply, DecodeRequest } from './decode-protocol';
 
 if (!parentPort) throw new Error('decode-worker.ts runs as a worker thread (see decode-pool.ts)');
 const port = parentPort;
+
+// A niced decode thread takes the cores only when the encoder leaves them idle, so reading ahead
+// does not preempt onnxruntime's intra-op threads (which wait on each other). Linux names a
+// thread's id in /proc/thread-self; elsewhere the worker simply keeps the process's priority.
+const nice = (workerData as { nice?: number } | undefined)?.nice ?? 0;
+if (nice !== 0) {
+  try {
+    setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), nice);
+  } catch {
+    // not Linux, or not allowed: decoding still works, only without the lower priority
+  }
+}
 
 // One file at a time: each stage's time is then its own work, not waiting behind other files,
 // and only one file's bytes are held at once.
@@ -15,12 +30,21 @@ port.on('message', (req: DecodeRequest) => {
   queue = queue.then(() => handle(req));
 });
 
+/** `view`'s bytes as a whole buffer that can be moved: fresh arrays move as they are, views are copied. */
+function movable<T extends Uint8Array | Uint8ClampedArray | Float32Array>(view: T, copy: (v: T) => T): T {
+  return view.byteOffset === 0 && view.byteLength === view.buffer.byteLength ? view : copy(view);
+}
+
 function handle(req: DecodeRequest): Promise<void> {
-  return readDecodeResize(req.path, req.resize).then(
+  return readAndPrepare(req.path, req.prepare).then(
     ({ img, stages }) => {
-      // Decoders return fresh arrays, so the whole buffer can move; a view into a larger one is copied first.
-      const whole = img.data.byteOffset === 0 && img.data.byteLength === img.data.buffer.byteLength;
-      const data = whole ? new Uint8Array(img.data.buffer, 0, img.data.byteLength) : new Uint8Array(img.data);
+      if (isPrepared(img)) {
+        const inputs = img.inputs.map((t) => movable(t, (v) => new Float32Array(v)));
+        const reply: DecodeReply = { id: req.id, ok: true, width: img.width, height: img.height, inputs, stages };
+        port.postMessage(reply, inputs.map((t) => t.buffer as ArrayBuffer));
+        return;
+      }
+      const data = new Uint8Array(movable(img.data, (v) => new Uint8Array(v)).buffer, 0, img.data.byteLength);
       const reply: DecodeReply = { id: req.id, ok: true, width: img.width, height: img.height, data, stages };
       port.postMessage(reply, [data.buffer as ArrayBuffer]);
     },

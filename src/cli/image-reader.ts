@@ -1,22 +1,22 @@
-// Reading one image file for scoring: bytes, decode, and (when the pack allows
-// it exactly, see pre-resize.ts) the resize to the encoder's input size, each
-// timed, on whichever thread calls it (the decode workers or the main thread).
+// Reading one image file for scoring: bytes, decode, and (once the pack is
+// known) preprocessing into the encoder's input tensors, each timed, on
+// whichever thread calls it (the decode workers or the main thread).
 import { basename } from 'node:path';
-import type { RgbaImage } from '../model/image';
+import { nowMs } from '../model/clock';
 import type { PreprocessConfig } from '../model/preprocess';
+import { prepareImage, type EncoderImage } from '../model/prepared';
 import { decodeImage, readImageBytes } from './decode';
-import { preResize } from './pre-resize';
 
 /** Time in each step of reading one file, in milliseconds. */
 export interface ReadStages {
   readMs: number;
   decodeMs: number;
-  /** The resize to the encoder's size done with decoding (0 when the image is passed on whole). */
-  resizeMs: number;
+  /** Preprocessing done with decoding (0 when the image is passed on as pixels). */
+  preprocessMs: number;
 }
 
 export interface DecodedFile {
-  img: RgbaImage;
+  img: EncoderImage;
   stages: ReadStages;
 }
 
@@ -26,18 +26,21 @@ export interface ImageReader {
   close(): Promise<void>;
 }
 
-export async function readDecodeResize(path: string, resize: PreprocessConfig | null): Promise<DecodedFile> {
-  const t0 = performance.now();
+/**
+ * Reads and decodes `path`, then, given the pack's vision input configs, prepares
+ * the encoder's tensors from it, so the thread running the encoder only copies them.
+ */
+export async function readAndPrepare(path: string, prepare: readonly PreprocessConfig[] | null): Promise<DecodedFile> {
+  const t0 = nowMs();
   const bytes = await readImageBytes(path);
-  const t1 = performance.now();
-  const full = decodeImage(bytes, basename(path));
-  const t2 = performance.now();
-  const img = resize ? preResize(full, resize) : full;
-  const t3 = performance.now();
-  return { img, stages: { readMs: t1 - t0, decodeMs: t2 - t1, resizeMs: t3 - t2 } };
+  const t1 = nowMs();
+  const pixels = decodeImage(bytes, basename(path));
+  const t2 = nowMs();
+  const img = prepare ? prepareImage(pixels, prepare) : pixels;
+  return { img, stages: { readMs: t1 - t0, decodeMs: t2 - t1, preprocessMs: nowMs() - t2 } };
 }
 
 /** Decodes on the calling thread: no overlap with inference, which blocks that thread. */
-export function mainThreadReader(resize: PreprocessConfig | null = null): ImageReader {
-  return { read: (path) => readDecodeResize(path, resize), close: async () => {} };
+export function mainThreadReader(): ImageReader {
+  return { read: (path) => readAndPrepare(path, null), close: async () => {} };
 }

@@ -54,8 +54,9 @@ export async function scoreFiles(scorer: PackScorer, jobs: readonly ScoreJob[], 
     const slots: (ImageResult | number)[] = got.map((s, k) => {
       const job = jobs[b0 + k];
       if (!s.ok) return failedResult(job.file, scorer.manifest.id, job.prompt, s.error, scorer.backend);
-      const { readMs, decodeMs, resizeMs } = s.file.stages;
-      items.push({ img: s.file.img, file: job.file, prompt: job.prompt, decodeMs: readMs + decodeMs + resizeMs });
+      // Preprocessing done with decoding is counted in the prepared image's preprocessMs.
+      const { readMs, decodeMs } = s.file.stages;
+      items.push({ img: s.file.img, file: job.file, prompt: job.prompt, decodeMs: readMs + decodeMs });
       return items.length - 1;
     });
     const scored = items.length > 0 ? await scorer.scoreImages(items) : [];

@@ -150,7 +150,7 @@ export function preprocessInto(img: RgbaImage, cfg: PreprocessConfig, out: Float
     return;
   }
 
-  // An image already of the resized size (pre-resized off-thread, or simply that size) is read in
+  // An image already of the resized size is read in
   // place: PIL's resize to the same size is the identity, so only the window is needed.
   const identity = resized.width === img.width && resized.height === img.height;
   let px: Uint8Array | Uint8ClampedArray;

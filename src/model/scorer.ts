@@ -5,10 +5,10 @@
 import { nowMs } from './clock';
 import { decodeUtf8 } from './utf8';
 import { AgqgError, toErrorInfo, type ErrorInfo } from './errors';
-import type { RgbaImage } from './image';
 import { MAX_CACHED_TEXTS, MAX_PROMPT_CHARS } from './limits';
 import type { Head, Manifest, VariantDtype } from './manifest';
 import { pickVariant, readPackFile, type OpenedPack } from './pack';
+import { isPrepared, preparedInput, type EncoderImage } from './prepared';
 import { outputSize, preprocess, preprocessInto } from './preprocess';
 import { gradeResultFromAbility, type GradeResult, type ImageResult } from './result';
 import type { RuntimeAdapter, SessionRunner, TensorIn } from './runtime';
@@ -41,7 +41,7 @@ export interface ImageEmbedding {
 
 /** One decoded image to score, with its file name, prompt and decode time. */
 export interface ScoreItem {
-  img: RgbaImage;
+  img: EncoderImage;
   file: string;
   prompt: string | null;
   decodeMs?: number;
@@ -205,20 +205,26 @@ export class PackScorer {
   }
 
   /** Preprocesses `img` for every vision input and returns the encoder's output row. */
-  async embedImage(img: RgbaImage): Promise<ImageEmbedding> {
+  async embedImage(img: EncoderImage): Promise<ImageEmbedding> {
     const m = this.manifest;
     const t0 = nowMs();
     const feeds: Record<string, TensorIn> = {};
-    for (const input of m.vision.inputs) {
-      const { data, dims } = preprocess(img, input.preprocess);
-      feeds[input.name] = { dtype: 'float32', data, dims: [...dims] };
+    for (const [k, input] of m.vision.inputs.entries()) {
+      if (isPrepared(img)) {
+        const { width, height } = outputSize(img, input.preprocess);
+        feeds[input.name] = { dtype: 'float32', data: preparedInput(img, k, input.preprocess), dims: [1, CHANNELS, height, width] };
+      } else {
+        const { data, dims } = preprocess(img, input.preprocess);
+        feeds[input.name] = { dtype: 'float32', data, dims: [...dims] };
+      }
     }
     const t1 = nowMs();
     const out = await this.vision.run(feeds, [m.vision.output.name]);
     const t2 = nowMs();
     const y = out[m.vision.output.name];
     if (!y) throw new AgqgError('backend_failed', `vision encoder gave no output "${m.vision.output.name}"`);
-    return { features: y.data.slice(0, lastDim(y.dims, y.data.length)), preprocessMs: t1 - t0, inferenceMs: t2 - t1 };
+    const preparedMs = isPrepared(img) ? img.preprocessMs : 0;
+    return { features: y.data.slice(0, lastDim(y.dims, y.data.length)), preprocessMs: preparedMs + t1 - t0, inferenceMs: t2 - t1 };
   }
 
   /** True when the vision graph's batch axis is free, so several images can share one encoder run. */
@@ -230,7 +236,7 @@ export class PackScorer {
    * Embeds several decoded images with one encoder run when the batch axis is free (else one run
    * each). Each embedding's inferenceMs is its share of the run (run time / images).
    */
-  async embedImages(imgs: readonly RgbaImage[]): Promise<ImageEmbedding[]> {
+  async embedImages(imgs: readonly EncoderImage[]): Promise<ImageEmbedding[]> {
     if (imgs.length <= 1 || !this.canBatchImages) {
       const out: ImageEmbedding[] = [];
       for (const img of imgs) out.push(await this.embedImage(img));
@@ -245,7 +251,7 @@ export class PackScorer {
       for (const img of imgs) out.push(await this.embedImage(img));
       return out;
     }
-    const preprocessMs = new Array<number>(n).fill(0);
+    const preprocessMs = imgs.map((img) => (isPrepared(img) ? img.preprocessMs : 0));
     const feeds: Record<string, TensorIn> = {};
     for (const [k, input] of m.vision.inputs.entries()) {
       const { width, height } = sizes[k][0];
@@ -253,7 +259,9 @@ export class PackScorer {
       const batch = new Float32Array(n * row);
       for (let i = 0; i < n; i++) {
         const t0 = nowMs();
-        preprocessInto(imgs[i], input.preprocess, batch, i * row);
+        const img = imgs[i];
+        if (isPrepared(img)) batch.set(preparedInput(img, k, input.preprocess), i * row);
+        else preprocessInto(img, input.preprocess, batch, i * row);
         preprocessMs[i] += nowMs() - t0;
       }
       feeds[input.name] = { dtype: 'float32', data: batch, dims: [n, CHANNELS, height, width] };
@@ -486,7 +494,7 @@ export class PackScorer {
 
   /** Embeds and grades one decoded image; failures come back in `error`, never thrown. */
   async scoreImage(
-    img: RgbaImage,
+    img: EncoderImage,
     opts: { file: string; prompt: string | null; decodeMs?: number },
   ): Promise<ImageResult> {
     const t0 = nowMs();

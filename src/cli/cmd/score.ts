@@ -6,7 +6,6 @@ import { mainThreadReader, type ImageReader } from '../image-reader';
 import { expandImageArgs, IMAGE_EXTENSIONS } from '../images';
 import type { CliIO } from '../io';
 import { loadScorer, noHeadMessage } from '../load-pack';
-import { preResizeConfig } from '../pre-resize';
 import { progress } from '../progress';
 import { readPromptTable, type PromptTable } from '../prompts';
 import { scoreFiles } from '../score-pipeline';
@@ -100,14 +99,14 @@ function parseDecodeThreads(value: string | undefined): number {
 /**
  * Where `agqg score` decodes: `decodeThreads` workers (started at once, so they boot while the
  * pack loads), or the main thread for 0. Call `forPack` once the pack is loaded: workers then
- * pre-resize for its encoder when that gives the same tensor (see pre-resize.ts).
+ * preprocess for its encoder too, so the main thread only copies tensors into the batch.
  */
 export function imageReader(decodeThreads: number): ImageReader & { forPack(scorer: PackScorer): void } {
   if (decodeThreads === 0) return Object.assign(mainThreadReader(), { forPack: () => {} });
   const pool = new DecodePool(decodeThreads);
   return Object.assign(pool, {
     forPack(scorer: PackScorer) {
-      pool.resize = preResizeConfig(scorer.manifest.vision.inputs);
+      pool.prepare = scorer.manifest.vision.inputs.map((input) => input.preprocess);
     },
   });
 }
