@@ -12,6 +12,7 @@ import { failedResult, PackScorer, VARIANT_PREFERENCE, type LoadProgress } from 
 import { BusyClock, decodeForGrading, planChunks, type DecodedItem } from './batch';
 import { decodeImage } from './decode';
 import { benchEncoder, type EncoderBenchRequest, type EncoderBenchResult } from './encoder-bench';
+import { destroyOrtWebGpuDevice } from './gpu-fault';
 import { gradeKeptFeatures, scoreBatchWithFeatures, type ScoredInBatch, type StageTimings } from './grade';
 import {
   createOrtRuntime,
@@ -532,6 +533,14 @@ export const api = {
   async cancel(): Promise<number> {
     decodeLane.cancel();
     return queue.cancel();
+  },
+
+  /**
+   * Debug fault (?debug=1): destroys the WebGPU device the loaded pack runs on, between two
+   * session runs, as a real device loss would. True when there was one (WebGPU sessions exist).
+   */
+  async loseGpuDevice(): Promise<Outcome<boolean>> {
+    return outcome(() => queue.enqueue(async () => state.runtime?.info.kind === 'webgpu' && (await destroyOrtWebGpuDevice())));
   },
 
   async backendInfo(): Promise<BackendInfo | null> {

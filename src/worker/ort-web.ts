@@ -7,6 +7,7 @@ import { AgqgError } from '../model/errors';
 import type { RuntimeAdapter, SessionRunner } from '../model/runtime';
 import { siteBase } from './pack-sources';
 import { OrtSession } from '../model/ort-session';
+import { DeviceLossGuard, watchOrtWebGpuDevice } from './gpu-loss';
 
 export type BackendChoice = 'auto' | 'wasm' | 'webgpu';
 export type BackendKind = 'wasm' | 'webgpu';
@@ -102,6 +103,11 @@ export class OrtWebRuntime implements RuntimeAdapter {
   async createSession(model: Uint8Array, label: string): Promise<SessionRunner> {
     const providers: ort.InferenceSession.ExecutionProviderConfig[] =
       this.info.kind === 'webgpu' ? ['webgpu', 'wasm'] : ['wasm'];
+    const watch = this.info.kind === 'webgpu' ? await watchOrtWebGpuDevice() : null;
+    // ORT keeps its device once made: a session made after a loss would load, then fail its runs.
+    if (watch?.lost) {
+      throw new AgqgError('backend_failed', `${label}: onnxruntime-web (webgpu) could not load the graph: the WebGPU device was lost (${watch.lost})`);
+    }
     try {
       const t = this.tuning;
       const session = await ort.InferenceSession.create(model, {
@@ -115,7 +121,11 @@ export class OrtWebRuntime implements RuntimeAdapter {
         // worker and the page itself (ORT config key session.intra_op.allow_spinning).
         extra: { session: { intra_op: { allow_spinning: '0' } } },
       });
-      return new OrtSession(session, ort.Tensor, label, `on ${this.backend}`);
+      const runner = new OrtSession(session, ort.Tensor, label, `on ${this.backend}`);
+      if (this.info.kind !== 'webgpu') return runner;
+      // The first WebGPU session makes the device. A run on a lost device fails once, then the next never settles (gpu-loss.ts).
+      const device = watch ?? (await watchOrtWebGpuDevice());
+      return device ? new DeviceLossGuard(runner, label, device) : runner;
     } catch (err) {
       throw new AgqgError(
         'backend_failed',
