@@ -123,6 +123,15 @@ async function giveFiles(s: Session, images: readonly BenchImage[]): Promise<voi
   await s.page.getByLabel('Choose images', { exact: true }).setInputFiles(images.map((im) => im.path));
 }
 
+/**
+ * Clicks "Grade N images" found by its text, not by role: a role query computes the accessible name
+ * and style of every element on the page, which forces style and layout of the queue rows the page
+ * has not drawn yet (content-visibility) in one long task that is the harness's own, not the page's.
+ */
+async function clickGrade(s: Session): Promise<void> {
+  await s.page.locator('.queue-actions button', { hasText: /^Grade \d+ images?$/ }).click();
+}
+
 /** Polled on a timer, not every animation frame (the default), so the waiting adds no frames of its own. */
 const POLL_MS = 250;
 
@@ -174,6 +183,12 @@ export interface LongTaskResult {
    */
   cpuCount: number;
   cpuMaxMs: number;
+  /**
+   * From Chrome's trace: every main-thread task over 50 ms of wall time, rendering included. The
+   * Long Tasks API leaves out a frame's style, layout and paint unless script ran in that frame.
+   */
+  traceCount: number;
+  traceMaxMs: number;
   /** Main-thread script/layout time over the batch, from CDP Performance.getMetrics. */
   scriptMs: number;
   layoutMs: number;
@@ -294,7 +309,7 @@ export async function benchLongTasks(
     const w0 = performance.now();
     const run = async () => {
       await giveFiles(s, opts.images);
-      await s.ui.gradeAll();
+      await clickGrade(s);
       await finishBatch(s, opts.images.length);
     };
     if (opts.profile) {
@@ -334,17 +349,21 @@ export async function benchLongTasks(
     const cpuLong = traceTasks.filter((t) => t.cpuMs > LONG_TASK_MS);
     const cpuCount = opts.trace === false ? Number.NaN : cpuLong.length;
     const cpuMaxMs = opts.trace === false ? Number.NaN : Math.max(0, ...traceTasks.map((t) => t.cpuMs).filter(Number.isFinite));
+    const traceCount = opts.trace === false ? Number.NaN : traceTasks.length;
+    const traceMaxMs = opts.trace === false ? Number.NaN : Math.max(0, ...traceTasks.map((t) => t.ms));
     const rows: Row[] = [
       valueRow(section, `long tasks (> ${LONG_TASK_MS} ms), files given -> last result`, count, 'tasks', count === 0 ? 'meets target' : 'OVER target (0)'),
       valueRow(section, 'longest task', maxMs, 'ms'),
       valueRow(section, 'long tasks, total', totalMs, 'ms'),
+      valueRow(section, `main-thread tasks over ${LONG_TASK_MS} ms wall (trace, rendering included)`, traceCount, 'tasks'),
+      valueRow(section, 'longest main-thread task, wall (trace)', traceMaxMs, 'ms'),
       valueRow(section, `tasks over ${LONG_TASK_MS} ms of main-thread CPU (trace)`, cpuCount, 'tasks', 'wall time minus waiting for a core'),
       valueRow(section, 'longest task, main-thread CPU (trace)', cpuMaxMs, 'ms'),
       valueRow(section, 'main-thread script (CDP)', scriptMs, 'ms'),
       valueRow(section, 'main-thread layout + style (CDP)', layoutMs + recalcStyleMs, 'ms'),
       valueRow(section, 'wall clock, files given -> last result', wallMs, 'ms'),
     ];
-    return { images: opts.images.length, count, maxMs, totalMs, wallMs, worst, cpuCount, cpuMaxMs, scriptMs, layoutMs, recalcStyleMs, rows };
+    return { images: opts.images.length, count, maxMs, totalMs, wallMs, worst, cpuCount, cpuMaxMs, traceCount, traceMaxMs, scriptMs, layoutMs, recalcStyleMs, rows };
   } finally {
     await s.close();
   }
@@ -473,7 +492,7 @@ export async function benchMemory(opts: SiteOptions & { images: readonly BenchIm
     const warmAt = Math.min(WARM_IMAGES, n);
     let warm: MemorySample | null = null;
     await giveFiles(s, opts.images);
-    await s.ui.gradeAll();
+    await clickGrade(s);
     const finished = finishBatch(s, n);
     let done = false;
     void finished.then(

@@ -7,3 +7,19 @@
  * exports take them all.
  */
 export const RESULTS_PAGE = 100;
+
+/** Rows drawn in the queue table; the rest are counted (a 5,000-image folder should not build 5,000 inputs). */
+export const QUEUE_ROWS = 50;
+
+/**
+ * Units of drawing per frame while many things change at once (src/ui/paced.ts): a queue row is
+ * one unit, a result card CARD_WEIGHT. Fifty rows or eight cards drawn in one go were 30-50 ms
+ * tasks of script, style and layout on a 2-core machine.
+ */
+export const UNITS_PER_FRAME = 8;
+
+/**
+ * A result card (text, thumbnail, two SVG charts) is ~140 layout objects, a queue row ~15: a card
+ * weighs a whole frame's share, so the cards of a message of results come one a frame.
+ */
+export const CARD_WEIGHT = 8;

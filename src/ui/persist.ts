@@ -42,8 +42,11 @@ export async function loadResults(): Promise<StoredResult[]> {
   return (await db()).getAllFromIndex('results', 'seq');
 }
 
-export async function saveResult(r: StoredResult): Promise<void> {
-  await (await db()).put('results', r);
+/** One transaction for a batch's results (a transaction per image costs a main-thread round trip each). */
+export async function saveResults(list: readonly StoredResult[]): Promise<void> {
+  if (list.length === 0) return;
+  const tx = (await db()).transaction('results', 'readwrite');
+  await Promise.all([...list.map((r) => tx.store.put(r)), tx.done]);
 }
 
 export async function deleteResults(ids: readonly string[]): Promise<void> {

@@ -7,8 +7,9 @@ import type { VariantDtype } from '../model/manifest';
 import type { EncoderBenchRequest, GradeRequest, Graded, LoadOptions, PackRequest, ProgressFn, StageTimings, WorkerProgress } from '../worker/api';
 import type { BackendChoice, SessionTuning } from '../worker/ort-web';
 import { filesFromList, type PickedFile } from './files';
-import { clearResults, deleteResults, loadResults, saveResult } from './persist';
-import { addRestored, patchItem, removeItems, setNotice, useStore, type Item } from './store';
+import { clearResults, deleteResults, loadResults, saveResults, type StoredResult } from './persist';
+import { afterFrame, nextTask } from './paced';
+import { addRestored, patchItem, patchItems, removeItems, setNotice, useStore, type Item } from './store';
 import type { ImageResult } from '../model/result';
 import { scorer } from './worker-client';
 
@@ -250,7 +251,6 @@ async function restore(): Promise<void> {
         stage: null,
         result: r.result,
         thumbnail: r.thumbnail,
-        thumbUrl: r.thumbnail ? URL.createObjectURL(r.thumbnail) : null,
         width: r.width,
         height: r.height,
         file: null,
@@ -283,10 +283,12 @@ export async function init(): Promise<void> {
   else set({ packStatus: 'idle' });
 }
 
-async function persist(it: Item): Promise<void> {
-  if (!it.result) return;
-  try {
-    await saveResult({
+/** Saves the items' results in one IndexedDB transaction. */
+async function persist(list: readonly (Item | undefined)[]): Promise<void> {
+  const rows: StoredResult[] = [];
+  for (const it of list) {
+    if (!it?.result) continue;
+    rows.push({
       id: it.id,
       seq: it.seq,
       name: it.name,
@@ -299,44 +301,76 @@ async function persist(it: Item): Promise<void> {
       packKey: it.packKey,
       gradedAt: Date.now(),
     });
+  }
+  try {
+    await saveResults(rows);
   } catch (err) {
-    setNotice({ kind: 'error', text: `Could not save ${it.name}: ${(err as Error).message}` });
+    const names = rows.map((r) => r.name);
+    const what = names.length === 1 ? names[0] : `${names.length} results (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''})`;
+    setNotice({ kind: 'error', text: `Could not save ${what}: ${(err as Error).message}` });
   }
 }
 
-function applyGraded(g: Graded): void {
-  patchItem(g.id, {
+function gradedPatch(g: Graded): Partial<Item> {
+  return {
     status: g.result.error ? 'failed' : 'done',
     stage: null,
     result: g.result,
     thumbnail: g.thumbnail,
-    thumbUrl: g.thumbnail ? URL.createObjectURL(g.thumbnail) : null,
     width: g.width,
     height: g.height,
     features: g.features,
     packKey: g.packKey,
     problem: null,
+  };
+}
+
+/**
+ * Stage changes (decoding, scoring) come one message per image; they only change the queue's
+ * state text, so they are stored together once a frame, and only for images still running.
+ */
+const stages = new Map<string, 'decode' | 'score'>();
+let stagesQueued = false;
+function showStage(id: string, stage: 'decode' | 'score'): void {
+  stages.set(id, stage);
+  if (stagesQueued) return;
+  stagesQueued = true;
+  afterFrame(() => {
+    stagesQueued = false;
+    const items = get().items;
+    const patches = [...stages].filter(([sid]) => items[sid]?.status === 'running').map(([sid, st]) => [sid, { stage: st }] as const);
+    stages.clear();
+    if (patches.length > 0) patchItems(patches);
   });
 }
 
 /** Sends one batch to the worker and stores its results; returns how many images it settled. */
 async function gradeItems(ids: readonly string[], run: RunStats, t0: number): Promise<number> {
-  const reqs: GradeRequest[] = [];
+  const items = get().items;
+  const batch: { it: Item; file: File }[] = [];
   for (const id of ids) {
-    const it = get().items[id];
-    if (!it?.file) continue;
-    patchItem(id, { status: 'running', stage: null });
+    const it = items[id];
+    if (it?.file) batch.push({ it, file: it.file });
+  }
+  patchItems(batch.map(({ it }) => [it.id, { status: 'running', stage: null }] as const));
+  const reqs: GradeRequest[] = [];
+  const unreadable: [string, Partial<Item>][] = [];
+  // One file at a time: starting a read costs the page a round trip to the browser process, and
+  // sixteen at once (two batches) made one long task of the click on "Grade".
+  for (const { it, file } of batch) {
     try {
-      const bytes = await it.file.arrayBuffer();
-      reqs.push({ id, name: it.name, bytes, prompt: it.prompt.trim() === '' ? null : it.prompt });
+      const bytes = await file.arrayBuffer();
+      const cur = get().items[it.id] ?? it;
+      reqs.push({ id: it.id, name: cur.name, bytes, prompt: cur.prompt.trim() === '' ? null : cur.prompt });
     } catch (err) {
       const problem = toErrorInfo(new AgqgError('decode_failed', `${it.name} could not be read: ${(err as Error).message}`));
-      patchItem(id, { status: 'failed', problem });
+      unreadable.push([it.id, { status: 'failed', problem }]);
     }
   }
+  if (unreadable.length > 0) patchItems(unreadable);
   if (reqs.length === 0) return ids.length;
   const onProgress: ProgressFn = (p) => {
-    if (p.kind === 'image') patchItem(p.id, { stage: p.stage });
+    if (p.kind === 'image') showStage(p.id, p.stage);
     else if (p.kind === 'backend') set({ backend: p.info, backendNote: p.note });
   };
   const sent = performance.now();
@@ -347,12 +381,12 @@ async function gradeItems(ids: readonly string[], run: RunStats, t0: number): Pr
   );
   if (!out.ok) {
     const cancelled = out.error.code === 'cancelled';
-    for (const r of reqs) patchItem(r.id, { status: cancelled ? 'cancelled' : 'failed', stage: null, problem: out.error });
+    patchItems(reqs.map((r) => [r.id, { status: cancelled ? 'cancelled' : 'failed', stage: null, problem: out.error }] as const));
     return ids.length;
   }
   const back = performance.now();
+  patchItems(out.value.map((g) => [g.id, gradedPatch(g)] as const));
   for (const [i, g] of out.value.entries()) {
-    applyGraded(g);
     run.perImage.push({
       name: names[i],
       latencyMs: back - sent,
@@ -362,7 +396,7 @@ async function gradeItems(ids: readonly string[], run: RunStats, t0: number): Pr
     });
   }
   run.wallMs = performance.now() - t0;
-  await Promise.all(out.value.map((g) => persist(get().items[g.id])));
+  await persist(out.value.map((g) => get().items[g.id]));
   return ids.length;
 }
 
@@ -376,10 +410,14 @@ export async function gradeStaged(): Promise<void> {
   }
   const ids = s.order.filter((id) => s.items[id].status === 'staged');
   if (ids.length === 0) return;
+  set({ running: true, cancelling: false, notice: null, runTotal: ids.length, runDone: 0 });
+  // The click's task draws the batch as started (Cancel, progress); the rows turning to "queued"
+  // and the first files being read are the next task's.
+  await nextTask();
   set((st) => {
     const items = { ...st.items };
-    for (const id of ids) items[id] = { ...items[id], status: 'queued' };
-    return { items, running: true, cancelling: false, notice: null, runTotal: ids.length, runDone: 0 };
+    for (const id of ids) if (items[id]?.status === 'staged') items[id] = { ...items[id], status: 'queued' };
+    return { items };
   });
   const size = batchSize();
   const batches: string[][] = [];
@@ -415,10 +453,8 @@ export async function cancelBatch(): Promise<void> {
 
 /** Puts cancelled (or edited) images back in the queue. */
 export function restage(ids: readonly string[]): void {
-  for (const id of ids) {
-    const it = get().items[id];
-    if (it?.file) patchItem(id, { status: 'staged', problem: null });
-  }
+  const items = get().items;
+  patchItems(ids.filter((id) => items[id]?.file).map((id) => [id, { status: 'staged', problem: null }] as const));
 }
 
 export async function regrade(id: string): Promise<void> {
@@ -449,7 +485,7 @@ export async function regradePrompt(id: string): Promise<void> {
       return;
     }
     patchItem(id, { regrading: false, result: out.value, status: out.value.error ? 'failed' : 'done', problem: null });
-    await persist(get().items[id]);
+    await persist([get().items[id]]);
     return;
   }
   if (it.file) {

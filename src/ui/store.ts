@@ -19,8 +19,8 @@ export interface Item {
   status: ItemStatus;
   stage: 'decode' | 'score' | null;
   result: ImageResult | null;
+  /** Shown through a blob: URL made only while a card or the comparison draws it (thumbs.ts). */
   thumbnail: Blob | null;
-  thumbUrl: string | null;
   width: number | null;
   height: number | null;
   /** The original file, while this page session has it (not persisted). */
@@ -113,13 +113,27 @@ const set = useStore.setState;
 const get = useStore.getState;
 
 export function patchItem(id: string, patch: Partial<Item>): void {
+  patchItems([[id, patch]]);
+}
+
+/**
+ * Several items changed in one store update: a message bringing a batch of results re-runs the
+ * selectors and re-renders once, not once per image.
+ */
+export function patchItems(patches: ReadonlyArray<readonly [string, Partial<Item>]>): void {
   set((s) => {
-    if (!s.items[id]) return s;
-    // An embedding is kept only to grade a new prompt from it, which needs a text encoder. Without
-    // one (the default pack's features are ~28k floats, 111 kB an image) it would only fill memory
-    // and IndexedDB; a prompt edited there is graded from the file again.
-    const p = patch.features && s.pack && !s.pack.hasText ? { ...patch, features: null } : patch;
-    return { items: { ...s.items, [id]: { ...s.items[id], ...p } } };
+    let items: Record<string, Item> | null = null;
+    for (const [id, patch] of patches) {
+      const cur = (items ?? s.items)[id];
+      if (!cur) continue;
+      // An embedding is kept only to grade a new prompt from it, which needs a text encoder. Without
+      // one (the default pack's features are ~28k floats, 111 kB an image) it would only fill memory
+      // and IndexedDB; a prompt edited there is graded from the file again.
+      const p = patch.features && s.pack && !s.pack.hasText ? { ...patch, features: null } : patch;
+      items ??= { ...s.items };
+      items[id] = { ...cur, ...p };
+    }
+    return items ? { items } : s;
   });
 }
 
@@ -141,7 +155,6 @@ export function stageFiles(files: readonly PickedFile[]): string[] {
       stage: null,
       result: null,
       thumbnail: null,
-      thumbUrl: null,
       width: null,
       height: null,
       file: f.file,
@@ -211,11 +224,7 @@ export function removeItems(ids: readonly string[]): void {
   const drop = new Set(ids);
   const s = get();
   const items = { ...s.items };
-  for (const id of ids) {
-    const url = items[id]?.thumbUrl;
-    if (url) URL.revokeObjectURL(url);
-    delete items[id];
-  }
+  for (const id of ids) delete items[id];
   set({
     items,
     order: s.order.filter((id) => !drop.has(id)),
@@ -296,39 +305,77 @@ export function visibleIds(
 // arrays compared item by item (useShallow), and a component re-renders only
 // when what it shows changed.
 
-/** Ids the results grid shows (finished images, filtered and sorted); one cached answer per state. */
-export const selectResultIds = (() => {
-  let last: StoreState | null = null;
-  let ids: string[] = [];
-  return (s: StoreState): string[] => {
-    if (s !== last) {
-      last = s;
-      ids = visibleIds(s.order, s.items, s.sort, s.gradeFilter, s.statusFilter, s.nameFilter).filter((id) => isFinished(s.items[id]));
+/** Recomputes `f` only when one of the inputs `keys` picks from the state changed (by identity). */
+function memoOn<T>(keys: (s: StoreState) => readonly unknown[], f: (s: StoreState) => T): (s: StoreState) => T {
+  let last: readonly unknown[] | null = null;
+  let value: T;
+  return (s) => {
+    const k = keys(s);
+    const prev = last;
+    if (!prev || k.length !== prev.length || k.some((x, i) => x !== prev[i])) {
+      last = k;
+      value = f(s);
     }
-    return ids;
+    return value;
   };
-})();
+}
+
+/** Ids the results grid shows (finished images, filtered and sorted); recomputed when the items or the view change. */
+export const selectResultIds = memoOn(
+  (s) => [s.order, s.items, s.sort, s.gradeFilter, s.statusFilter, s.nameFilter],
+  (s) => visibleIds(s.order, s.items, s.sort, s.gradeFilter, s.statusFilter, s.nameFilter).filter((id) => isFinished(s.items[id])),
+);
 
 /** The grid's sort and filters as one value: what the user picked, as opposed to results arriving. */
 export const selectView = (s: StoreState): string => [s.sort, s.gradeFilter, s.statusFilter, s.nameFilter].join('\u0000');
 
-/** How many images have a finished result (graded or failed). */
-export function selectFinishedCount(s: StoreState): number {
-  let n = 0;
-  for (const id of s.order) if (isFinished(s.items[id])) n++;
-  return n;
+const IN_QUEUE: ReadonlySet<ItemStatus> = new Set(['staged', 'queued', 'running', 'cancelled']);
+
+export interface Summary {
+  /** Ids in the queue table (not yet finished), in order added. */
+  queue: string[];
+  staged: number;
+  cancelled: number;
+  /** Images with a finished result (graded or failed). */
+  finished: number;
+  /** Images with a result to export. */
+  withResult: number;
 }
+
+/**
+ * Every count the page shows, from one pass over the images per change of the list: each store
+ * update runs every subscriber's selector, and separate passes per counter made each result's
+ * update cost O(images) several times over.
+ */
+export const selectSummary = memoOn(
+  (s) => [s.order, s.items],
+  (s): Summary => {
+    const out: Summary = { queue: [], staged: 0, cancelled: 0, finished: 0, withResult: 0 };
+    for (const id of s.order) {
+      const it = s.items[id];
+      if (!it) continue;
+      if (IN_QUEUE.has(it.status)) out.queue.push(id);
+      if (it.status === 'staged') out.staged++;
+      else if (it.status === 'cancelled') out.cancelled++;
+      if (isFinished(it)) out.finished++;
+      if (it.result) out.withResult++;
+    }
+    return out;
+  },
+);
+
+/** How many images have a finished result (graded or failed). */
+export const selectFinishedCount = (s: StoreState): number => selectSummary(s).finished;
 
 /** How many images have a result to export. */
-export function selectResultCount(s: StoreState): number {
-  let n = 0;
-  for (const id of s.order) if (s.items[id].result) n++;
-  return n;
-}
+export const selectResultCount = (s: StoreState): number => selectSummary(s).withResult;
 
 /** Quality grade labels seen in the results (with the pack's own first). */
-export function selectGradeLabels(s: StoreState): string[] {
-  const seen = new Set<string>(s.pack?.labels ?? []);
-  for (const id of s.order) for (const l of s.items[id].result?.quality?.labels ?? []) seen.add(l);
-  return [...seen];
-}
+export const selectGradeLabels = memoOn(
+  (s) => [s.order, s.items, s.pack],
+  (s): string[] => {
+    const seen = new Set<string>(s.pack?.labels ?? []);
+    for (const id of s.order) for (const l of s.items[id]?.result?.quality?.labels ?? []) seen.add(l);
+    return [...seen];
+  },
+);

@@ -1,6 +1,12 @@
 import { useShallow } from 'zustand/react/shallow';
-import { clearCompare, toggleCompare, useStore } from '../store';
+import { clearCompare, toggleCompare, useStore, type Item } from '../store';
 import { GradeBlock } from './GradeBlock';
+import { useObjectUrl } from '../thumbs';
+
+function CompareThumb({ it }: { it: Item }) {
+  const url = useObjectUrl(it.thumbnail);
+  return url ? <img src={url} alt={`Thumbnail of ${it.name}`} /> : null;
+}
 
 export function ComparePanel() {
   // The compared items themselves (compared one by one), so other results arriving do not re-render the panel.
@@ -20,7 +26,7 @@ export function ComparePanel() {
       <div className="compare-cols" style={{ gridTemplateColumns: `repeat(${list.length}, minmax(0, 1fr))` }}>
         {list.map((it) => (
           <div key={it.id} className="compare-col">
-            {it.thumbUrl && <img src={it.thumbUrl} alt={`Thumbnail of ${it.name}`} />}
+            <CompareThumb it={it} />
             <p className="card-name" title={it.name}>
               {it.name}
             </p>

@@ -2,13 +2,30 @@ import { useEffect, useRef, useState, type DragEvent } from 'react';
 import { AgqgError, toErrorInfo } from '../../model/errors';
 import { filesFromDataTransfer, filesFromList, isCsv, type PickedFile } from '../files';
 import { promptsFromCsv } from '../prompts';
+import { nextTask } from '../paced';
 import { applyPromptMap, setNotice, stageFiles } from '../store';
 
-/** Stages images and applies any CSV of prompts that came with them. */
-export async function intake(files: PickedFile[]): Promise<void> {
+let intakes: Promise<void> = Promise.resolve();
+
+/**
+ * Stages images and applies any CSV of prompts that came with them. One intake at a time, in the
+ * order given: a CSV given after its images finds them staged.
+ */
+export function intake(files: PickedFile[]): Promise<void> {
+  const run = intakes.then(() => intakeNow(files));
+  intakes = run.catch(() => undefined);
+  return run;
+}
+
+async function intakeNow(files: PickedFile[]): Promise<void> {
   const csvs = files.filter(isCsv);
   const images = files.filter((f) => !isCsv(f));
-  if (images.length) stageFiles(images);
+  if (images.length) {
+    // Not in the event that brought the files: the browser's own work on a hundred files (the file
+    // list, the change event) is one task, the queue's first rows another.
+    await nextTask();
+    stageFiles(images);
+  }
   for (const csv of csvs) {
     try {
       const map = promptsFromCsv(await csv.file.text(), csv.path);

@@ -1,11 +1,10 @@
 import { memo, useId, useRef } from 'react';
 import { useShallow } from 'zustand/react/shallow';
+import { useDrawnCount, usePaced } from '../paced';
+import { QUEUE_ROWS } from '../paging';
 import { cancelBatch, gradeStaged, restage } from '../runner';
-import { applyBatchPrompt, removeItems, setBatchPrompt, setPrompt, useStore, type Item, type StoreState } from '../store';
+import { applyBatchPrompt, removeItems, selectSummary, setBatchPrompt, setPrompt, useStore, type Item, type StoreState } from '../store';
 import { intake } from './DropZone';
-
-/** Rows drawn in the queue table; the rest are counted (a 5,000-image folder should not build 5,000 inputs). */
-const MAX_ROWS = 50;
 
 const STATUS_TEXT: Record<Item['status'], string> = {
   staged: 'ready',
@@ -18,21 +17,26 @@ const STATUS_TEXT: Record<Item['status'], string> = {
 
 /** Memoised: a row re-renders when its own item changes, not when any image in the queue does. */
 const QueueRow = memo(function QueueRow({ id }: { id: string }) {
-  const it = useStore((s) => s.items[id]);
+  const live = useStore((s) => s.items[id]);
+  // A row is drawn with its image as it was until this frame's share of rows has room for the change.
+  const it = usePaced(live);
+  if (!it) return null;
   const editable = it.status === 'staged' || it.status === 'cancelled';
   const status = it.status === 'running' && it.stage ? (it.stage === 'decode' ? 'decoding' : 'scoring') : STATUS_TEXT[it.status];
   return (
-    <tr data-status={it.status}>
-      <th scope="row" className="q-name" title={it.name}>
+    // The live state, so what the table holds can be counted at once; the cells follow within frames.
+    <tr role="row" data-status={live?.status ?? it.status}>
+      <th role="rowheader" scope="row" className="q-name" title={it.name}>
         {it.name}
       </th>
-      <td>
+      <td role="cell">
         {editable ? (
           <input
             type="text"
             className="q-prompt"
             aria-label={`Prompt for ${it.name}`}
-            value={it.prompt}
+            // The live prompt: typing is never held back behind other rows' turn to be drawn.
+            value={live?.prompt ?? it.prompt}
             placeholder="prompt (optional: needed for alignment)"
             onChange={(e) => setPrompt(id, e.target.value)}
           />
@@ -44,10 +48,10 @@ const QueueRow = memo(function QueueRow({ id }: { id: string }) {
           </span>
         )}
       </td>
-      <td>
+      <td role="cell">
         <span className={`state state-${it.status}`}>{status}</span>
       </td>
-      <td>
+      <td role="cell">
         {editable && (
           <button type="button" className="icon" aria-label={`Remove ${it.name} from the queue`} onClick={() => removeItems([id])}>
             ×
@@ -58,15 +62,9 @@ const QueueRow = memo(function QueueRow({ id }: { id: string }) {
   );
 });
 
-const IN_QUEUE: ReadonlySet<Item['status']> = new Set(['staged', 'queued', 'running', 'cancelled']);
-const selectQueue = (s: StoreState): string[] => s.order.filter((id) => IN_QUEUE.has(s.items[id].status));
-const countStatus = (status: Item['status']) => (s: StoreState): number => {
-  let n = 0;
-  for (const id of s.order) if (s.items[id].status === status) n++;
-  return n;
-};
-const selectStaged = countStatus('staged');
-const selectCancelled = countStatus('cancelled');
+const selectQueue = (s: StoreState): string[] => selectSummary(s).queue;
+const selectStaged = (s: StoreState): number => selectSummary(s).staged;
+const selectCancelled = (s: StoreState): number => selectSummary(s).cancelled;
 
 export function QueuePanel() {
   // Ids and counts, compared by value: a stage change inside one image re-renders only its row.
@@ -82,6 +80,8 @@ export function QueuePanel() {
 
   const runTotal = useStore((s) => s.runTotal);
   const done = useStore((s) => s.runDone);
+  // A folder of images is drawn a frame's share of rows at a time.
+  const drawn = useDrawnCount(Math.min(queue.length, QUEUE_ROWS));
 
   if (queue.length === 0 && !running) {
     return (
@@ -154,24 +154,25 @@ export function QueuePanel() {
           </button>
         </div>
       </div>
-      <table className="queue-table">
-        <thead>
-          <tr>
-            <th scope="col">Image</th>
-            <th scope="col">Prompt</th>
-            <th scope="col">State</th>
-            <th scope="col">
+      {/* Explicit roles: the rows are laid out as a grid (styles.css), which would otherwise drop their table semantics. */}
+      <table className="queue-table" role="table" aria-label="Images in the queue">
+        <thead role="rowgroup">
+          <tr role="row">
+            <th role="columnheader" scope="col">Image</th>
+            <th role="columnheader" scope="col">Prompt</th>
+            <th role="columnheader" scope="col">State</th>
+            <th role="columnheader" scope="col">
               <span className="visually-hidden">Remove</span>
             </th>
           </tr>
         </thead>
-        <tbody>
-          {queue.slice(0, MAX_ROWS).map((id) => (
+        <tbody role="rowgroup">
+          {queue.slice(0, drawn).map((id) => (
             <QueueRow key={id} id={id} />
           ))}
         </tbody>
       </table>
-      {queue.length > MAX_ROWS && <p className="muted">…and {queue.length - MAX_ROWS} more (prompts from the batch prompt or a CSV).</p>}
+      {queue.length > QUEUE_ROWS && <p className="muted">…and {queue.length - QUEUE_ROWS} more (prompts from the batch prompt or a CSV).</p>}
     </div>
   );
 }

@@ -3,6 +3,7 @@ import { canGradeFromEmbedding, deleteItems, regradePrompt } from '../runner';
 import { setPrompt, toggleCompare, useStore, type Item } from '../store';
 import { GrmChart } from '../GrmChart';
 import { GradeSummary } from './GradeBlock';
+import { useObjectUrl } from '../thumbs';
 
 export const NO_TEXT_TEXT =
   'this pack has no text encoder, so it cannot compare the image with a prompt. Load a CLIP pack (one with a text model) to grade alignment.';
@@ -99,6 +100,7 @@ export const ResultCard = memo(function ResultCard({ id }: { id: string }) {
   const mosMax = useStore((s) => (s.pack && s.pack.id === s.items[id]?.result?.packId ? s.pack.mos.max : undefined));
   const packKey = useStore((s) => s.pack?.packKey);
   const [editing, setEditing] = useState(false);
+  const thumbUrl = useObjectUrl(it?.thumbnail ?? null);
   if (!it) return null;
   const r = it.result;
   const error = r?.error ?? it.problem;
@@ -124,11 +126,11 @@ export const ResultCard = memo(function ResultCard({ id }: { id: string }) {
       </header>
       <div className="card-body">
         <div className="thumb">
-          {it.thumbUrl ? (
-            <img src={it.thumbUrl} alt={`Thumbnail of ${it.name}`} width={it.width ?? undefined} height={it.height ?? undefined} />
+          {thumbUrl ? (
+            <img src={thumbUrl} alt={`Thumbnail of ${it.name}`} width={it.width ?? undefined} height={it.height ?? undefined} />
           ) : (
             <div className="thumb-missing" aria-hidden="true">
-              {error ? '!' : '…'}
+              {error && !it.thumbnail ? '!' : '…'}
             </div>
           )}
           {it.width && it.height && (

@@ -1,6 +1,7 @@
 import { useDeferredValue, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { RESULTS_PAGE } from '../paging';
+import { useDrawnCount } from '../paced';
+import { CARD_WEIGHT, RESULTS_PAGE } from '../paging';
 import { selectFinishedCount, selectResultIds, selectView, useStore } from '../store';
 import { ResultCard } from './ResultCard';
 
@@ -10,15 +11,19 @@ export function ResultsGrid() {
   const total = useStore(selectFinishedCount);
   const [limit, setLimit] = useState(RESULTS_PAGE);
   // Cards of new results are built in a background render React splits into short slices (a
-  // batch of results arrives in one message); a sort or filter the user picks is drawn at once.
+  // batch of results arrives in one message); a sort or filter the user picks is taken at once.
   const latest = useMemo(() => ({ ids: latestIds, view }), [latestIds, view]);
   const deferred = useDeferredValue(latest);
   const ids = deferred.view === view ? deferred.ids : latestIds;
+  // While a batch runs, its results' cards are added a frame's share at a time (a message brings
+  // eight); otherwise (a sort, a filter, "Show more", the end of the batch) every card at once.
+  const running = useStore((s) => s.running);
+  const drawn = useDrawnCount(Math.min(ids.length, limit), CARD_WEIGHT, running);
   if (total === 0) {
     return <p className="empty muted">No results yet. Add images, then grade them: cards appear here as each one finishes.</p>;
   }
-  const shown = ids.slice(0, limit);
-  const rest = ids.length - shown.length;
+  const shown = ids.slice(0, drawn);
+  const rest = ids.length - Math.min(ids.length, limit);
   return (
     <>
       <p className="muted count" aria-live="polite">
