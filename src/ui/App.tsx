@@ -1,5 +1,6 @@
 import { ComparePanel } from './components/ComparePanel';
 import { DropZone } from './components/DropZone';
+import { FontWarmup } from './components/FontWarmup';
 import { NoticeBar } from './components/NoticeBar';
 import { PackPicker } from './components/PackPicker';
 import { QueuePanel } from './components/QueuePanel';
@@ -34,6 +35,7 @@ export function App() {
       <footer className="app-footer">
         <p>Images never leave this device: the model runs in a web worker on this page.</p>
       </footer>
+      <FontWarmup />
     </div>
   );
 }
