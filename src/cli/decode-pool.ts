@@ -33,15 +33,13 @@ export class DecodePool implements ImageReader {
   constructor(
     readonly threads: number,
     public prepare: PreprocessConfig[] | null = null,
-    /** Niceness of the worker threads (Linux); 0 keeps the process's. */
-    readonly nice = 0,
   ) {
     if (!Number.isInteger(threads) || threads < 1) throw new AgqgError('invalid_argument', `a decode pool needs at least 1 thread, got ${threads}`);
     for (let i = 0; i < threads; i++) this.slots.push(this.spawn());
   }
 
   private spawn(): Slot {
-    const worker = new Worker(WORKER_ENTRY, { workerData: { nice: this.nice } });
+    const worker = new Worker(WORKER_ENTRY);
     const slot: Slot = { worker, pending: new Map() };
     worker.on('message', (reply: DecodeReply) => {
       const p = slot.pending.get(reply.id);

@@ -1,8 +1,6 @@
 // Body of a decode worker (see decode-pool.ts): reads, decodes and preprocesses
 // the files it is sent, and sends the tensors (or pixels) back without copying them.
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { toErrorInfo } from '../model/errors';
 import { isPrepared } from '../model/prepared';
 import { readAndPrepare } from './image-reader';
@@ -10,18 +8,6 @@ import type { DecodeReply, DecodeRequest } from './decode-protocol';
 
 if (!parentPort) throw new Error('decode-worker.ts runs as a worker thread (see decode-pool.ts)');
 const port = parentPort;
-
-// A niced decode thread takes the cores only when the encoder leaves them idle, so reading ahead
-// does not preempt onnxruntime's intra-op threads (which wait on each other). Linux names a
-// thread's id in /proc/thread-self; elsewhere the worker simply keeps the process's priority.
-const nice = (workerData as { nice?: number } | undefined)?.nice ?? 0;
-if (nice !== 0) {
-  try {
-    setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), nice);
-  } catch {
-    // not Linux, or not allowed: decoding still works, only without the lower priority
-  }
-}
 
 // One file at a time: each stage's time is then its own work, not waiting behind other files,
 // and only one file's bytes are held at once.

@@ -1,5 +1,6 @@
 // agqg score: grades image files with a pack. One bad file gives an error
 // entry and the batch goes on; the exit code says whether any failed.
+import { availableParallelism } from 'node:os';
 import { parseCommandArgs, parsePositiveInt, parseVariant, requireOption, UsageError, EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE } from '../args';
 import { DecodePool } from '../decode-pool';
 import { mainThreadReader, type ImageReader } from '../image-reader';
@@ -19,8 +20,11 @@ import type { PackScorer } from '../../model/scorer';
  * the batch (the default pack's encoder peaks at ~0.36 GB RSS with 1, ~1.2 GB with 8, ~2.2 GB with 16).
  */
 export const DEFAULT_BATCH = 8;
-/** Decode worker threads unless --decode-threads says otherwise. */
-export const DEFAULT_DECODE_THREADS = 1;
+/**
+ * Decode worker threads unless --decode-threads says otherwise: two, so that the first batch,
+ * which nothing can overlap, decodes on both cores of a small machine while the encoder waits.
+ */
+export const DEFAULT_DECODE_THREADS = Math.min(2, availableParallelism());
 
 export const help = `agqg score --pack DIR IMAGE... [--prompt T | --prompts CSV] [--json | --csv] [--variant DTYPE] [--batch N]
 
@@ -35,8 +39,8 @@ Options:
   --csv             results as CSV (one row per image, RFC 4180)
   --variant DTYPE   encoder weights to use (fp32, fp16, q8, ...; default: the most exact present)
   --batch N         images per encoder run (default ${DEFAULT_BATCH}; 1 = one run per image); same scores
-  --decode-threads N  threads reading and decoding the next images while the encoder runs
-                    (default ${DEFAULT_DECODE_THREADS}; 0 = decode on the main thread, between runs)
+  --decode-threads N  threads reading, decoding and preprocessing the next images while the
+                    encoder runs (default ${DEFAULT_DECODE_THREADS}; 0 = on the main thread, between runs)
   --quiet           no progress on stderr
   -h, --help        this help
 
