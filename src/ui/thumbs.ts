@@ -64,10 +64,3 @@ export function useObjectUrl(blob: Blob | null): string | null {
   }, [blob]);
   return shown && shown.blob === blob ? shown.url : null;
 }
-
-/** Blob URLs alive now (for tests and the memory benchmark). */
-export function liveThumbUrls(): number {
-  let n = 0;
-  for (const h of held.values()) if (h.url) n++;
-  return n;
-}
