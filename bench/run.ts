@@ -32,6 +32,8 @@ import { benchTransformersJs, type TransformersJsBench, type TransformersJsResul
 const DEFAULT_PACK = resolve(ROOT, 'public/models/default');
 const PARTS = ['node', 'levers', 'page', 'tjs', 'ui', 'micro'] as const;
 type Part = (typeof PARTS)[number];
+// One round's ratio swings by ±5% on a 2-core machine; five rounds give a steadier median.
+const NODE_ROUNDS = 5;
 const TARGETS = { pageVsTransformersJs: 1.3, cliVsRawOrt: 0.9, longTaskMs: 50, memoryGrowth: 0.1 } as const;
 
 const USAGE = `usage: npm run bench -- [--only ${PARTS.join(',')}] [--n 32] [--n-node 96] [--n-long 100] [--n-mem 1000] [--json FILE]`;
@@ -123,11 +125,11 @@ async function main(): Promise<void> {
     const nodeImages = agiqaImages(args.nNode);
     if (b32Dir) {
       console.log(`node: agqg score vs raw onnxruntime-node, CLIP ViT-B/32, ${nodeImages.length} images ...`);
-      cliB32 = await benchCliVsRawOrt({ packDir: b32Dir, label: 'clip-vit-b32', images: nodeImages, prompts: true, levers: true, log });
+      cliB32 = await benchCliVsRawOrt({ packDir: b32Dir, label: 'clip-vit-b32', images: nodeImages, rounds: NODE_ROUNDS, prompts: true, levers: true, log });
       rows.push(...cliB32.rows);
     }
     console.log(`node: agqg score vs raw onnxruntime-node, default pack ...`);
-    cliDefault = await benchCliVsRawOrt({ packDir: DEFAULT_PACK, label: 'default', images: nodeImages, log });
+    cliDefault = await benchCliVsRawOrt({ packDir: DEFAULT_PACK, label: 'default', images: nodeImages, rounds: NODE_ROUNDS, log });
     rows.push(...cliDefault.rows);
     console.log(`node: memory of agqg score over ${args.nMem} images (default pack) ...`);
     cliMemory = await benchScoreMemory({ packDir: DEFAULT_PACK, label: 'default', count: args.nMem, log });
