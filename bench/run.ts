@@ -203,9 +203,12 @@ async function main(): Promise<void> {
   const targets = {
     page_vs_transformersjs: { min: TARGETS.pageVsTransformersJs, value: ratios.page_vs_transformersjs ?? null },
     cli_vs_raw_ort: { min: TARGETS.cliVsRawOrt, value: ratios.cli_vs_raw_ort ?? null },
+    // While the batch runs (Grade clicked -> last result), by the Long Tasks API and by the trace
+    // (rendering included), whichever is longer; `withFilesValue` also counts adding the files.
     longest_main_thread_task_ms: {
       max: TARGETS.longTaskMs,
-      value: longTasks?.maxMs ?? null,
+      value: longTasks ? Math.max(longTasks.batchMaxMs, Number.isFinite(longTasks.batchTraceMaxMs) ? longTasks.batchTraceMaxMs : 0) : null,
+      withFilesValue: longTasks?.maxMs ?? null,
       cpuValue: longTasks?.cpuMaxMs ?? null,
     },
     memory_growth_after_warm: {
@@ -219,7 +222,13 @@ async function main(): Promise<void> {
   rows.push(
     valueRow(section, 'page vs transformers.js (as shipped)', v(targets.page_vs_transformersjs.value), 'x', `${met(targets.page_vs_transformersjs.value === null ? null : targets.page_vs_transformersjs.value >= TARGETS.pageVsTransformersJs)} (>= ${TARGETS.pageVsTransformersJs})`),
     valueRow(section, 'agqg score vs raw onnxruntime-node', v(targets.cli_vs_raw_ort.value), 'x', `${met(targets.cli_vs_raw_ort.value === null ? null : targets.cli_vs_raw_ort.value >= TARGETS.cliVsRawOrt)} (>= ${TARGETS.cliVsRawOrt})`),
-    valueRow(section, 'longest main-thread task, 100-image batch', v(targets.longest_main_thread_task_ms.value), 'ms', `${met(longTasks ? longTasks.maxMs <= TARGETS.longTaskMs : null)} (<= ${TARGETS.longTaskMs}); by thread CPU ${v(longTasks?.cpuMaxMs).toFixed(0)} ms`),
+    valueRow(
+      section,
+      'longest main-thread task while a 100-image batch runs',
+      v(targets.longest_main_thread_task_ms.value),
+      'ms',
+      `${met(targets.longest_main_thread_task_ms.value === null ? null : targets.longest_main_thread_task_ms.value <= TARGETS.longTaskMs)} (<= ${TARGETS.longTaskMs}); adding the files too: ${v(longTasks?.maxMs).toFixed(0)} ms; by thread CPU ${v(longTasks?.cpuMaxMs).toFixed(0)} ms`,
+    ),
     valueRow(section, 'memory growth after warm-up, agqg score', v(targets.memory_growth_after_warm.cli), 'fraction', met(cliMemory ? cliMemory.growth <= TARGETS.memoryGrowth : null)),
     valueRow(section, 'memory growth after warm-up, page', v(targets.memory_growth_after_warm.page), 'fraction', met(targets.memory_growth_after_warm.page === null ? null : targets.memory_growth_after_warm.page <= TARGETS.memoryGrowth)),
   );
