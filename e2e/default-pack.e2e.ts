@@ -9,13 +9,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ResultsFileSchema, type GradeResult, type ResultsFile } from '../src/model/result';
 import { describeShared, ROOT } from '../test/shared';
-import { launch, type Browser } from './browser';
+import type { Browser } from './browser';
 import { AGIQA, DEFAULT_PACK, TEST_PACK } from './env';
 import { agiqaImages, csvOf, type LabelledImage } from './files';
-import { GraderPage, type FilePayload } from './pages/grader-page';
+import type { FilePayload, GraderPage } from './pages/grader-page';
+import { openGrader } from './pages/open-grader';
 
 const run = promisify(execFile);
 /** Page (onnxruntime-web WASM, Chromium's JPEG decoder) against Node (onnxruntime-node, libjpeg-turbo). */
@@ -43,12 +44,7 @@ function suite(): void {
   beforeAll(async () => {
     images = agiqaImages(10);
     tmp = mkdtempSync(join(tmpdir(), 'agqg-e2e-default-'));
-    browser = await launch();
-    const page = await browser.context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    ui = new GraderPage(page, inject('baseUrl'));
-    await ui.open('backend=wasm');
-    await ui.waitForPack();
+    ({ browser, ui } = await openGrader(pageErrors, 'backend=wasm'));
     packText = await ui.selectPack(DEFAULT_PACK.id);
   });
 

@@ -3,14 +3,15 @@
 // exported. Frames are observed in the page: a requestAnimationFrame loop
 // records what the DOM gained (queue rows, cards) or lost (prompt boxes turned
 // to text) since the frame before.
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ResultsFileSchema } from '../src/model/result';
 import { CARD_WEIGHT, QUEUE_ROWS, RESULTS_PAGE, UNITS_PER_FRAME } from '../src/ui/paging';
 import { describeShared } from '../test/shared';
-import { launch, type Browser } from './browser';
+import type { Browser } from './browser';
 import { AGIQA, TEST_PACK } from './env';
 import { agiqaImages } from './files';
-import { GraderPage } from './pages/grader-page';
+import type { GraderPage } from './pages/grader-page';
+import { openGrader } from './pages/open-grader';
 import { resultTotal, waitForResults } from './pages/results-grid';
 
 interface FrameRecord {
@@ -53,12 +54,7 @@ describeShared('a 100-image batch drawn a frame at a time', [TEST_PACK.fixture, 
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    browser = await launch();
-    const page = await browser.context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    ui = new GraderPage(page, inject('baseUrl'));
-    await ui.open();
-    await ui.waitForPack();
+    ({ browser, ui } = await openGrader(pageErrors));
     await ui.page.evaluate(RECORD_FRAMES);
   });
 

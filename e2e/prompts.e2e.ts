@@ -3,13 +3,14 @@
 // grades it from the kept image embedding), emoji and CJK. Zero-shot heads
 // (tiny-clip has no trained heads) carry the "uncalibrated" badge everywhere.
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ResultsFileSchema, type ImageResult } from '../src/model/result';
 import { describeShared } from '../test/shared';
-import { launch, type Browser } from './browser';
+import type { Browser } from './browser';
 import { AGIQA, TEST_PACK } from './env';
 import { agiqaImages, payload } from './files';
-import { GraderPage } from './pages/grader-page';
+import type { GraderPage } from './pages/grader-page';
+import { openGrader } from './pages/open-grader';
 
 /** 300 characters of a typical tag-style prompt: well over CLIP's 77 tokens. */
 const LONG = 'a lighthouse on a cliff at sunset, ultra-detailed, 8k, hdr, trending on artstation, '.repeat(4).slice(0, 300);
@@ -35,12 +36,7 @@ describeShared('prompts and alignment on the cards', [TEST_PACK.fixture, AGIQA],
   }
 
   beforeAll(async () => {
-    browser = await launch();
-    const page = await browser.context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    ui = new GraderPage(page, inject('baseUrl'));
-    await ui.open('backend=wasm');
-    await ui.waitForPack();
+    ({ browser, ui } = await openGrader(pageErrors, 'backend=wasm'));
   });
 
   afterAll(async () => {

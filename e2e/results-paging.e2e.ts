@@ -1,14 +1,15 @@
 // A batch larger than one page of cards: the grid draws RESULTS_PAGE cards
 // and a "Show more" button, while sort, the filters, "Find", compare and the
 // exports still reach every result, not only the cards on the page.
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ResultsFileSchema, type ImageResult } from '../src/model/result';
 import { RESULTS_PAGE } from '../src/ui/paging';
 import { describeShared } from '../test/shared';
-import { launch, type Browser } from './browser';
+import type { Browser } from './browser';
 import { AGIQA, TEST_PACK } from './env';
 import { agiqaImages } from './files';
-import { GraderPage } from './pages/grader-page';
+import type { GraderPage } from './pages/grader-page';
+import { openGrader } from './pages/open-grader';
 import { findByName, matchCount, resultTotal, showMoreButton, waitForResults } from './pages/results-grid';
 
 const EXTRA = 5;
@@ -21,12 +22,7 @@ describeShared('results beyond one page of cards', [TEST_PACK.fixture, AGIQA], (
   let exported: ImageResult[] = [];
 
   beforeAll(async () => {
-    browser = await launch();
-    const page = await browser.context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    ui = new GraderPage(page, inject('baseUrl'));
-    await ui.open();
-    await ui.waitForPack();
+    ({ browser, ui } = await openGrader(pageErrors));
   });
 
   afterAll(async () => {
