@@ -44,7 +44,8 @@ describeShared('grading in the browser', [TEST_PACK.fixture, AGIQA], () => {
   it('grades ten images with prompts from a CSV, showing a card per image', async () => {
     await ui.addFiles([...images.map((im) => im.path)]);
     await ui.addFiles([csvOf(images)]);
-    for (const im of images) expect(await ui.promptInput(im.name).inputValue()).toBe(im.prompt);
+    // The page applies a CSV's prompts in a later task and draws rows a few a frame: wait for them.
+    for (const im of images) await expect.poll(() => ui.promptInput(im.name).inputValue(), { timeout: 10_000 }).toBe(im.prompt);
     await ui.gradeAll();
     await ui.waitForCards(images.length);
     await ui.waitForIdle();
