@@ -1,17 +1,36 @@
 // Median time to preprocess one 512x512 RGBA image for CLIP (PIL bicubic to 224,
-// crop, normalise) and for a TF.js backbone (align-corners bilinear), in Node;
-// the PIL resize alone and the CLIP preprocessing with the wasm SIMD resize and
-// with the JS port, in the same run.
+// crop, normalise) and for the default pack (its manifest's config: align-corners
+// bilinear to 320, /255), in Node; the PIL resize alone and the CLIP preprocessing
+// with the wasm SIMD resize and with the JS port, and the default pack's resize +
+// rescale + normalise as it was (test/align-corners-reference.ts), in JS and in
+// wasm, in the same run.
 // Part of `tsx bench/run.ts`; alone: npx tsx bench/preprocess.ts
+import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { parsePreprocessConfig, PIL_RESAMPLE, preprocess, type RgbaImage } from '../src/model/preprocess';
+import {
+  alignCornersBackend,
+  alignCornersBilinear,
+  setAlignCornersBackend,
+  type AlignCornersJob,
+} from '../src/model/align-corners';
+import {
+  outputSize,
+  parsePreprocessConfig,
+  PIL_RESAMPLE,
+  preprocess,
+  type PreprocessConfig,
+  type PreprocessConfigInput,
+  type RgbaImage,
+} from '../src/model/preprocess';
 import { pilResizeRgb, resampleBackend, setResampleBackend } from '../src/model/resample';
+import { referenceJob } from '../test/align-corners-reference';
 import { summarize, timedRow, valueRow, type Row } from './stats';
 
 const SIZE = 512;
 const RUNS = 100;
 const CLIP_EDGE = 224;
 const WARMUP = 30;
+const LEVELS = 256;
 
 function noiseImage(): RgbaImage {
   const data = new Uint8Array(SIZE * SIZE * 4);
@@ -35,12 +54,32 @@ function measure(f: () => void): { wall: number[]; cpu: number[] } {
 }
 
 const CLIP = parsePreprocessConfig({});
-const TFJS = parsePreprocessConfig({
-  size: { height: 224, width: 224 },
-  do_center_crop: false,
-  do_normalize: false,
-  agqg_resize: { mode: 'align_corners_bilinear' },
-});
+const DEFAULT_MANIFEST = new URL('../public/models/default/manifest.json', import.meta.url);
+
+/** The default pack's image preprocessing (align-corners bilinear), read from its manifest. */
+function defaultPackConfig(): PreprocessConfig {
+  const manifest = JSON.parse(readFileSync(DEFAULT_MANIFEST, 'utf8')) as {
+    vision: { inputs: { preprocess: PreprocessConfigInput }[] };
+  };
+  return parsePreprocessConfig(manifest.vision.inputs[0].preprocess);
+}
+
+/** The default pack's resize + rescale + normalise of `img` as one kernel job (no crop in its config). */
+function defaultPackJob(img: RgbaImage, cfg: PreprocessConfig): AlignCornersJob {
+  const { height, width } = outputSize(img, cfg);
+  const f32 = (v: readonly number[]): [number, number, number] => [Math.fround(v[0]), Math.fround(v[1]), Math.fround(v[2])];
+  return {
+    src: img.data,
+    srcW: img.width,
+    srcH: img.height,
+    outW: width,
+    outH: height,
+    win: { x: 0, y: 0, width, height },
+    levels: Float32Array.from({ length: LEVELS }, (_, v) => (cfg.do_rescale ? v * cfg.rescale_factor : v)),
+    norm: cfg.do_normalize ? { mean: f32(cfg.image_mean), std: f32(cfg.image_std) } : null,
+    dst: { data: new Float32Array(3 * height * width), offset: 0, rowStride: width, planeStride: height * width },
+  };
+}
 
 export function benchPreprocess(): Row[] {
   const section = `micro: preprocessing ${SIZE}x${SIZE} RGBA`;
@@ -67,9 +106,29 @@ export function benchPreprocess(): Row[] {
   setResampleBackend('auto');
   rows.push(valueRow(section, 'pil resize js / wasm', resizeMedian.js / resizeMedian.auto, 'x', 'medians, same run'));
   rows.push(valueRow(section, 'clip preprocess js / wasm', clipMedian.js / clipMedian.auto, 'x', 'medians, same run'));
-  const t = measure(() => preprocess(img, TFJS));
-  rows.push(timedRow(section, 'tfjs (align-corners bilinear 512->224, /255) wall', t.wall));
-  rows.push(valueRow(section, 'tfjs CPU', summarize(t.cpu).median, 'ms', 'median'));
+
+  const pack = defaultPackConfig();
+  const job = defaultPackJob(img, pack);
+  const edge = `${SIZE}->${job.outW}x${job.outH}`;
+  const before = measure(() => referenceJob(job));
+  rows.push(timedRow(section, `default pack align-corners ${edge} (before: rgb + per-element normaliser) wall`, before.wall));
+  rows.push(valueRow(section, 'default pack align-corners (before) CPU', summarize(before.cpu).median, 'ms', 'median'));
+  const alignMedian: Record<string, number> = {};
+  for (const mode of ['auto', 'js'] as const) {
+    setAlignCornersBackend(mode);
+    const backend = alignCornersBackend();
+    const m = measure(() => alignCornersBilinear(job));
+    alignMedian[mode] = summarize(m.wall).median;
+    rows.push(timedRow(section, `default pack align-corners ${edge} (${backend}) wall`, m.wall));
+    rows.push(valueRow(section, `default pack align-corners (${backend}) CPU`, summarize(m.cpu).median, 'ms', 'median'));
+  }
+  setAlignCornersBackend('auto');
+  const beforeMedian = summarize(before.wall).median;
+  rows.push(valueRow(section, 'align-corners before / wasm', beforeMedian / alignMedian.auto, 'x', 'medians, same run'));
+  rows.push(valueRow(section, 'align-corners before / js', beforeMedian / alignMedian.js, 'x', 'medians, same run'));
+  const t = measure(() => preprocess(img, pack));
+  rows.push(timedRow(section, `default pack preprocess ${edge} (whole call, ${alignCornersBackend()}) wall`, t.wall));
+  rows.push(valueRow(section, 'default pack preprocess CPU', summarize(t.cpu).median, 'ms', 'median'));
   return rows;
 }
 

@@ -2,7 +2,7 @@
 // 'pil' mode reproduces openai/CLIP's transform (torchvision Resize with PIL
 // bicubic, CenterCrop, ToTensor, Normalize) and so HF CLIPImageProcessor's;
 // see docs/preprocessing.md for where the two differ and which one we follow.
-import { alignCornersBilinearRgb } from './align-corners';
+import { alignCornersBilinear, type ChannelNormalisation } from './align-corners';
 import { AgqgError } from './errors';
 import { assertRgbaImage, type RgbaImage } from './image';
 import type { PreprocessConfig } from './preprocess-config';
@@ -100,6 +100,14 @@ function normaliser(cfg: PreprocessConfig, c: number): (x: number) => number {
   return (x) => Math.fround(x - m) / s;
 }
 
+// The normaliser's float32 constants, for kernels that apply it in their own loop.
+function channelNormalisation(cfg: PreprocessConfig): ChannelNormalisation | null {
+  if (!cfg.do_normalize) return null;
+  const [m0, m1, m2] = cfg.image_mean.map(Math.fround);
+  const [s0, s1, s2] = cfg.image_std.map(Math.fround);
+  return { mean: [m0, m1, m2], std: [s0, s1, s2] };
+}
+
 // The table depends only on the config; configs are few and long-lived (one per pack input).
 const lutCache = new WeakMap<PreprocessConfig, Float32Array>();
 function lookupTable(cfg: PreprocessConfig, levels: Float32Array, norm: ((x: number) => number)[]): Float32Array {
@@ -137,16 +145,17 @@ export function preprocessInto(img: RgbaImage, cfg: PreprocessConfig, out: Float
   const dx = win.x - left;
   const n = win.width * win.height;
   if (cfg.agqg_resize.mode === 'align_corners_bilinear') {
-    const rgb = new Float32Array(n * CHANNELS);
-    alignCornersBilinearRgb(img.data, img.width, img.height, resized.width, resized.height, levels, win, rgb);
-    for (let c = 0; c < CHANNELS; c++) {
-      const f = norm[c];
-      for (let y = 0; y < win.height; y++) {
-        let d = offset + c * plane + (dy + y) * o.width + dx;
-        let s = y * win.width * CHANNELS + c;
-        for (let x = 0; x < win.width; x++, s += CHANNELS) out[d++] = f(rgb[s]);
-      }
-    }
+    alignCornersBilinear({
+      src: img.data,
+      srcW: img.width,
+      srcH: img.height,
+      outW: resized.width,
+      outH: resized.height,
+      win,
+      levels,
+      norm: channelNormalisation(cfg),
+      dst: { data: out, offset: offset + dy * o.width + dx, rowStride: o.width, planeStride: plane },
+    });
     return;
   }
 

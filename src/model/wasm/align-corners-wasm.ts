@@ -1,0 +1,208 @@
+// Runs the passes of src/model/align-corners.ts in WebAssembly (align-corners.wat).
+// The tables come from the caller (alignCornersPlan, computed in JS); this file
+// lays them out in wasm memory, copies each source row in as it is needed and
+// the float planes out, and says `false` whenever the wasm cannot run, so the
+// caller falls back to the JS kernel.
+import type { AlignCornersJob, AlignCornersPlan } from '../align-corners';
+import { ALIGN_CORNERS_WASM_BASE64 } from './align-corners-bytes';
+
+// The core's ES lib declares no WebAssembly (it comes with DOM or Node types), so
+// the part used here is typed locally and read from globalThis.
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(deltaPages: number): number;
+}
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports?: object) => { readonly exports: Record<string, unknown> };
+}
+/** See align-corners.wat. */
+type HRow = (src: number, cols: number, n: number, lv: number, out: number) => void;
+type VRow = (t: number, b: number, n: number, rf: number, norm: number, out: number, plane: number) => void;
+interface Kernel {
+  memory: WasmMemory;
+  hrow: HRow;
+  vrow: VRow;
+}
+
+const PAGE = 65536;
+const RGBA = 4;
+const CHANNELS = 3;
+const LEVELS = 256;
+const F32 = 4;
+const F64 = 8;
+/** Bytes of a column record: left, right (i32), fraction (f64). */
+const COLUMN = 16;
+/** Where align-corners.wat reads the normalisation splats: per channel, mean then std (f32x4 each). */
+const NORM_AT = 0;
+const NORM_BYTES = CHANNELS * 2 * 16;
+/** Output rows are staged in bands of about this many bytes before they are copied out. */
+const BAND_BYTES = 1 << 20;
+/** A call that needed more memory than this drops its instance afterwards: wasm memory never shrinks. */
+const KEEP_BYTES = 64 << 20;
+
+let module: object | null | undefined; // null: no usable WebAssembly SIMD here
+let kernel: Kernel | null = null;
+
+function decodeBase64(s: string): Uint8Array {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  const value = new Uint8Array(128);
+  for (let i = 0; i < alphabet.length; i++) value[alphabet.charCodeAt(i)] = i;
+  const clean = s.replace(/=+$/, '');
+  const out = new Uint8Array(Math.floor((clean.length * 6) / 8));
+  let bits = 0;
+  let acc = 0;
+  let o = 0;
+  for (let i = 0; i < clean.length; i++) {
+    acc = (acc << 6) | value[clean.charCodeAt(i)];
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (acc >> bits) & 0xff;
+    }
+  }
+  return out;
+}
+
+function compiled(): object | null {
+  if (module !== undefined) return module;
+  module = null;
+  try {
+    const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+    if (!api || typeof api.validate !== 'function' || typeof api.Module !== 'function') return null;
+    const bytes = decodeBase64(ALIGN_CORNERS_WASM_BASE64);
+    // validate() is false where SIMD is not supported.
+    if (!api.validate(bytes)) return null;
+    module = new api.Module(bytes);
+  } catch {
+    module = null;
+  }
+  return module;
+}
+
+function instantiate(): Kernel | null {
+  if (kernel) return kernel;
+  const mod = compiled();
+  if (!mod) return null;
+  try {
+    const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly as WasmApi;
+    const { exports } = new api.Instance(mod, {});
+    const { memory, hrow, vrow } = exports;
+    if (typeof hrow !== 'function' || typeof vrow !== 'function') throw new Error('align-corners.wasm exports');
+    if (!memory || typeof (memory as WasmMemory).grow !== 'function') throw new Error('align-corners.wasm memory');
+    kernel = { memory: memory as WasmMemory, hrow: hrow as HRow, vrow: vrow as VRow };
+  } catch {
+    module = null;
+    kernel = null;
+  }
+  return kernel;
+}
+
+/** Forgets the compiled module and instance, so the next call probes WebAssembly again (tests). */
+export function resetWasmAlignCorners(): void {
+  module = undefined;
+  kernel = null;
+}
+
+/** Whether this runtime has WebAssembly with SIMD and the module instantiates. */
+export function wasmAlignCornersAvailable(): boolean {
+  return instantiate() !== null;
+}
+
+const align = (n: number): number => (n + 15) & ~15;
+
+/**
+ * Runs `job` (well formed: the caller checked it) in wasm and writes its window
+ * into job.dst. Returns false when wasm is unavailable or fails, possibly having
+ * written part of the window: the caller's JS kernel then writes all of it.
+ */
+export function wasmAlignCorners(job: AlignCornersJob, plan: AlignCornersPlan): boolean {
+  const k = instantiate();
+  if (!k) return false;
+  const { srcW, win, levels, norm, dst } = job;
+  const { cols, rows } = plan;
+  const ww = win.width;
+  const wh = win.height;
+
+  // Source columns the window reads: only those are copied in.
+  let colFirst = srcW;
+  let colEnd = 0;
+  for (let i = 0; i < ww; i++) {
+    colFirst = Math.min(colFirst, cols.left[i] / RGBA);
+    colEnd = Math.max(colEnd, cols.right[i] / RGBA + 1, cols.left[i] / RGBA + 1);
+  }
+  const rowBytes = (colEnd - colFirst) * RGBA;
+  const hBytes = CHANNELS * ww * F64;
+  const bandRows = Math.max(1, Math.min(wh, Math.floor(BAND_BYTES / (CHANNELS * ww * F32))));
+  const bandPlane = bandRows * ww * F32;
+
+  // Layout: norm splats | levels | column records | two lerped rows | one source row | output band.
+  const lvAt = align(NORM_AT + NORM_BYTES);
+  const colsAt = align(lvAt + LEVELS * F64);
+  const slotAt = [align(colsAt + ww * COLUMN), 0];
+  slotAt[1] = align(slotAt[0] + hBytes);
+  const srcAt = align(slotAt[1] + hBytes);
+  const bandAt = align(srcAt + rowBytes);
+  const end = bandAt + CHANNELS * bandPlane;
+
+  let failed = false;
+  try {
+    const have = k.memory.buffer.byteLength;
+    if (end > have) k.memory.grow(Math.ceil((end - have) / PAGE));
+    const buffer = k.memory.buffer;
+    const heap = new Uint8Array(buffer);
+    const f32 = new Float32Array(buffer);
+    const f64 = new Float64Array(buffer);
+    const i32 = new Int32Array(buffer);
+    if (norm) {
+      for (let c = 0; c < CHANNELS; c++) {
+        f32.fill(norm.mean[c], (NORM_AT >> 2) + c * 8, (NORM_AT >> 2) + c * 8 + 4);
+        f32.fill(norm.std[c], (NORM_AT >> 2) + c * 8 + 4, (NORM_AT >> 2) + c * 8 + 8);
+      }
+    }
+    f64.set(levels, lvAt / F64);
+    const colBase = colFirst * RGBA;
+    for (let i = 0; i < ww; i++) {
+      const r = (colsAt + i * COLUMN) >> 2;
+      i32[r] = cols.left[i] - colBase;
+      i32[r + 1] = cols.right[i] - colBase;
+      f64[(colsAt + i * COLUMN + 8) / F64] = cols.frac[i];
+    }
+
+    // A Uint8Array view copies with memcpy whatever the source's element type.
+    const src = new Uint8Array(job.src.buffer, job.src.byteOffset, job.src.length);
+    const srcStride = srcW * RGBA;
+    const out = dst.data;
+    const normFlag = norm ? 1 : 0;
+    for (let j0 = 0; j0 < wh; j0 += bandRows) {
+      const n = Math.min(bandRows, wh - j0);
+      for (let j = j0; j < j0 + n; j++) {
+        for (let s = 0; s < 2; s++) {
+          const row = rows.load[2 * j + s];
+          if (row < 0) continue;
+          const first = row * srcStride + colBase;
+          heap.set(src.subarray(first, first + rowBytes), srcAt);
+          k.hrow(srcAt, colsAt, ww, lvAt, slotAt[s]);
+        }
+        const t = slotAt[rows.topSlot[j]];
+        const b = slotAt[rows.bottomSlot[j]];
+        k.vrow(t, b, ww, rows.frac[j], normFlag, bandAt + (j - j0) * ww * F32, bandPlane);
+      }
+      for (let c = 0; c < CHANNELS; c++) {
+        const from = (bandAt + c * bandPlane) / F32;
+        const to = dst.offset + c * dst.planeStride + j0 * dst.rowStride;
+        if (dst.rowStride === ww) {
+          out.set(f32.subarray(from, from + n * ww), to);
+        } else {
+          for (let j = 0; j < n; j++) out.set(f32.subarray(from + j * ww, from + (j + 1) * ww), to + j * dst.rowStride);
+        }
+      }
+    }
+  } catch {
+    failed = true;
+  }
+  // A failed call (no memory left, or a trap) gets a fresh instance next time.
+  if (failed || end > KEEP_BYTES) kernel = null;
+  return !failed;
+}
