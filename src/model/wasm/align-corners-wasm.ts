@@ -5,18 +5,8 @@
 // caller falls back to the JS kernel.
 import type { AlignCornersJob, AlignCornersPlan } from '../align-corners';
 import { ALIGN_CORNERS_WASM_BASE64 } from './align-corners-bytes';
+import { compileSimdModule, wasmApi, WASM_PAGE_BYTES, type WasmApi, type WasmMemory } from './simd-module';
 
-// The core's ES lib declares no WebAssembly (it comes with DOM or Node types), so
-// the part used here is typed locally and read from globalThis.
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(deltaPages: number): number;
-}
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports?: object) => { readonly exports: Record<string, unknown> };
-}
 /** See align-corners.wat. */
 type HRow = (src: number, cols: number, n: number, lv: number, out: number) => void;
 type VRow = (t: number, b: number, n: number, rf: number, norm: number, out: number, plane: number) => void;
@@ -26,7 +16,6 @@ interface Kernel {
   vrow: VRow;
 }
 
-const PAGE = 65536;
 const RGBA = 4;
 const CHANNELS = 3;
 const LEVELS = 256;
@@ -45,39 +34,8 @@ const KEEP_BYTES = 64 << 20;
 let module: object | null | undefined; // null: no usable WebAssembly SIMD here
 let kernel: Kernel | null = null;
 
-function decodeBase64(s: string): Uint8Array {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-  const value = new Uint8Array(128);
-  for (let i = 0; i < alphabet.length; i++) value[alphabet.charCodeAt(i)] = i;
-  const clean = s.replace(/=+$/, '');
-  const out = new Uint8Array(Math.floor((clean.length * 6) / 8));
-  let bits = 0;
-  let acc = 0;
-  let o = 0;
-  for (let i = 0; i < clean.length; i++) {
-    acc = (acc << 6) | value[clean.charCodeAt(i)];
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (acc >> bits) & 0xff;
-    }
-  }
-  return out;
-}
-
 function compiled(): object | null {
-  if (module !== undefined) return module;
-  module = null;
-  try {
-    const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-    if (!api || typeof api.validate !== 'function' || typeof api.Module !== 'function') return null;
-    const bytes = decodeBase64(ALIGN_CORNERS_WASM_BASE64);
-    // validate() is false where SIMD is not supported.
-    if (!api.validate(bytes)) return null;
-    module = new api.Module(bytes);
-  } catch {
-    module = null;
-  }
+  if (module === undefined) module = compileSimdModule(ALIGN_CORNERS_WASM_BASE64);
   return module;
 }
 
@@ -86,7 +44,7 @@ function instantiate(): Kernel | null {
   const mod = compiled();
   if (!mod) return null;
   try {
-    const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly as WasmApi;
+    const api = wasmApi() as WasmApi;
     const { exports } = new api.Instance(mod, {});
     const { memory, hrow, vrow } = exports;
     if (typeof hrow !== 'function' || typeof vrow !== 'function') throw new Error('align-corners.wasm exports');
@@ -149,7 +107,7 @@ export function wasmAlignCorners(job: AlignCornersJob, plan: AlignCornersPlan): 
   let failed = false;
   try {
     const have = k.memory.buffer.byteLength;
-    if (end > have) k.memory.grow(Math.ceil((end - have) / PAGE));
+    if (end > have) k.memory.grow(Math.ceil((end - have) / WASM_PAGE_BYTES));
     const buffer = k.memory.buffer;
     const heap = new Uint8Array(buffer);
     const f32 = new Float32Array(buffer);

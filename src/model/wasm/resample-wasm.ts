@@ -4,18 +4,8 @@
 // `false` whenever the wasm cannot run, so the caller falls back to the JS port.
 import type { AxisCoeffs, Window } from '../resample';
 import { RESAMPLE_WASM_BASE64 } from './resample-bytes';
+import { compileSimdModule, wasmApi, WASM_PAGE_BYTES, type WasmApi, type WasmMemory } from './simd-module';
 
-// The core's ES lib declares no WebAssembly (it comes with DOM or Node types), so
-// the part used here is typed locally and read from globalThis.
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(deltaPages: number): number;
-}
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports?: object) => { readonly exports: Record<string, unknown> };
-}
 /** hpass(src, stride, rows, ww, tab, out) and vpass(in, stride, rowBytes, wh, tab, out), see resample.wat. */
 type Pass = (input: number, stride: number, a: number, b: number, tab: number, out: number) => void;
 interface Kernel {
@@ -24,7 +14,6 @@ interface Kernel {
   vpass: Pass;
 }
 
-const PAGE = 65536;
 /** Bytes each pass may read or write past its region (one v128). */
 const SLACK = 16;
 /** Source rows are copied in bands of about this many bytes, so a huge image is never copied whole. */
@@ -39,39 +28,8 @@ const ONE = 1 << 22;
 let module: object | null | undefined; // null: no usable WebAssembly SIMD here
 let kernel: Kernel | null = null;
 
-function decodeBase64(s: string): Uint8Array {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-  const value = new Uint8Array(128);
-  for (let i = 0; i < alphabet.length; i++) value[alphabet.charCodeAt(i)] = i;
-  const clean = s.replace(/=+$/, '');
-  const out = new Uint8Array(Math.floor((clean.length * 6) / 8));
-  let bits = 0;
-  let acc = 0;
-  let o = 0;
-  for (let i = 0; i < clean.length; i++) {
-    acc = (acc << 6) | value[clean.charCodeAt(i)];
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (acc >> bits) & 0xff;
-    }
-  }
-  return out;
-}
-
 function compiled(): object | null {
-  if (module !== undefined) return module;
-  module = null;
-  try {
-    const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-    if (!api || typeof api.validate !== 'function' || typeof api.Module !== 'function') return null;
-    const bytes = decodeBase64(RESAMPLE_WASM_BASE64);
-    // validate() is false where SIMD is not supported.
-    if (!api.validate(bytes)) return null;
-    module = new api.Module(bytes);
-  } catch {
-    module = null;
-  }
+  if (module === undefined) module = compileSimdModule(RESAMPLE_WASM_BASE64);
   return module;
 }
 
@@ -80,7 +38,7 @@ function instantiate(): Kernel | null {
   const mod = compiled();
   if (!mod) return null;
   try {
-    const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly as WasmApi;
+    const api = wasmApi() as WasmApi;
     const { exports } = new api.Instance(mod, {});
     const { memory, hpass, vpass } = exports;
     if (typeof hpass !== 'function' || typeof vpass !== 'function') throw new Error('resample.wasm exports');
@@ -204,7 +162,7 @@ export function wasmConvolve(job: ConvolutionJob): boolean {
   let failed = false;
   try {
     const have = k.memory.buffer.byteLength;
-    if (end > have) k.memory.grow(Math.ceil((end - have) / PAGE));
+    if (end > have) k.memory.grow(Math.ceil((end - have) / WASM_PAGE_BYTES));
     const heap = new Uint8Array(k.memory.buffer);
     new Int32Array(k.memory.buffer, hTabAt, hTab.length).set(hTab);
     if (vTab) new Int32Array(k.memory.buffer, vTabAt, vTab.length).set(vTab);

@@ -1,0 +1,58 @@
+// What the wasm kernels (resample, align-corners) share: the WebAssembly API as
+// they use it, and compiling a module from its generated base64 bytes, or null
+// where WebAssembly or its SIMD is missing, so each caller falls back to its JS port.
+
+// The core's ES lib declares no WebAssembly (it comes with DOM or Node types), so
+// the part used here is typed locally and read from globalThis.
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(deltaPages: number): number;
+}
+export interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports?: object) => { readonly exports: Record<string, unknown> };
+}
+
+export const WASM_PAGE_BYTES = 65536;
+
+/** The WebAssembly global, read at each call (tests take it away to check the fallbacks). */
+export function wasmApi(): WasmApi | null {
+  const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+  if (!api || typeof api.validate !== 'function' || typeof api.Module !== 'function') return null;
+  return api;
+}
+
+export function decodeBase64(s: string): Uint8Array {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  const value = new Uint8Array(128);
+  for (let i = 0; i < alphabet.length; i++) value[alphabet.charCodeAt(i)] = i;
+  const clean = s.replace(/=+$/, '');
+  const out = new Uint8Array(Math.floor((clean.length * 6) / 8));
+  let bits = 0;
+  let acc = 0;
+  let o = 0;
+  for (let i = 0; i < clean.length; i++) {
+    acc = (acc << 6) | value[clean.charCodeAt(i)];
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (acc >> bits) & 0xff;
+    }
+  }
+  return out;
+}
+
+/** The compiled module, or null where WebAssembly is missing, throws, or has no SIMD. */
+export function compileSimdModule(base64: string): object | null {
+  try {
+    const api = wasmApi();
+    if (!api) return null;
+    const bytes = decodeBase64(base64);
+    // validate() is false where SIMD is not supported.
+    if (!api.validate(bytes)) return null;
+    return new api.Module(bytes);
+  } catch {
+    return null;
+  }
+}
