@@ -6,7 +6,7 @@
 // the load left out. Also: the text tower per prompt (raw, and agqg with one
 // shared prompt and with a distinct prompt per image), what batching and
 // decode workers each give, and where the time goes.
-// Alone: tsx bench/node-vs-ort.ts [--pack b32|default|DIR] [--n 64] [--rounds 3] [--batches 1,32] [--levers] [--prompts]
+// Alone: tsx bench/node-vs-ort.ts [--pack b32|default|DIR] [--n 64] [--rounds 3] [--extra-rounds N] [--batches 1,32] [--levers] [--prompts]
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,7 +16,7 @@ import { decodeImageFile } from '../src/cli/decode';
 import type { ReadStages } from '../src/cli/image-reader';
 import { openPackFolder } from '../src/cli/load-pack';
 import { NodeRuntime } from '../src/cli/ort-node';
-import { scoreFiles, type ScoreJob } from '../src/cli/score-pipeline';
+import { FIRST_RUN_IMAGES, scoreFiles, type ScoreJob } from '../src/cli/score-pipeline';
 import { pickVariant } from '../src/model/pack';
 import { preprocess } from '../src/model/preprocess';
 import type { ImageResult } from '../src/model/result';
@@ -33,11 +33,16 @@ export interface CliVsOrtOptions {
   images: readonly BenchImage[];
   /** Images per run, each measured for both paths (default 1 and 32). */
   batches?: readonly number[];
-  /** Interleaved rounds (raw, agqg, agqg, raw, ...); default 3. */
+  /** Interleaved rounds of raw and agqg (raw, agqg, agqg, raw, ...); default 3. */
   rounds?: number;
+  /** Rounds that also run the lever and prompt passes (the first ones); default: all. */
+  extraRounds?: number;
   /** Decode workers for the agqg path (default: the command's default). */
   decodeThreads?: number;
-  /** Also agqg with decoding on the main thread (0 workers): what prefetching gives. */
+  /**
+   * Also agqg with decoding on the main thread (0 workers): what prefetching gives; and with a
+   * first encoder run of a whole batch: what the short first run gives.
+   */
   levers?: boolean;
   /** Also the text tower: raw per prompt, agqg with one shared and with distinct prompts. */
   prompts?: boolean;
@@ -54,6 +59,9 @@ export interface BatchFigures {
   /** Same, decoding on the main thread (levers only). */
   cliNoPrefetchImagesPerSecond: number | null;
   cliNoPrefetchRatio: number | null;
+  /** Same, the first encoder run a whole batch (levers only, batches over FIRST_RUN_IMAGES). */
+  cliFullFirstRunImagesPerSecond: number | null;
+  cliFullFirstRunRatio: number | null;
 }
 
 export interface CliVsOrtResult {
@@ -63,7 +71,7 @@ export interface CliVsOrtResult {
   ratio: number;
 }
 
-type Pass = 'raw' | 'cli' | 'cli-main-thread' | 'cli-shared-prompt' | 'cli-distinct-prompts';
+type Pass = 'raw' | 'cli' | 'cli-main-thread' | 'cli-full-first-run' | 'cli-shared-prompt' | 'cli-distinct-prompts';
 
 interface StageSums {
   n: number;
@@ -89,6 +97,7 @@ export async function benchCliVsRawOrt(opts: CliVsOrtOptions): Promise<CliVsOrtR
   const log = opts.log ?? (() => {});
   const batches = opts.batches ?? [1, 32];
   const rounds = opts.rounds ?? 3;
+  const extraRounds = Math.min(rounds, opts.extraRounds ?? rounds);
   const threads = opts.decodeThreads ?? DEFAULT_DECODE_THREADS;
   const images = opts.images;
   const n = images.length;
@@ -172,7 +181,8 @@ export async function benchCliVsRawOrt(opts: CliVsOrtOptions): Promise<CliVsOrtR
     const read: (ReadStages | null)[] = [];
     timed.reset();
     const start = performance.now();
-    await scoreFiles(scorer, jobs, { batch: b, reader }, (r, _i, s) => {
+    const firstRun = pass === 'cli-full-first-run' ? b : undefined;
+    await scoreFiles(scorer, jobs, { batch: b, reader, firstRun }, (r, _i, s) => {
       results.push(r);
       read.push(s);
     });
@@ -205,9 +215,12 @@ export async function benchCliVsRawOrt(opts: CliVsOrtOptions): Promise<CliVsOrtR
     return (n / wall) * 1000;
   };
 
-  const passes: Pass[] = ['cli'];
-  if (opts.levers) passes.push('cli-main-thread');
-  if (opts.prompts && scorer.hasText) passes.push('cli-shared-prompt', 'cli-distinct-prompts');
+  const extraPasses: Pass[] = [];
+  if (opts.levers) extraPasses.push('cli-main-thread', 'cli-full-first-run');
+  if (opts.prompts && scorer.hasText) extraPasses.push('cli-shared-prompt', 'cli-distinct-prompts');
+  // A whole-batch first run is the same as the default when the batch is no bigger than it.
+  const passesFor = (b: number, r: number): Pass[] =>
+    ['cli' as Pass].concat(r < extraRounds ? extraPasses.filter((p) => p !== 'cli-full-first-run' || b > FIRST_RUN_IMAGES) : []);
   const ips = new Map<string, number[]>();
   const record = (key: string, v: number) => ips.set(key, [...(ips.get(key) ?? []), v]);
   const pairRatios = new Map<string, number[]>();
@@ -219,7 +232,7 @@ export async function benchCliVsRawOrt(opts: CliVsOrtOptions): Promise<CliVsOrtR
       const first = (rawFeeds.get(b) ?? [])[0];
       if (first) await raw.run(first);
       await scoreFiles(scorer, jobsFor('cli').slice(0, b), { batch: b, reader: readerFor(threads) }, () => {});
-      if (opts.levers) await scoreFiles(scorer, jobsFor('cli').slice(0, b), { batch: b, reader: readerFor(0) }, () => {});
+      if (extraPasses.includes('cli-main-thread')) await scoreFiles(scorer, jobsFor('cli').slice(0, b), { batch: b, reader: readerFor(0) }, () => {});
     }
     rawRunMs.clear();
     cliTotals.clear();
@@ -227,6 +240,7 @@ export async function benchCliVsRawOrt(opts: CliVsOrtOptions): Promise<CliVsOrtR
     for (let r = 0; r < rounds; r++) {
       for (const b of batches) {
         // ABBA: raw first on even rounds, last on odd ones, so drift in the machine's load evens out.
+        const passes = passesFor(b, r);
         const order: ('raw' | Pass)[] = r % 2 === 0 ? ['raw', ...passes] : [...passes].reverse().concat('raw');
         const round = new Map<string, number>();
         for (const p of order) {
@@ -276,8 +290,10 @@ export async function benchCliVsRawOrt(opts: CliVsOrtOptions): Promise<CliVsOrtR
       const rawIps = median(ips.get(`raw:${b}`) ?? []);
       const cliIps = median(ips.get(`cli:${b}`) ?? []);
       const mt = ips.get(`cli-main-thread:${b}`);
+      const full = ips.get(`cli-full-first-run:${b}`);
       const pairs = pairRatios.get(`cli:${b}`) ?? [];
       const mtPairs = pairRatios.get(`cli-main-thread:${b}`);
+      const fullPairs = pairRatios.get(`cli-full-first-run:${b}`);
       return {
         batch: b,
         rawImagesPerSecond: rawIps,
@@ -286,6 +302,8 @@ export async function benchCliVsRawOrt(opts: CliVsOrtOptions): Promise<CliVsOrtR
         ratioPerRound: pairs,
         cliNoPrefetchImagesPerSecond: mt ? median(mt) : null,
         cliNoPrefetchRatio: mtPairs ? median(mtPairs) : null,
+        cliFullFirstRunImagesPerSecond: full ? median(full) : null,
+        cliFullFirstRunRatio: fullPairs ? median(fullPairs) : null,
       };
     });
     rows.push(valueRow(section, 'pack load for agqg (not in the passes)', loadMs, 'ms'));
@@ -300,6 +318,12 @@ export async function benchCliVsRawOrt(opts: CliVsOrtOptions): Promise<CliVsOrtR
       rows.push(valueRow(section, `batch ${b}: cli_vs_raw_ort`, f.ratio, 'x', `${f.ratio >= 0.9 ? 'meets 0.9' : 'UNDER 0.9'}; rounds ${perRound}`));
       if (f.cliNoPrefetchImagesPerSecond !== null) {
         rows.push(valueRow(section, `batch ${b}: agqg, decoding on the main thread`, f.cliNoPrefetchImagesPerSecond, 'images/s', `ratio ${f.cliNoPrefetchRatio?.toFixed(3)}`));
+      }
+      if (f.cliFullFirstRunImagesPerSecond !== null) {
+        const own = pairRatios.get(`cli:${b}`)?.slice(0, extraRounds) ?? [];
+        rows.push(
+          valueRow(section, `batch ${b}: agqg, first encoder run a whole batch`, f.cliFullFirstRunImagesPerSecond, 'images/s', `ratio ${f.cliFullFirstRunRatio?.toFixed(3)}; default (first run ${Math.min(b, FIRST_RUN_IMAGES)}) in the same rounds ${median(own).toFixed(3)}`),
+        );
       }
       for (const p of ['cli-shared-prompt', 'cli-distinct-prompts'] as const) {
         const v = ips.get(`${p}:${b}`);
@@ -341,6 +365,7 @@ async function cli(): Promise<void> {
       pack: { type: 'string', default: 'b32' },
       n: { type: 'string', default: '64' },
       rounds: { type: 'string', default: '3' },
+      'extra-rounds': { type: 'string' },
       batches: { type: 'string', default: '1,32' },
       threads: { type: 'string' },
       levers: { type: 'boolean', default: false },
@@ -367,6 +392,7 @@ async function cli(): Promise<void> {
     label,
     images: agiqaImages(Number(values.n)),
     rounds: Number(values.rounds),
+    extraRounds: values['extra-rounds'] === undefined ? undefined : Number(values['extra-rounds']),
     batches: values.batches.split(',').map(Number),
     decodeThreads: values.threads === undefined ? undefined : Number(values.threads),
     levers: values.levers,

@@ -13,7 +13,7 @@ import { bufferIO } from '../src/cli/io';
 import { openPackFolder } from '../src/cli/load-pack';
 import { main } from '../src/cli/main';
 import { NodeRuntime } from '../src/cli/ort-node';
-import { scoreFiles } from '../src/cli/score-pipeline';
+import { FIRST_RUN_IMAGES, scoreFiles } from '../src/cli/score-pipeline';
 import { parsePreprocessConfig, preprocess, type RgbaImage } from '../src/model/preprocess';
 import { ResultsFileSchema, type ImageResult } from '../src/model/result';
 import { isPrepared, prepareImage } from '../src/model/prepared';
@@ -215,6 +215,40 @@ describeShared('agqg score --batch and --decode-threads', ['fixtures/tiny-clip',
     }
     expect(order).toEqual(jobs.map((_, i) => i));
     expect(most).toBe(10);
+  });
+
+  it('the first encoder run is short (the encoder starts after a few decodes), then full batches', async () => {
+    const scorer = await PackScorer.load(await openPackFolder(TINY()), new NodeRuntime(1));
+    const runs: number[] = [];
+    const scoreImages = scorer.scoreImages.bind(scorer);
+    scorer.scoreImages = (items) => {
+      runs.push(items.length);
+      return scoreImages(items);
+    };
+    const jobs = Array.from({ length: 23 }, (_, i) => ({ file: files[i % files.length], prompt: null }));
+    const sizes = async (opts: { batch: number; firstRun?: number }): Promise<number[]> => {
+      runs.length = 0;
+      const got: number[] = [];
+      await scoreFiles(scorer, jobs, { ...opts, reader: mainThreadReader() }, (r, i) => {
+        expect(r.error).toBeNull();
+        got.push(i);
+      });
+      expect(got).toEqual(jobs.map((_, i) => i));
+      return [...runs];
+    };
+    try {
+      const byDefault = await sizes({ batch: 8 });
+      expect(byDefault[0]).toBe(Math.min(8, FIRST_RUN_IMAGES));
+      expect(byDefault.slice(1, -1).every((k) => k === 8)).toBe(true);
+      expect(byDefault.reduce((a, k) => a + k, 0)).toBe(23);
+      expect(await sizes({ batch: 8, firstRun: 4 })).toEqual([4, 8, 8, 3]);
+      expect(await sizes({ batch: 5, firstRun: 1 })).toEqual([1, 5, 5, 5, 5, 2]);
+      // Never more than a batch, never less than one image.
+      expect(await sizes({ batch: 2 })).toEqual([2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1]);
+      expect(await sizes({ batch: 6, firstRun: 0 })).toEqual([1, 6, 6, 6, 4]);
+    } finally {
+      await scorer.release();
+    }
   });
 });
 

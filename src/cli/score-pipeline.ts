@@ -3,6 +3,10 @@
 // scored `batch` at a time with one encoder run per batch, and handed back in
 // input order as soon as their batch is done. Memory holds at most the batch
 // being scored and the one being decoded, whatever the number of files.
+//
+// The first run is short: nothing can overlap the wait for its images to decode,
+// so it takes only the first few, and the workers decode the first full batch
+// while it runs (bench/node-vs-ort.ts measures what that gives).
 import type { ImageResult } from '../model/result';
 import { failedResult, type PackScorer, type ScoreItem } from '../model/scorer';
 import type { DecodedFile, ImageReader, ReadStages } from './image-reader';
@@ -18,7 +22,15 @@ export interface ScorePipelineOptions {
   reader: ImageReader;
   /** Files read ahead of the batch being scored; default: one more batch. */
   lookahead?: number;
+  /** Images in the first encoder run (capped by `batch`); default FIRST_RUN_IMAGES. */
+  firstRun?: number;
 }
+
+/**
+ * Images in the first encoder run: enough to keep both decode workers busy for one image
+ * each while the rest wait, few enough that the encoder starts after ~2 decodes, not `batch`/2.
+ */
+export const FIRST_RUN_IMAGES = 4;
 
 /** Called once per file, in input order; `stages` is null when the file could not be read. */
 export type OnScored = (result: ImageResult, index: number, stages: ReadStages | null) => void;
@@ -34,6 +46,7 @@ const settle = (p: Promise<DecodedFile>): Promise<Settled> =>
 export async function scoreFiles(scorer: PackScorer, jobs: readonly ScoreJob[], opts: ScorePipelineOptions, onScored: OnScored): Promise<void> {
   const batch = opts.batch;
   const lookahead = opts.lookahead ?? batch;
+  const firstRun = Math.max(1, Math.min(batch, opts.firstRun ?? FIRST_RUN_IMAGES));
   const n = jobs.length;
   // Read promises by index, dropped as soon as their batch takes them, so nothing piles up.
   const reads = new Map<number, Promise<Settled>>();
@@ -41,8 +54,8 @@ export async function scoreFiles(scorer: PackScorer, jobs: readonly ScoreJob[], 
   const startUpTo = (end: number): void => {
     for (; started < Math.min(end, n); started++) reads.set(started, settle(opts.reader.read(jobs[started].file)));
   };
-  for (let b0 = 0; b0 < n; b0 += batch) {
-    const b1 = Math.min(n, b0 + batch);
+  for (let b0 = 0, b1 = 0; b0 < n; b0 = b1) {
+    b1 = Math.min(n, b0 + (b0 === 0 ? firstRun : batch));
     // This batch and the next: the next decodes while this one is in the encoder.
     startUpTo(b1 + lookahead);
     const got: Settled[] = [];
