@@ -71,7 +71,7 @@ export interface CliVsOrtResult {
   ratio: number;
 }
 
-type Pass = 'raw' | 'cli' | 'cli-main-thread' | 'cli-full-first-run' | 'cli-shared-prompt' | 'cli-distinct-prompts';
+type Pass = 'raw' | 'cli' | 'cli-main-thread' | 'cli-one-worker' | 'cli-full-first-run' | 'cli-shared-prompt' | 'cli-distinct-prompts';
 
 interface StageSums {
   n: number;
@@ -175,7 +175,7 @@ export async function benchCliVsRawOrt(opts: CliVsOrtOptions): Promise<CliVsOrtR
   const stages = new Map<number, StageSums>();
   const cliTotals = new Map<string, number[]>();
   const runCli = async (b: number, pass: Pass): Promise<number> => {
-    const reader = readerFor(pass === 'cli-main-thread' ? 0 : threads);
+    const reader = readerFor(pass === 'cli-main-thread' ? 0 : pass === 'cli-one-worker' ? 1 : threads);
     const jobs = jobsFor(pass);
     const results: ImageResult[] = [];
     const read: (ReadStages | null)[] = [];
@@ -216,7 +216,7 @@ export async function benchCliVsRawOrt(opts: CliVsOrtOptions): Promise<CliVsOrtR
   };
 
   const extraPasses: Pass[] = [];
-  if (opts.levers) extraPasses.push('cli-main-thread', 'cli-full-first-run');
+  if (opts.levers) extraPasses.push('cli-main-thread', ...(threads !== 1 ? (['cli-one-worker'] as const) : []), 'cli-full-first-run');
   if (opts.prompts && scorer.hasText) extraPasses.push('cli-shared-prompt', 'cli-distinct-prompts');
   // A whole-batch first run is the same as the default when the batch is no bigger than it.
   const passesFor = (b: number, r: number): Pass[] =>
@@ -318,6 +318,10 @@ export async function benchCliVsRawOrt(opts: CliVsOrtOptions): Promise<CliVsOrtR
       rows.push(valueRow(section, `batch ${b}: cli_vs_raw_ort`, f.ratio, 'x', `${f.ratio >= 0.9 ? 'meets 0.9' : 'UNDER 0.9'}; rounds ${perRound}`));
       if (f.cliNoPrefetchImagesPerSecond !== null) {
         rows.push(valueRow(section, `batch ${b}: agqg, decoding on the main thread`, f.cliNoPrefetchImagesPerSecond, 'images/s', `ratio ${f.cliNoPrefetchRatio?.toFixed(3)}`));
+      }
+      const one = ips.get(`cli-one-worker:${b}`);
+      if (one) {
+        rows.push(valueRow(section, `batch ${b}: agqg, 1 decode worker`, median(one), 'images/s', `ratio ${median(pairRatios.get(`cli-one-worker:${b}`) ?? []).toFixed(3)}`));
       }
       if (f.cliFullFirstRunImagesPerSecond !== null) {
         const own = pairRatios.get(`cli:${b}`)?.slice(0, extraRounds) ?? [];
