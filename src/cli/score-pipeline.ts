@@ -27,8 +27,9 @@ export interface ScorePipelineOptions {
 }
 
 /**
- * Images in the first encoder run: enough to keep both decode workers busy for one image
- * each while the rest wait, few enough that the encoder starts after ~2 decodes, not `batch`/2.
+ * Images in the first encoder run. Nothing overlaps the wait for its images to decode, so it
+ * is kept to a couple of decodes per worker (with two workers, instead of `batch`/2 each);
+ * the workers decode the first full batch while it runs.
  */
 export const FIRST_RUN_IMAGES = 4;
 
