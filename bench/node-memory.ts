@@ -103,13 +103,17 @@ async function measure(opts: MemoryOptions, args: string[], count: number, warm:
   if (doc.results.length !== count) throw new Error(`agqg score gave ${doc.results.length} results for ${count} images`);
 
   const afterWarm = samples.find((s) => s.scored >= warm);
-  // The first sample once every image is scored: after it the JSON is written and the sessions released.
+  // The first sample once every image is scored (for throughput): by then the JSON may be
+  // written and the sessions released, so memory at the end is the last sample before it.
   const scoring = samples.filter((s) => s.scored > 0);
   const last = scoring.reduce((a, s) => Math.max(a, s.scored), 0);
   const end = scoring.find((s) => s.scored === last);
+  const running = afterWarm ? scoring.filter((s) => s.t >= afterWarm.t && s.scored < last) : [];
+  const endRss = running.at(-1) ?? end;
+  const highest = running.reduce((a, s) => (s.rss > a.rss ? s : a), afterWarm ?? scoring[0]);
   const peak = samples.reduce((a, s) => Math.max(a, s.hwm), 0);
-  if (!afterWarm || !end) throw new Error(`too few samples (${samples.length}) to judge memory; is --count too small?`);
-  const growth = (end.rss - afterWarm.rss) / afterWarm.rss;
+  if (!afterWarm || !end || !endRss) throw new Error(`too few samples (${samples.length}) to judge memory; is --count too small?`);
+  const growth = (endRss.rss - afterWarm.rss) / afterWarm.rss;
   const flat = growth < FLAT_GROWTH;
   const scoringS = firstScoredAt === null ? wallS : (end.t - (firstScoredAt - t0)) / 1000;
   const ips = (end.scored - (scoring[0]?.scored ?? 0)) / Math.max(scoringS, 1e-9);
@@ -118,7 +122,8 @@ async function measure(opts: MemoryOptions, args: string[], count: number, warm:
   const rows: Row[] = [
     valueRow(section, 'peak (VmHWM)', mib(peak), 'MiB'),
     valueRow(section, `RSS after the first ${warm} images`, mib(afterWarm.rss), 'MiB', `at ${afterWarm.scored} scored`),
-    valueRow(section, 'RSS at the end of scoring', mib(end.rss), 'MiB', `at ${end.scored} scored`),
+    valueRow(section, 'RSS at the end of scoring', mib(endRss.rss), 'MiB', `at ${endRss.scored} scored (last sample before the last image)`),
+    valueRow(section, `highest RSS after the first ${warm} images`, mib(highest.rss), 'MiB', `at ${highest.scored} scored`),
     valueRow(section, 'growth end vs after first images', 100 * growth, '%', flat ? 'flat (< 10%)' : 'NOT flat'),
     valueRow(section, 'wall clock (incl. pack load and JSON)', wallS, 's', `${samples.length} samples every ${sampleMs} ms`),
     valueRow(section, 'throughput while scoring (from progress)', ips, 'images/s'),
@@ -127,7 +132,7 @@ async function measure(opts: MemoryOptions, args: string[], count: number, warm:
   // One reading per progress step: images scored -> MiB.
   const steps = samples.filter((s, i) => i === 0 || s.scored !== samples[i - 1].scored);
   opts.log?.(`RSS by images scored: ${steps.map((s) => `${s.scored}: ${Math.round(mib(s.rss))}`).join(', ')}`);
-  return { rows, peakMiB: mib(peak), afterWarmMiB: mib(afterWarm.rss), endMiB: mib(end.rss), growth, flat, imagesPerSecond: ips };
+  return { rows, peakMiB: mib(peak), afterWarmMiB: mib(afterWarm.rss), endMiB: mib(endRss.rss), growth, flat, imagesPerSecond: ips };
 }
 
 async function cli(): Promise<void> {
