@@ -5,6 +5,7 @@
 // against it, including through preprocess(), and the wasm falls back to JS.
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { wasmFallbackTests } from './wasm-fallbacks';
 import { ALIGN_CORNERS, compileWat, generatedModule } from '../scripts/build-wasm';
 import {
   alignCornersBackend,
@@ -299,56 +300,11 @@ describe('alignCornersBilinear falls back to the JS kernel', () => {
   };
   const want = run(job, referenceJob);
 
-  function expectJsServed(): void {
-    expect(firstBitDiff(run(job, alignCornersBilinear), want)).toBe(-1);
-    expect(lastAlignCornersBackend()).toBe('js');
-  }
-
-  it('when forced to js, and back to wasm on auto', () => {
-    setAlignCornersBackend('js');
-    expect(alignCornersBackend()).toBe('js');
-    expectJsServed();
-    setAlignCornersBackend('auto');
-    expect(firstBitDiff(run(job, alignCornersBilinear), want)).toBe(-1);
-    expect(lastAlignCornersBackend()).toBe('wasm');
-  });
-
-  it('without WebAssembly', () => {
-    vi.stubGlobal('WebAssembly', undefined);
-    setAlignCornersBackend('auto');
-    expect(alignCornersBackend()).toBe('js');
-    expectJsServed();
-  });
-
-  // Taken before any stub; the namespace's own members do not spread.
-  const api = (globalThis as unknown as { WebAssembly: Record<string, unknown> }).WebAssembly;
-  const real = { validate: api.validate, Module: api.Module, Instance: api.Instance };
-  const fakeWasm = (over: Record<string, unknown>): Record<string, unknown> => ({ ...real, ...over });
-  class Broken {
-    constructor() {
-      throw new Error('no wasm here');
-    }
-  }
-
-  it('without SIMD (the module does not validate)', () => {
-    const validate = vi.fn(() => false);
-    vi.stubGlobal('WebAssembly', fakeWasm({ validate }));
-    setAlignCornersBackend('auto');
-    expectJsServed();
-    expect(validate).toHaveBeenCalledTimes(1);
-  });
-
-  it('when compiling or instantiating throws, and recovers on a later probe', () => {
-    vi.stubGlobal('WebAssembly', fakeWasm({ Module: Broken }));
-    setAlignCornersBackend('auto');
-    expectJsServed();
-    vi.stubGlobal('WebAssembly', fakeWasm({ Instance: Broken }));
-    setAlignCornersBackend('auto');
-    expectJsServed();
-    vi.stubGlobal('WebAssembly', fakeWasm({}));
-    setAlignCornersBackend('auto');
-    expect(firstBitDiff(run(job, alignCornersBilinear), want)).toBe(-1);
-    expect(lastAlignCornersBackend()).toBe('wasm');
+  wasmFallbackTests({
+    setBackend: setAlignCornersBackend,
+    backend: alignCornersBackend,
+    last: lastAlignCornersBackend,
+    sameAsJs: () => firstBitDiff(run(job, alignCornersBilinear), want) === -1,
   });
 
   it('for a job that does not fit its target (the wasm would copy out of bounds)', () => {

@@ -3,6 +3,7 @@
 // and pilResizeRgb must fall back to JS whenever the wasm cannot run.
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { wasmFallbackTests } from './wasm-fallbacks';
 import { compileResampleWat, GENERATED_PATH, generatedSource } from '../scripts/build-wasm';
 import { PIL_RESAMPLE } from '../src/model/preprocess-config';
 import {
@@ -160,58 +161,11 @@ describe('pilResizeRgb falls back to the JS port', () => {
   const c: Case = { src, srcW: 64, srcH: 48, outW: 30, outH: 20, filter: PIL_RESAMPLE.BICUBIC, win: { x: 2, y: 1, width: 25, height: 17 } };
   const want = run(c, pilResizeRgbJs);
 
-  function expectJsServed(): void {
-    expect(firstDiff(run(c, pilResizeRgb), want)).toBe(-1);
-    expect(lastResampleBackend()).toBe('js');
-  }
-
-  it('when forced to js, and back to wasm on auto', () => {
-    setResampleBackend('js');
-    expect(resampleBackend()).toBe('js');
-    expectJsServed();
-    setResampleBackend('auto');
-    expect(firstDiff(run(c, pilResizeRgb), want)).toBe(-1);
-    expect(lastResampleBackend()).toBe('wasm');
-  });
-
-  it('without WebAssembly', () => {
-    vi.stubGlobal('WebAssembly', undefined);
-    setResampleBackend('auto');
-    expect(resampleBackend()).toBe('js');
-    expectJsServed();
-  });
-
-  // Taken before any stub; the namespace's own members do not spread.
-  // (Node's types declare no WebAssembly value.)
-  const api = (globalThis as unknown as { WebAssembly: Record<string, unknown> }).WebAssembly;
-  const real = { validate: api.validate, Module: api.Module, Instance: api.Instance };
-  /** The real WebAssembly API with some members replaced. */
-  const fakeWasm = (over: Record<string, unknown>): Record<string, unknown> => ({ ...real, ...over });
-  class Broken {
-    constructor() {
-      throw new Error('no wasm here');
-    }
-  }
-
-  it('without SIMD (the module does not validate)', () => {
-    const validate = vi.fn(() => false);
-    vi.stubGlobal('WebAssembly', fakeWasm({ validate }));
-    setResampleBackend('auto');
-    expectJsServed();
-    expect(validate).toHaveBeenCalledTimes(1);
-  });
-
-  it('when compiling or instantiating throws, and recovers on a later probe', () => {
-    vi.stubGlobal('WebAssembly', fakeWasm({ Module: Broken }));
-    setResampleBackend('auto');
-    expectJsServed();
-    vi.stubGlobal('WebAssembly', fakeWasm({ Instance: Broken }));
-    setResampleBackend('auto');
-    expectJsServed();
-    vi.stubGlobal('WebAssembly', fakeWasm({}));
-    setResampleBackend('auto');
-    expect(firstDiff(run(c, pilResizeRgb), want)).toBe(-1);
-    expect(lastResampleBackend()).toBe('wasm');
+  wasmFallbackTests({
+    setBackend: setResampleBackend,
+    backend: resampleBackend,
+    last: lastResampleBackend,
+    sameAsJs: () => firstDiff(run(c, pilResizeRgb), want) === -1,
   });
 
   it('for NEAREST, which has no convolution', () => {

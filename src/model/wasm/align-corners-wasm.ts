@@ -5,16 +5,11 @@
 // caller falls back to the JS kernel.
 import type { AlignCornersJob, AlignCornersPlan } from '../align-corners';
 import { ALIGN_CORNERS_WASM_BASE64 } from './align-corners-bytes';
-import { compileSimdModule, wasmApi, WASM_PAGE_BYTES, type WasmApi, type WasmMemory } from './simd-module';
+import { KEEP_MEMORY_BYTES, SimdKernel, WASM_PAGE_BYTES } from './simd-module';
 
 /** See align-corners.wat. */
 type HRow = (src: number, cols: number, n: number, lv: number, out: number) => void;
 type VRow = (t: number, b: number, n: number, rf: number, norm: number, out: number, plane: number) => void;
-interface Kernel {
-  memory: WasmMemory;
-  hrow: HRow;
-  vrow: VRow;
-}
 
 const RGBA = 4;
 const CHANNELS = 3;
@@ -28,44 +23,17 @@ const NORM_AT = 0;
 const NORM_BYTES = CHANNELS * 2 * 16;
 /** Output rows are staged in bands of about this many bytes before they are copied out. */
 const BAND_BYTES = 1 << 20;
-/** A call that needed more memory than this drops its instance afterwards: wasm memory never shrinks. */
-const KEEP_BYTES = 64 << 20;
 
-let module: object | null | undefined; // null: no usable WebAssembly SIMD here
-let kernel: Kernel | null = null;
-
-function compiled(): object | null {
-  if (module === undefined) module = compileSimdModule(ALIGN_CORNERS_WASM_BASE64);
-  return module;
-}
-
-function instantiate(): Kernel | null {
-  if (kernel) return kernel;
-  const mod = compiled();
-  if (!mod) return null;
-  try {
-    const api = wasmApi() as WasmApi;
-    const { exports } = new api.Instance(mod, {});
-    const { memory, hrow, vrow } = exports;
-    if (typeof hrow !== 'function' || typeof vrow !== 'function') throw new Error('align-corners.wasm exports');
-    if (!memory || typeof (memory as WasmMemory).grow !== 'function') throw new Error('align-corners.wasm memory');
-    kernel = { memory: memory as WasmMemory, hrow: hrow as HRow, vrow: vrow as VRow };
-  } catch {
-    module = null;
-    kernel = null;
-  }
-  return kernel;
-}
+const kernel = new SimdKernel<{ hrow: HRow; vrow: VRow }>('align-corners.wasm', ALIGN_CORNERS_WASM_BASE64, ['hrow', 'vrow']);
 
 /** Forgets the compiled module and instance, so the next call probes WebAssembly again (tests). */
 export function resetWasmAlignCorners(): void {
-  module = undefined;
-  kernel = null;
+  kernel.reset();
 }
 
 /** Whether this runtime has WebAssembly with SIMD and the module instantiates. */
 export function wasmAlignCornersAvailable(): boolean {
-  return instantiate() !== null;
+  return kernel.get() !== null;
 }
 
 const align = (n: number): number => (n + 15) & ~15;
@@ -76,7 +44,7 @@ const align = (n: number): number => (n + 15) & ~15;
  * written part of the window: the caller's JS kernel then writes all of it.
  */
 export function wasmAlignCorners(job: AlignCornersJob, plan: AlignCornersPlan): boolean {
-  const k = instantiate();
+  const k = kernel.get();
   if (!k) return false;
   const { srcW, win, levels, norm, dst } = job;
   const { cols, rows } = plan;
@@ -161,6 +129,6 @@ export function wasmAlignCorners(job: AlignCornersJob, plan: AlignCornersPlan): 
     failed = true;
   }
   // A failed call (no memory left, or a trap) gets a fresh instance next time.
-  if (failed || end > KEEP_BYTES) kernel = null;
+  if (failed || end > KEEP_MEMORY_BYTES) kernel.drop();
   return !failed;
 }

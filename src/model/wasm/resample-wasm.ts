@@ -4,62 +4,30 @@
 // `false` whenever the wasm cannot run, so the caller falls back to the JS port.
 import type { AxisCoeffs, Window } from '../resample';
 import { RESAMPLE_WASM_BASE64 } from './resample-bytes';
-import { compileSimdModule, wasmApi, WASM_PAGE_BYTES, type WasmApi, type WasmMemory } from './simd-module';
+import { KEEP_MEMORY_BYTES, SimdKernel, WASM_PAGE_BYTES } from './simd-module';
 
 /** hpass(src, stride, rows, ww, tab, out) and vpass(in, stride, rowBytes, wh, tab, out), see resample.wat. */
 type Pass = (input: number, stride: number, a: number, b: number, tab: number, out: number) => void;
-interface Kernel {
-  memory: WasmMemory;
-  hpass: Pass;
-  vpass: Pass;
-}
 
 /** Bytes each pass may read or write past its region (one v128). */
 const SLACK = 16;
 /** Source rows are copied in bands of about this many bytes, so a huge image is never copied whole. */
 const BAND_BYTES = 4 << 20;
-/** A call that needed more memory than this drops its instance afterwards: wasm memory never shrinks. */
-const KEEP_BYTES = 64 << 20;
 const RGBA = 4;
 const RGB = 3;
 /** Pillow's fixed-point 1.0 (PRECISION_BITS 22): the identity tap when a pass has nothing to resample. */
 const ONE = 1 << 22;
 
-let module: object | null | undefined; // null: no usable WebAssembly SIMD here
-let kernel: Kernel | null = null;
-
-function compiled(): object | null {
-  if (module === undefined) module = compileSimdModule(RESAMPLE_WASM_BASE64);
-  return module;
-}
-
-function instantiate(): Kernel | null {
-  if (kernel) return kernel;
-  const mod = compiled();
-  if (!mod) return null;
-  try {
-    const api = wasmApi() as WasmApi;
-    const { exports } = new api.Instance(mod, {});
-    const { memory, hpass, vpass } = exports;
-    if (typeof hpass !== 'function' || typeof vpass !== 'function') throw new Error('resample.wasm exports');
-    if (!memory || typeof (memory as WasmMemory).grow !== 'function') throw new Error('resample.wasm memory');
-    kernel = { memory: memory as WasmMemory, hpass: hpass as Pass, vpass: vpass as Pass };
-  } catch {
-    module = null;
-    kernel = null;
-  }
-  return kernel;
-}
+const kernel = new SimdKernel<{ hpass: Pass; vpass: Pass }>('resample.wasm', RESAMPLE_WASM_BASE64, ['hpass', 'vpass']);
 
 /** Forgets the compiled module and instance, so the next call probes WebAssembly again (tests). */
 export function resetWasmResample(): void {
-  module = undefined;
-  kernel = null;
+  kernel.reset();
 }
 
 /** Whether this runtime has WebAssembly with SIMD and the module instantiates. */
 export function wasmResampleAvailable(): boolean {
-  return instantiate() !== null;
+  return kernel.get() !== null;
 }
 
 /** A convolution resize with its coefficient tables and the source rows its window needs. */
@@ -128,7 +96,7 @@ function verticalTable(cv: AxisCoeffs, y0: number, wh: number, rowFirst: number,
  * Returns false, having written nothing, when wasm is unavailable or fails.
  */
 export function wasmConvolve(job: ConvolutionJob): boolean {
-  const k = instantiate();
+  const k = kernel.get();
   if (!k) return false;
   const { srcW, win, ch, cv, rowFirst, rowEnd, dst } = job;
   const { x: x0, y: y0, width: ww, height: wh } = win;
@@ -190,6 +158,6 @@ export function wasmConvolve(job: ConvolutionJob): boolean {
     failed = true;
   }
   // A failed call (no memory left, or a trap) gets a fresh instance next time.
-  if (failed || end > KEEP_BYTES) kernel = null;
+  if (failed || end > KEEP_MEMORY_BYTES) kernel.drop();
   return !failed;
 }

@@ -56,3 +56,58 @@ export function compileSimdModule(base64: string): object | null {
     return null;
   }
 }
+
+/** A call that needed more memory than this drops its instance afterwards: wasm memory never shrinks. */
+export const KEEP_MEMORY_BYTES = 64 << 20;
+
+type KernelFn = (...args: number[]) => void;
+/** An instance's memory and the exported functions asked for. */
+export type SimdExports<E extends Record<string, KernelFn>> = { memory: WasmMemory } & E;
+
+/**
+ * One wasm kernel: its module, compiled on first use (or null where WebAssembly SIMD is
+ * missing), and an instance that a caller drops after a failure or a call that grew its memory.
+ */
+export class SimdKernel<E extends Record<string, KernelFn>> {
+  private module: object | null | undefined;
+  private instance: SimdExports<E> | null = null;
+
+  constructor(
+    private readonly name: string,
+    private readonly base64: string,
+    private readonly functions: readonly (keyof E & string)[],
+  ) {}
+
+  /** The instance, or null where the module cannot run here (then never tried again until reset). */
+  get(): SimdExports<E> | null {
+    if (this.instance) return this.instance;
+    if (this.module === undefined) this.module = compileSimdModule(this.base64);
+    if (!this.module) return null;
+    try {
+      const { exports } = new (wasmApi() as WasmApi).Instance(this.module, {});
+      const memory = exports.memory as WasmMemory | undefined;
+      if (!memory || typeof memory.grow !== 'function') throw new Error(`${this.name} memory`);
+      const fns: Record<string, KernelFn> = {};
+      for (const f of this.functions) {
+        if (typeof exports[f] !== 'function') throw new Error(`${this.name} exports no ${f}`);
+        fns[f] = exports[f] as KernelFn;
+      }
+      this.instance = { memory, ...fns } as SimdExports<E>;
+    } catch {
+      this.module = null;
+      this.instance = null;
+    }
+    return this.instance;
+  }
+
+  /** Drops the instance; the next get() makes a fresh one from the compiled module. */
+  drop(): void {
+    this.instance = null;
+  }
+
+  /** Forgets the module and the instance, so the next get() probes WebAssembly again (tests). */
+  reset(): void {
+    this.module = undefined;
+    this.instance = null;
+  }
+}
