@@ -17,12 +17,11 @@ import {
   type ChannelNormalisation,
 } from '../src/model/align-corners';
 import {
-  cropOffset,
   outputSize,
   parsePreprocessConfig,
   preprocess,
   preprocessInto,
-  resizedSize,
+  preprocessPlan,
   type PreprocessConfig,
   type PreprocessConfigInput,
   type RgbaImage,
@@ -36,19 +35,8 @@ const rgb = (v: readonly number[]): [number, number, number] => [v[0], v[1], v[2
 
 /** preprocess() for align-corners configs as it was (plan, padding, resize, normalise). */
 function referencePreprocess(img: RgbaImage, cfg: PreprocessConfig): Float32Array {
-  const resized = resizedSize(img, cfg);
-  const o = outputSize(img, cfg);
-  const cropping = cfg.do_center_crop || cfg.agqg_crop === 'center';
-  const top = cropping ? cropOffset(resized.height, o.height) : 0;
-  const left = cropping ? cropOffset(resized.width, o.width) : 0;
-  const y = Math.max(0, top);
-  const x = Math.max(0, left);
-  const win = {
-    x,
-    y,
-    width: Math.min(resized.width, left + o.width) - x,
-    height: Math.min(resized.height, top + o.height) - y,
-  };
+  // The crop/pad plan is shared with preprocess() (test/preprocess.test.ts checks it against torchvision's).
+  const { resized, out: o, top, left, win } = preprocessPlan(img, cfg);
   const plane = o.height * o.width;
   const out = new Float32Array(3 * plane);
   const levels = new Float32Array(256);

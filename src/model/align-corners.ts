@@ -13,11 +13,8 @@
 // in the same order; this JS is the fallback, tested like the wasm against the
 // formulation it replaced (test/align-corners-reference.ts).
 import type { Window } from './resample';
-import {
-  resetWasmAlignCorners,
-  wasmAlignCorners,
-  wasmAlignCornersAvailable,
-} from './wasm/align-corners-wasm';
+import { alignCornersKernel, wasmAlignCorners } from './wasm/align-corners-wasm';
+import type { KernelBackend } from './wasm/simd-module';
 
 const RGBA = 4;
 const CHANNELS = 3;
@@ -207,29 +204,14 @@ function lerpPlaneNormalised(
   }
 }
 
-export type AlignCornersBackend = 'wasm' | 'js';
+export type AlignCornersBackend = KernelBackend;
 
-let wasmAllowed = true;
-let lastBackend: AlignCornersBackend | null = null;
-
-/**
- * Tests and benchmarks only: 'js' forces the JS kernel; 'auto' (the default) uses
- * wasm where it works and probes WebAssembly again on the next call.
- */
-export function setAlignCornersBackend(mode: 'js' | 'auto'): void {
-  wasmAllowed = mode === 'auto';
-  if (wasmAllowed) resetWasmAlignCorners();
-}
-
-/** Which kernel alignCornersBilinear uses now ('js' when forced or when wasm is unavailable). */
-export function alignCornersBackend(): AlignCornersBackend {
-  return wasmAllowed && wasmAlignCornersAvailable() ? 'wasm' : 'js';
-}
-
-/** Which kernel computed the last alignCornersBilinear call (null before the first). */
-export function lastAlignCornersBackend(): AlignCornersBackend | null {
-  return lastBackend;
-}
+/** Tests and benchmarks only: 'js' forces the JS port; 'auto' (the default) uses wasm where it works. */
+export const setAlignCornersBackend = (mode: 'js' | 'auto'): void => alignCornersKernel.setMode(mode);
+/** Which backend alignCornersBilinear uses now ('js' when forced or when wasm is unavailable). */
+export const alignCornersBackend = (): AlignCornersBackend => alignCornersKernel.backend();
+/** Which backend computed the last alignCornersBilinear call (null before the first). */
+export const lastAlignCornersBackend = (): AlignCornersBackend | null => alignCornersKernel.lastServed();
 
 /** Whether the job is well formed, so the wasm kernel reads and writes only inside its buffers. */
 function wasmFits(job: AlignCornersJob): boolean {
@@ -261,10 +243,10 @@ function wasmFits(job: AlignCornersJob): boolean {
 export function alignCornersBilinear(job: AlignCornersJob): void {
   if (job.win.width <= 0 || job.win.height <= 0) return;
   const plan = alignCornersPlan(job);
-  if (wasmAllowed && wasmFits(job) && wasmAlignCorners(job, plan)) {
-    lastBackend = 'wasm';
+  if (alignCornersKernel.wasmAllowed && wasmFits(job) && wasmAlignCorners(job, plan)) {
+    alignCornersKernel.served('wasm');
     return;
   }
-  lastBackend = 'js';
+  alignCornersKernel.served('js');
   alignCornersBilinearJs(job, plan);
 }

@@ -60,7 +60,8 @@ export function cropOffset(size: number, crop: number): number {
   return roundHalfEven((size - crop) / 2);
 }
 
-interface Plan {
+/** Where an image's resized pixels land in the model input (resize, then centre crop or pad). */
+export interface PreprocessPlan {
   resized: Size;
   out: Size;
   top: number;
@@ -69,7 +70,7 @@ interface Plan {
   win: Window;
 }
 
-function makePlan(img: RgbaImage, cfg: PreprocessConfig): Plan {
+export function preprocessPlan(img: RgbaImage, cfg: PreprocessConfig): PreprocessPlan {
   const resized = resizedSize(img, cfg);
   const out = outputSize(img, cfg);
   const cropping = cfg.do_center_crop || cfg.agqg_crop === 'center';
@@ -123,7 +124,7 @@ function lookupTable(cfg: PreprocessConfig, levels: Float32Array, norm: ((x: num
 /** Writes the [3, H, W] float32 tensor of `img` into `out` at `offset` (for batching). */
 export function preprocessInto(img: RgbaImage, cfg: PreprocessConfig, out: Float32Array, offset: number): void {
   assertRgbaImage(img);
-  const plan = makePlan(img, cfg);
+  const plan = preprocessPlan(img, cfg);
   const { out: o, win, top, left, resized } = plan;
   const plane = o.height * o.width;
   if (!Number.isInteger(offset) || offset < 0 || offset + CHANNELS * plane > out.length) {

@@ -13,7 +13,8 @@
 // runtime has it, with the same tables and arithmetic; this JS port is the
 // fallback and the reference the wasm is tested against.
 import { PIL_RESAMPLE } from './preprocess-config';
-import { resetWasmResample, wasmConvolve, wasmResampleAvailable } from './wasm/resample-wasm';
+import { resampleKernel, wasmConvolve } from './wasm/resample-wasm';
+import type { KernelBackend } from './wasm/simd-module';
 
 const PRECISION_BITS = 32 - 8 - 2;
 const ONE = 1 << PRECISION_BITS;
@@ -150,29 +151,14 @@ const clip8 = (ss: number): number => {
   return v < 0 ? 0 : v > 255 ? 255 : v;
 };
 
-export type ResampleBackend = 'wasm' | 'js';
+export type ResampleBackend = KernelBackend;
 
-let wasmAllowed = true;
-let lastBackend: ResampleBackend | null = null;
-
-/**
- * Tests and benchmarks only: 'js' forces the JS port; 'auto' (the default) uses
- * wasm where it works and probes WebAssembly again on the next call.
- */
-export function setResampleBackend(mode: 'js' | 'auto'): void {
-  wasmAllowed = mode === 'auto';
-  if (wasmAllowed) resetWasmResample();
-}
-
-/** Which backend the convolution filters use now ('js' when forced or when wasm is unavailable). */
-export function resampleBackend(): ResampleBackend {
-  return wasmAllowed && wasmResampleAvailable() ? 'wasm' : 'js';
-}
-
+/** Tests and benchmarks only: 'js' forces the JS port; 'auto' (the default) uses wasm where it works. */
+export const setResampleBackend = (mode: 'js' | 'auto'): void => resampleKernel.setMode(mode);
+/** Which backend pilResizeRgb uses now ('js' when forced or when wasm is unavailable). */
+export const resampleBackend = (): ResampleBackend => resampleKernel.backend();
 /** Which backend computed the last pilResizeRgb call (null before the first). */
-export function lastResampleBackend(): ResampleBackend | null {
-  return lastBackend;
-}
+export const lastResampleBackend = (): ResampleBackend | null => resampleKernel.lastServed();
 
 /** Coefficients and source rows of a convolution resize; a null table = that pass is skipped. */
 interface ConvPlan {
@@ -246,14 +232,14 @@ export function pilResizeRgb(
   win: Window,
   dst: Uint8Array,
 ): void {
-  if (wasmAllowed && wasmFits(src, srcW, srcH, outW, outH, filter, win, dst)) {
+  if (resampleKernel.wasmAllowed && wasmFits(src, srcW, srcH, outW, outH, filter, win, dst)) {
     const plan = convPlan(srcW, srcH, outW, outH, filter, win);
     if (wasmConvolve({ src, srcW, win, dst, ...plan })) {
-      lastBackend = 'wasm';
+      resampleKernel.served('wasm');
       return;
     }
   }
-  lastBackend = 'js';
+  resampleKernel.served('js');
   pilResizeRgbJs(src, srcW, srcH, outW, outH, filter, win, dst);
 }
 

@@ -24,17 +24,8 @@ const NORM_BYTES = CHANNELS * 2 * 16;
 /** Output rows are staged in bands of about this many bytes before they are copied out. */
 const BAND_BYTES = 1 << 20;
 
-const kernel = new SimdKernel<{ hrow: HRow; vrow: VRow }>('align-corners.wasm', ALIGN_CORNERS_WASM_BASE64, ['hrow', 'vrow']);
-
-/** Forgets the compiled module and instance, so the next call probes WebAssembly again (tests). */
-export function resetWasmAlignCorners(): void {
-  kernel.reset();
-}
-
-/** Whether this runtime has WebAssembly with SIMD and the module instantiates. */
-export function wasmAlignCornersAvailable(): boolean {
-  return kernel.get() !== null;
-}
+/** The kernel, and which backend (wasm or the JS port) its callers use. */
+export const alignCornersKernel = new SimdKernel<{ hrow: HRow; vrow: VRow }>('align-corners.wasm', ALIGN_CORNERS_WASM_BASE64, ['hrow', 'vrow']);
 
 const align = (n: number): number => (n + 15) & ~15;
 
@@ -44,7 +35,7 @@ const align = (n: number): number => (n + 15) & ~15;
  * written part of the window: the caller's JS kernel then writes all of it.
  */
 export function wasmAlignCorners(job: AlignCornersJob, plan: AlignCornersPlan): boolean {
-  const k = kernel.get();
+  const k = alignCornersKernel.get();
   if (!k) return false;
   const { srcW, win, levels, norm, dst } = job;
   const { cols, rows } = plan;
@@ -129,6 +120,6 @@ export function wasmAlignCorners(job: AlignCornersJob, plan: AlignCornersPlan): 
     failed = true;
   }
   // A failed call (no memory left, or a trap) gets a fresh instance next time.
-  if (failed || end > KEEP_MEMORY_BYTES) kernel.drop();
+  if (failed || end > KEEP_MEMORY_BYTES) alignCornersKernel.drop();
   return !failed;
 }

@@ -18,17 +18,8 @@ const RGB = 3;
 /** Pillow's fixed-point 1.0 (PRECISION_BITS 22): the identity tap when a pass has nothing to resample. */
 const ONE = 1 << 22;
 
-const kernel = new SimdKernel<{ hpass: Pass; vpass: Pass }>('resample.wasm', RESAMPLE_WASM_BASE64, ['hpass', 'vpass']);
-
-/** Forgets the compiled module and instance, so the next call probes WebAssembly again (tests). */
-export function resetWasmResample(): void {
-  kernel.reset();
-}
-
-/** Whether this runtime has WebAssembly with SIMD and the module instantiates. */
-export function wasmResampleAvailable(): boolean {
-  return kernel.get() !== null;
-}
+/** The kernel, and which backend (wasm or the JS port) its callers use. */
+export const resampleKernel = new SimdKernel<{ hpass: Pass; vpass: Pass }>('resample.wasm', RESAMPLE_WASM_BASE64, ['hpass', 'vpass']);
 
 /** A convolution resize with its coefficient tables and the source rows its window needs. */
 export interface ConvolutionJob {
@@ -96,7 +87,7 @@ function verticalTable(cv: AxisCoeffs, y0: number, wh: number, rowFirst: number,
  * Returns false, having written nothing, when wasm is unavailable or fails.
  */
 export function wasmConvolve(job: ConvolutionJob): boolean {
-  const k = kernel.get();
+  const k = resampleKernel.get();
   if (!k) return false;
   const { srcW, win, ch, cv, rowFirst, rowEnd, dst } = job;
   const { x: x0, y: y0, width: ww, height: wh } = win;
@@ -158,6 +149,6 @@ export function wasmConvolve(job: ConvolutionJob): boolean {
     failed = true;
   }
   // A failed call (no memory left, or a trap) gets a fresh instance next time.
-  if (failed || end > KEEP_MEMORY_BYTES) kernel.drop();
+  if (failed || end > KEEP_MEMORY_BYTES) resampleKernel.drop();
   return !failed;
 }

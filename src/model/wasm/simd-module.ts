@@ -68,9 +68,14 @@ export type SimdExports<E extends Record<string, KernelFn>> = { memory: WasmMemo
  * One wasm kernel: its module, compiled on first use (or null where WebAssembly SIMD is
  * missing), and an instance that a caller drops after a failure or a call that grew its memory.
  */
+export type KernelBackend = 'wasm' | 'js';
+
 export class SimdKernel<E extends Record<string, KernelFn>> {
   private module: object | null | undefined;
   private instance: SimdExports<E> | null = null;
+  /** False when forced to the JS port. */
+  wasmAllowed = true;
+  private lastBackend: KernelBackend | null = null;
 
   constructor(
     private readonly name: string,
@@ -109,5 +114,29 @@ export class SimdKernel<E extends Record<string, KernelFn>> {
   reset(): void {
     this.module = undefined;
     this.instance = null;
+  }
+
+  /**
+   * Tests and benchmarks only: 'js' forces the JS port; 'auto' (the default) uses wasm
+   * where it works and probes WebAssembly again on the next call.
+   */
+  setMode(mode: 'js' | 'auto'): void {
+    this.wasmAllowed = mode === 'auto';
+    if (this.wasmAllowed) this.reset();
+  }
+
+  /** Which backend calls use now ('js' when forced or when wasm is unavailable). */
+  backend(): KernelBackend {
+    return this.wasmAllowed && this.get() !== null ? 'wasm' : 'js';
+  }
+
+  /** Records which backend served a call. */
+  served(backend: KernelBackend): void {
+    this.lastBackend = backend;
+  }
+
+  /** Which backend served the last call (null before the first). */
+  lastServed(): KernelBackend | null {
+    return this.lastBackend;
   }
 }
