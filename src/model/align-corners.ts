@@ -243,10 +243,8 @@ function wasmFits(job: AlignCornersJob): boolean {
 export function alignCornersBilinear(job: AlignCornersJob): void {
   if (job.win.width <= 0 || job.win.height <= 0) return;
   const plan = alignCornersPlan(job);
-  if (alignCornersKernel.wasmAllowed && wasmFits(job) && wasmAlignCorners(job, plan)) {
-    alignCornersKernel.served('wasm');
-    return;
-  }
-  alignCornersKernel.served('js');
-  alignCornersBilinearJs(job, plan);
+  alignCornersKernel.run(
+    () => wasmFits(job) && wasmAlignCorners(job, plan),
+    () => alignCornersBilinearJs(job, plan),
+  );
 }

@@ -94,19 +94,19 @@ function rescaleLevels(cfg: PreprocessConfig): Float32Array {
   return t;
 }
 
-function normaliser(cfg: PreprocessConfig, c: number): (x: number) => number {
-  if (!cfg.do_normalize) return (x) => x;
-  const m = Math.fround(cfg.image_mean[c]);
-  const s = Math.fround(cfg.image_std[c]);
-  return (x) => Math.fround(x - m) / s;
-}
-
-// The normaliser's float32 constants, for kernels that apply it in their own loop.
+// Normalize's float32 constants; kernels that normalise in their own loop take them as they are.
 function channelNormalisation(cfg: PreprocessConfig): ChannelNormalisation | null {
   if (!cfg.do_normalize) return null;
   const [m0, m1, m2] = cfg.image_mean.map(Math.fround);
   const [s0, s1, s2] = cfg.image_std.map(Math.fround);
   return { mean: [m0, m1, m2], std: [s0, s1, s2] };
+}
+
+function normaliser(n: ChannelNormalisation | null, c: number): (x: number) => number {
+  if (!n) return (x) => x;
+  const m = n.mean[c];
+  const s = n.std[c];
+  return (x) => Math.fround(x - m) / s;
 }
 
 // The table depends only on the config; configs are few and long-lived (one per pack input).
@@ -134,7 +134,8 @@ export function preprocessInto(img: RgbaImage, cfg: PreprocessConfig, out: Float
     );
   }
   const levels = rescaleLevels(cfg);
-  const norm = [0, 1, 2].map((c) => normaliser(cfg, c));
+  const normalisation = channelNormalisation(cfg);
+  const norm = [0, 1, 2].map((c) => normaliser(normalisation, c));
   const padded = win.width < o.width || win.height < o.height;
   if (padded) {
     // torchvision pads with 0 before ToTensor/Normalize.
@@ -154,7 +155,7 @@ export function preprocessInto(img: RgbaImage, cfg: PreprocessConfig, out: Float
       outH: resized.height,
       win,
       levels,
-      norm: channelNormalisation(cfg),
+      norm: normalisation,
       dst: { data: out, offset: offset + dy * o.width + dx, rowStride: o.width, planeStride: plane },
     });
     return;

@@ -232,15 +232,12 @@ export function pilResizeRgb(
   win: Window,
   dst: Uint8Array,
 ): void {
-  if (resampleKernel.wasmAllowed && wasmFits(src, srcW, srcH, outW, outH, filter, win, dst)) {
-    const plan = convPlan(srcW, srcH, outW, outH, filter, win);
-    if (wasmConvolve({ src, srcW, win, dst, ...plan })) {
-      resampleKernel.served('wasm');
-      return;
-    }
-  }
-  resampleKernel.served('js');
-  pilResizeRgbJs(src, srcW, srcH, outW, outH, filter, win, dst);
+  resampleKernel.run(
+    () =>
+      wasmFits(src, srcW, srcH, outW, outH, filter, win, dst) &&
+      wasmConvolve({ src, srcW, win, dst, ...convPlan(srcW, srcH, outW, outH, filter, win) }),
+    () => pilResizeRgbJs(src, srcW, srcH, outW, outH, filter, win, dst),
+  );
 }
 
 /** The JS port behind pilResizeRgb (same contract): the fallback, and the reference for the wasm. */

@@ -64,17 +64,18 @@ type KernelFn = (...args: number[]) => void;
 /** An instance's memory and the exported functions asked for. */
 export type SimdExports<E extends Record<string, KernelFn>> = { memory: WasmMemory } & E;
 
-/**
- * One wasm kernel: its module, compiled on first use (or null where WebAssembly SIMD is
- * missing), and an instance that a caller drops after a failure or a call that grew its memory.
- */
 export type KernelBackend = 'wasm' | 'js';
 
+/**
+ * One wasm kernel: its module, compiled on first use (or null where WebAssembly SIMD is
+ * missing), an instance that a caller drops after a failure or a call that grew its memory,
+ * and the choice between it and the JS port.
+ */
 export class SimdKernel<E extends Record<string, KernelFn>> {
   private module: object | null | undefined;
   private instance: SimdExports<E> | null = null;
   /** False when forced to the JS port. */
-  wasmAllowed = true;
+  private wasmAllowed = true;
   private lastBackend: KernelBackend | null = null;
 
   constructor(
@@ -130,9 +131,17 @@ export class SimdKernel<E extends Record<string, KernelFn>> {
     return this.wasmAllowed && this.get() !== null ? 'wasm' : 'js';
   }
 
-  /** Records which backend served a call. */
-  served(backend: KernelBackend): void {
-    this.lastBackend = backend;
+  /**
+   * One call: `wasm` when allowed (it returns false when it cannot take the call), else `js`;
+   * records which served it.
+   */
+  run(wasm: () => boolean, js: () => void): void {
+    if (this.wasmAllowed && wasm()) {
+      this.lastBackend = 'wasm';
+      return;
+    }
+    this.lastBackend = 'js';
+    js();
   }
 
   /** Which backend served the last call (null before the first). */
