@@ -1,6 +1,6 @@
 // Several images per encoder run (?batch=N) grade exactly as one at a time, a bad
 // file in a batch gets its own error while the rest share the run, and ?threads=N
-// sets the WASM threads the badge reports.
+// sets the WASM threads the badge reports. A double click on Grade starts one batch.
 import { readFileSync } from 'node:fs';
 import { afterEach, expect, inject, it } from 'vitest';
 import { describeShared } from '../test/shared';
@@ -74,6 +74,29 @@ describeShared('batched grading', [TEST_PACK.fixture, AGIQA], () => {
         expect(Math.abs((a?.alignment?.score ?? Number.NaN) - (b?.alignment?.score ?? Number.NaN)), im.name).toBeLessThan(SCORE_TOLERANCE);
       }
     }
+  });
+
+  it('a double click on Grade starts one batch, each image graded once', async () => {
+    browser = await launch();
+    const ui = new GraderPage(await browser.context.newPage(), inject('baseUrl'));
+    await ui.open('debug=1&batch=1');
+    await ui.waitForPack();
+    await ui.addFiles(good.slice(0, 3));
+    // Counts the runs the page starts (each publishes its stats once).
+    await ui.page.evaluate(`(() => {
+      let runs = [];
+      Object.defineProperty(window, '__agqgRun', { configurable: true, get: () => runs.at(-1), set: (r) => runs.push(r) });
+      window.__agqgRuns = () => runs.length;
+    })()`);
+    // The batch is drawn as started a task after the click: the second click lands before that.
+    await ui.gradeButton.dblclick();
+    await ui.waitForCards(3);
+    await ui.waitForIdle();
+    await ui.waitForJs('window.__agqgRun?.done === true');
+    expect(await ui.page.evaluate('window.__agqgRuns()')).toBe(1);
+    const run = (await ui.page.evaluate('window.__agqgRun')) as RunStats;
+    expect(run.perImage.map((p) => p.name).sort()).toEqual(images.slice(0, 3).map((im) => im.name).sort());
+    expect(await ui.cardCount()).toBe(3);
   });
 
   it('?threads=1 runs one WASM thread and the badge says so', async () => {

@@ -402,6 +402,12 @@ async function gradeItems(ids: readonly string[], run: RunStats, t0: number): Pr
 
 /** Grades every staged image, in order, in batches of ?batch= images with IN_FLIGHT batches outstanding. */
 export async function gradeStaged(): Promise<void> {
+  if (get().running) return;
+  // The click's task only dispatches the click. Drawn in it, the batch as started (Cancel where Grade
+  // was) made that input task restyle, lay out and hit-test the page again: 18 ms of CPU, which took
+  // 77 ms when the wasm compiler's threads held both cores. The next task draws it; a second click
+  // before then finds the batch running and does nothing.
+  await nextTask();
   const s = get();
   if (s.running) return;
   if (s.packStatus !== 'ready') {
@@ -411,8 +417,8 @@ export async function gradeStaged(): Promise<void> {
   const ids = s.order.filter((id) => s.items[id].status === 'staged');
   if (ids.length === 0) return;
   set({ running: true, cancelling: false, notice: null, runTotal: ids.length, runDone: 0 });
-  // The click's task draws the batch as started (Cancel, progress); the rows turning to "queued"
-  // and the first files being read are the next task's.
+  // That task draws Cancel and the progress; the rows turning to "queued" and the first files being
+  // read are the next task's.
   await nextTask();
   set((st) => {
     const items = { ...st.items };
