@@ -6,6 +6,9 @@
 // Runnable alone:
 //   npx tsx bench/browser-responsiveness.ts [--only longtasks,memory] [--n-long 100] [--n-mem 1000]
 //       [--dist DIR[,DIR2]] (serve these builds, interleaved, instead of building the site)
+//       [--rounds N] [--profile] [--no-trace]
+// The trace is kept in .cache/bench/ui-trace.json; TRACE_CATS=... replaces its categories (e.g. add
+// disabled-by-default-devtools.timeline.invalidationTracking to see what each frame restyles).
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -227,7 +230,7 @@ async function traced(cdp: CDPSession, f: () => Promise<void>): Promise<TraceEve
   const events: TraceEvent[] = [];
   const onData = (e: { value: object[] }) => events.push(...(e.value as TraceEvent[]));
   cdp.on('Tracing.dataCollected', onData);
-  await cdp.send('Tracing.start', { categories: 'toplevel,devtools.timeline,v8.execute', transferMode: 'ReportEvents' });
+  await cdp.send('Tracing.start', { categories: process.env.TRACE_CATS ?? 'toplevel,devtools.timeline,v8.execute', transferMode: 'ReportEvents' });
   try {
     await f();
   } finally {
