@@ -347,4 +347,54 @@ describeShared('PackScorer', ['fixtures/tiny-clip', 'fixtures/tiny-clip-refs/ref
       await expect(loadPack(m, source, node)).rejects.toMatchObject({ code: 'pack_file_tampered' });
     });
   });
+
+  describe('warm-up at load', () => {
+    /** Vision runs that take the scripted times (ms), one after the other. */
+    class ScriptedRuntime extends CountingRuntime {
+      constructor(private readonly times: number[]) {
+        super(node);
+      }
+      override async createSession(model: Uint8Array, label: string): Promise<SessionRunner> {
+        const s = await super.createSession(model, label);
+        if (!label.includes('vision')) return s;
+        return {
+          ...s,
+          run: async (feeds: Record<string, TensorIn>, outputs?: string[]) => {
+            const ms = this.times[(this.runs.get(label) ?? 0) % this.times.length];
+            await new Promise((r) => setTimeout(r, ms));
+            return s.run(feeds, outputs);
+          },
+        };
+      }
+    }
+    const zeroShot = () => {
+      const source = new MemoryPackSource();
+      const m = tinyManifest(source);
+      m.heads = { quality: { type: 'zero-shot-quality', uncalibrated: true, pairs: [['a photo of a cat', 'statue of a man']], logitScale: 7, center: 0.4, scale: 6, grm: GRM } };
+      return { m, source };
+    };
+
+    it('runs until a run is no longer faster than the one before', async () => {
+      const { m, source } = zeroShot();
+      const runtime = new ScriptedRuntime([200, 120, 40, 60, 10]);
+      const scorer = await loadPack(m, source, runtime);
+      toRelease.push(scorer);
+      const times = await scorer.warmUp({ maxRuns: 8, maxMs: 10_000, settledRatio: 0.95 });
+      // 200 -> 120 -> 40 are faster each time; 60 is not, so the 4th run is the last.
+      expect(times).toHaveLength(4);
+      expect(runtime.runs.get('onnx/vision_model.onnx')).toBe(4);
+      expect(times[3]).toBeGreaterThan(times[2]);
+    });
+
+    it('stops at the run and time budget', async () => {
+      const { m, source } = zeroShot();
+      const scripted = [80, 60, 40, 20, 10];
+      const a = await loadPack(m, source, new ScriptedRuntime(scripted));
+      const b = await loadPack(m, source, new ScriptedRuntime(scripted));
+      toRelease.push(a, b);
+      expect(await a.warmUp({ maxRuns: 3, maxMs: 10_000, settledRatio: 0.95 })).toHaveLength(3);
+      // Over 100 ms after the second run (80 + 60): no third.
+      expect(await b.warmUp({ maxRuns: 8, maxMs: 100, settledRatio: 0.95 })).toHaveLength(2);
+    });
+  });
 });

@@ -136,7 +136,9 @@ function onPackProgress(p: WorkerProgress): void {
         ? 'Reading the pack manifest'
         : p.stage === 'ready'
           ? 'Ready'
-          : `Loading ${p.stage}`;
+          : p.stage === 'warm-up'
+            ? 'Warming up: one run on a blank image'
+            : `Loading ${p.stage}`;
   set({ packProgress: text });
 }
 
