@@ -8,7 +8,6 @@ import { AgqgError, toErrorInfo, type ErrorInfo } from './errors';
 import { MAX_CACHED_TEXTS, MAX_PROMPT_CHARS } from './limits';
 import type { Head, Manifest, VariantDtype } from './manifest';
 import { pickVariant, readPackFile, type OpenedPack } from './pack';
-import type { RgbaImage } from './image';
 import { isPrepared, preparedInput, type EncoderImage } from './prepared';
 import { outputSize, preprocess, preprocessInto } from './preprocess';
 import { gradeResultFromAbility, type GradeResult, type ImageResult } from './result';
@@ -19,21 +18,6 @@ import { ClipTokenizer, tokenizerOptionsFromConfig } from './tokenizer';
 
 /** RGB planes of an encoder's image input. */
 const CHANNELS = 3;
-/** The warm-up image: any size works (it is resized like any image), mid-grey, opaque. */
-const WARM_UP_EDGE = 64;
-const WARM_UP_LEVEL = 128;
-
-export interface WarmUpBudget {
-  /** Most runs. */
-  maxRuns: number;
-  /** No further run once this much time has gone by. */
-  maxMs: number;
-  /** Settled: a run that takes more than this fraction of the run before. */
-  settledRatio: number;
-}
-
-/** On 2 cores in Chromium the default pack's runs settled at the 4th (1,257, 915, 654, 713 ms): about 2.5 s more load time. */
-export const DEFAULT_WARM_UP: WarmUpBudget = { maxRuns: 8, maxMs: 3000, settledRatio: 0.95 };
 
 /** Preferred weight formats when none is asked for: exact first, then the smaller ones. */
 export const VARIANT_PREFERENCE: readonly VariantDtype[] = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'];
@@ -218,30 +202,6 @@ export class PackScorer {
   async release(): Promise<void> {
     const all = [this.vision, this.text, this.heads.quality?.session, this.heads.alignment?.session];
     await Promise.allSettled(all.filter((s): s is SessionRunner => !!s).map((s) => s.release()));
-  }
-
-  /**
-   * Encoder and head runs on a blank image, results dropped, until a run is no longer faster than
-   * the one before (or `budget` runs out). onnxruntime-web's wasm is compiled to optimised code in
-   * the background as its kernels get hot, and runs get faster as that code arrives. Done at load,
-   * that compiling happens while the pack loads, not on the cores the first batch and the page's
-   * frames need: it held Chromium's raster threads, and so the page's frames, for up to 3 s after
-   * the first click on Grade. Returns each run's milliseconds.
-   */
-  async warmUp(budget: WarmUpBudget = DEFAULT_WARM_UP): Promise<number[]> {
-    const blank: RgbaImage = { width: WARM_UP_EDGE, height: WARM_UP_EDGE, data: new Uint8Array(WARM_UP_EDGE * WARM_UP_EDGE * 4).fill(WARM_UP_LEVEL) };
-    const times: number[] = [];
-    const start = nowMs();
-    while (times.length < budget.maxRuns) {
-      const t0 = nowMs();
-      const emb = await this.embedImage(blank);
-      await this.gradeFeatures(emb.features, null);
-      times.push(nowMs() - t0);
-      const n = times.length;
-      if (n >= 2 && times[n - 1] > times[n - 2] * budget.settledRatio) break;
-      if (nowMs() - start > budget.maxMs) break;
-    }
-    return times;
   }
 
   /** Preprocesses `img` for every vision input and returns the encoder's output row. */

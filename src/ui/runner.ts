@@ -136,9 +136,7 @@ function onPackProgress(p: WorkerProgress): void {
         ? 'Reading the pack manifest'
         : p.stage === 'ready'
           ? 'Ready'
-          : p.stage === 'warm-up'
-            ? 'Warming up: one run on a blank image'
-            : `Loading ${p.stage}`;
+          : `Loading ${p.stage}`;
   set({ packProgress: text });
 }
 

@@ -62,7 +62,7 @@ export interface VariantInUse {
 }
 
 export type WorkerProgress =
-  | { kind: 'pack'; stage: LoadProgress['stage'] | 'manifest' | 'read' | 'warm-up'; path?: string; loaded?: number; total?: number }
+  | { kind: 'pack'; stage: LoadProgress['stage'] | 'manifest' | 'read'; path?: string; loaded?: number; total?: number }
   | { kind: 'image'; id: string; stage: 'decode' | 'score' }
   | { kind: 'backend'; info: BackendInfo; note: string };
 
@@ -91,8 +91,6 @@ export interface PackSummary {
   urls: string[];
   backend: BackendInfo;
   loadMs: number;
-  /** Each warm-up run at load, in ms (PackScorer.warmUp): they shorten as the optimised wasm arrives. */
-  warmUpMs: number[];
 }
 
 export interface GradeRequest {
@@ -229,7 +227,7 @@ function resolveVariant(pack: OpenedPack, asked: VariantDtype | undefined, backe
   };
 }
 
-function summary(scorer: PackScorer, source: 'url' | 'files', urls: string[], loadMs: number, warmUpMs: number[]): PackSummary {
+function summary(scorer: PackScorer, source: 'url' | 'files', urls: string[], loadMs: number): PackSummary {
   const m = scorer.manifest;
   return {
     id: m.id,
@@ -249,7 +247,6 @@ function summary(scorer: PackScorer, source: 'url' | 'files', urls: string[], lo
     urls,
     backend: (state.runtime as OrtWebRuntime).info,
     loadMs,
-    warmUpMs,
   };
 }
 
@@ -403,30 +400,17 @@ export const api = {
         onProgress?.({ kind: 'pack', stage: 'manifest' });
         const pack = await openPack(source, fallbackId);
         const forward = (p: LoadProgress) => onProgress?.({ kind: 'pack', ...p });
-        // Loaded and run once (warmUp): a backend that cannot run the graph fails here, not mid-batch.
-        let warmUpMs: number[] = [];
-        const loadWarm = async (runtime: OrtWebRuntime, dtype: VariantDtype): Promise<PackScorer> => {
-          const loaded = await PackScorer.load(pack, runtime, { variant: dtype, onProgress: forward });
-          try {
-            onProgress?.({ kind: 'pack', stage: 'warm-up' });
-            warmUpMs = await loaded.warmUp();
-            return loaded;
-          } catch (err) {
-            await loaded.release();
-            throw err;
-          }
-        };
         let variant = resolveVariant(pack, opts.variant, state.runtime);
         let scorer: PackScorer;
         try {
-          scorer = await loadWarm(state.runtime, variant.dtype);
+          scorer = await PackScorer.load(pack, state.runtime, { variant: variant.dtype, onProgress: forward });
         } catch (err) {
           if (state.runtime.info.kind !== 'webgpu') throw err;
           // WebGPU can fail at session creation (an unsupported op, a lost device): WASM runs everything.
           state.runtime = wasmFallback(state.runtime, toErrorInfo(err).message);
           onProgress?.({ kind: 'backend', info: state.runtime.info, note: state.runtime.info.reason });
           variant = resolveVariant(pack, opts.variant, state.runtime);
-          scorer = await loadWarm(state.runtime, variant.dtype);
+          scorer = await PackScorer.load(pack, state.runtime, { variant: variant.dtype, onProgress: forward });
         }
         await state.scorer?.release();
         state.pack = pack;
@@ -435,7 +419,7 @@ export const api = {
         state.packKey = `${inner.location}|${pack.manifest.id}@${pack.manifest.packVersion}|${variant.visionFile}`;
         const urls =
           inner instanceof HttpPackSource ? [modelsUrl('index.json').href, ...[...source.read].map((p) => inner.url(p))] : [];
-        return summary(scorer, req.kind, urls, performance.now() - t0, warmUpMs);
+        return summary(scorer, req.kind, urls, performance.now() - t0);
       }),
     );
   },

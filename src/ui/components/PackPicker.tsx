@@ -109,10 +109,7 @@ export function PackPicker() {
                 no text encoder: no alignment
               </span>
             )}
-            <span className="muted load-time" title={`Loaded in ${(pack.loadMs / 1000).toFixed(1)} s, warm-up runs included: ${pack.warmUpMs.map((ms) => ms.toFixed(0)).join(', ')} ms`}>
-              {' '}
-              · {(pack.loadMs / 1000).toFixed(1)} s
-            </span>
+            <span className="muted"> · {(pack.loadMs / 1000).toFixed(1)} s</span>
           </p>
         )}
         {status !== 'loading' && error && (
