@@ -250,13 +250,21 @@ async function traced(cdp: CDPSession, f: () => Promise<void>): Promise<TraceEve
  * on an idle machine; on a busy one the wall time also counts waiting for a core) and the time of
  * what ran inside it, by event name (nested events counted in each).
  */
-function longTasksFromTrace(events: readonly TraceEvent[]): TraceTask[] {
+const isTask = (e: TraceEvent) => e.name === 'ThreadControllerImpl::RunTask' || e.name === 'RunTask';
+
+/** The renderer main thread's complete events, and its click event (the click on Grade), if any. */
+function mainThread(events: readonly TraceEvent[]): { onMain: TraceEvent[]; click: TraceEvent | undefined } | null {
   const main = events.find((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
-  if (!main) return [];
+  if (!main) return null;
   const onMain = events.filter((e) => e.pid === main.pid && e.tid === main.tid && e.ph === 'X' && typeof e.dur === 'number');
-  const isTask = (e: TraceEvent) => e.name === 'ThreadControllerImpl::RunTask' || e.name === 'RunTask';
+  return { onMain, click: onMain.find((e) => e.name === 'EventDispatch' && e.args?.data?.type === 'click') };
+}
+
+function longTasksFromTrace(events: readonly TraceEvent[]): TraceTask[] {
+  const main = mainThread(events);
+  if (!main) return [];
   // The batch starts with the click on Grade; what comes before it is the files being added.
-  const click = onMain.find((e) => e.name === 'EventDispatch' && e.args?.data?.type === 'click');
+  const { onMain, click } = main;
   const tasks = onMain.filter((e) => isTask(e) && (e.dur ?? 0) > LONG_TASK_MS * 1000);
   const detail = (e: TraceEvent) => {
     const d = e.args?.data;
@@ -287,13 +295,9 @@ function longTasksFromTrace(events: readonly TraceEvent[]): TraceTask[] {
 
 /** The main-thread task that dispatched the click on Grade: wall and CPU (NaN when not in the trace). */
 function clickTaskFromTrace(events: readonly TraceEvent[]): { ms: number; cpuMs: number } {
-  const main = events.find((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
-  if (!main) return { ms: Number.NaN, cpuMs: Number.NaN };
-  const onMain = events.filter((e) => e.pid === main.pid && e.tid === main.tid && e.ph === 'X' && typeof e.dur === 'number');
-  const click = onMain.find((e) => e.name === 'EventDispatch' && e.args?.data?.type === 'click');
-  const task = click
-    ? onMain.find((e) => (e.name === 'ThreadControllerImpl::RunTask' || e.name === 'RunTask') && e.ts <= click.ts && e.ts + (e.dur ?? 0) >= click.ts + (click.dur ?? 0))
-    : undefined;
+  const main = mainThread(events);
+  const click = main?.click;
+  const task = click ? main.onMain.find((e) => isTask(e) && e.ts <= click.ts && e.ts + (e.dur ?? 0) >= click.ts + (click.dur ?? 0)) : undefined;
   if (!task) return { ms: Number.NaN, cpuMs: Number.NaN };
   return { ms: (task.dur ?? 0) / 1000, cpuMs: ((task as { tdur?: number }).tdur ?? Number.NaN) / 1000 };
 }
