@@ -245,11 +245,6 @@ async function traced(cdp: CDPSession, f: () => Promise<void>): Promise<TraceEve
   return events;
 }
 
-/**
- * The renderer main thread's tasks over 50 ms (wall), each with its thread CPU time (what it costs
- * on an idle machine; on a busy one the wall time also counts waiting for a core) and the time of
- * what ran inside it, by event name (nested events counted in each).
- */
 const isTask = (e: TraceEvent) => e.name === 'ThreadControllerImpl::RunTask' || e.name === 'RunTask';
 
 /** The renderer main thread's complete events, and its click event (the click on Grade), if any. */
@@ -260,6 +255,11 @@ function mainThread(events: readonly TraceEvent[]): { onMain: TraceEvent[]; clic
   return { onMain, click: onMain.find((e) => e.name === 'EventDispatch' && e.args?.data?.type === 'click') };
 }
 
+/**
+ * The renderer main thread's tasks over 50 ms (wall), each with its thread CPU time (what it costs
+ * on an idle machine; on a busy one the wall time also counts waiting for a core) and the time of
+ * what ran inside it, by event name (nested events counted in each).
+ */
 function longTasksFromTrace(events: readonly TraceEvent[]): TraceTask[] {
   const main = mainThread(events);
   if (!main) return [];
@@ -375,11 +375,12 @@ export async function benchLongTasks(
     let clickTask = { ms: Number.NaN, cpuMs: Number.NaN };
     if (opts.trace !== false) {
       const events = await traced(s.cdp, run);
-      writeFileSync(resolve(ROOT, '.cache/bench/ui-trace.json'), JSON.stringify(events));
+      const json = JSON.stringify(events);
+      writeFileSync(resolve(ROOT, '.cache/bench/ui-trace.json'), json);
       traceTasks = longTasksFromTrace(events);
       clickTask = clickTaskFromTrace(events);
       // A run with a long task keeps its trace (the next run overwrites ui-trace.json).
-      if (traceTasks.some((t) => t.inBatch)) writeFileSync(resolve(ROOT, `.cache/bench/ui-trace-long-${Date.now()}.json`), JSON.stringify(events));
+      if (traceTasks.some((t) => t.inBatch)) writeFileSync(resolve(ROOT, `.cache/bench/ui-trace-long-${Date.now()}.json`), json);
     }
     else await run();
     const wallMs = performance.now() - w0;
