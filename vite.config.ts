@@ -6,13 +6,10 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defineConfig, type Plugin } from 'vite';
+import { ORT_DIR, ORT_FILE_NAMES } from './src/worker/ort-files.ts';
 
 const ROOT = fileURLToPath(new URL('.', import.meta.url));
 const ORT_DIST = resolve(ROOT, 'node_modules/onnxruntime-web/dist');
-// Must match ORT_RUNTIME_FILES / ORT_DIR in src/worker/ort-web.ts (the asyncify build that
-// 'onnxruntime-web/webgpu' loads serves both the WebGPU and the WASM execution providers).
-const ORT_FILES = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'];
-const ORT_DIR = 'ort';
 
 // Cross-origin isolation gives the page SharedArrayBuffer, so onnxruntime-web can use threads.
 const ISOLATION_HEADERS = {
@@ -35,7 +32,7 @@ function ortRuntime(): Plugin {
         const url = (req.url ?? '').split('?')[0];
         const prefix = `${base}${ORT_DIR}/`;
         const name = url.startsWith(prefix) ? url.slice(prefix.length) : '';
-        if (!ORT_FILES.includes(name)) return next();
+        if (!ORT_FILE_NAMES.includes(name)) return next();
         const ext = name.slice(name.lastIndexOf('.'));
         // onnxruntime starts its thread workers from the .mjs; an isolated page only runs workers that are isolated too.
         for (const [k, v] of Object.entries(ISOLATION_HEADERS)) res.setHeader(k, v);
@@ -45,7 +42,7 @@ function ortRuntime(): Plugin {
       });
     },
     generateBundle() {
-      for (const name of ORT_FILES) {
+      for (const name of ORT_FILE_NAMES) {
         this.emitFile({ type: 'asset', fileName: `${ORT_DIR}/${name}`, source: readFileSync(join(ORT_DIST, name)) });
       }
     },
@@ -107,11 +104,9 @@ export default defineConfig({
   plugins: [react(), ortRuntime(), serviceWorkerManifest()],
   resolve: {
     alias: [
-      {
-        // The build that loads its .mjs/.wasm from env.wasm.wasmPaths instead of embedding them.
-        find: /^onnxruntime-web\/webgpu$/,
-        replacement: join(ORT_DIST, 'ort.webgpu.min.mjs'),
-      },
+      // The builds that load their .mjs/.wasm from env.wasm.wasmPaths instead of embedding them.
+      { find: /^onnxruntime-web\/webgpu$/, replacement: join(ORT_DIST, 'ort.webgpu.min.mjs') },
+      { find: /^onnxruntime-web\/wasm$/, replacement: join(ORT_DIST, 'ort.wasm.min.mjs') },
     ],
   },
   optimizeDeps: { exclude: ['onnxruntime-web'] },

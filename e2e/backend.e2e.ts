@@ -4,6 +4,7 @@ import { describeShared } from '../test/shared';
 import { launch, type Browser } from './browser';
 import { TEST_PACK } from './env';
 import { GraderPage } from './pages/grader-page';
+import { ORT_BUILD_FILES } from '../src/worker/ort-files';
 
 describeShared('backend selection', [TEST_PACK.fixture], () => {
   let browser: Browser;
@@ -23,6 +24,24 @@ describeShared('backend selection', [TEST_PACK.fixture], () => {
     await ui.waitForPack();
     expect(await ui.backendText()).toMatch(/WASM/);
     expect(await ui.backend.getAttribute('title')).toMatch(/forced by \?backend=wasm/);
+  });
+
+  it('WASM loads onnxruntime-web\'s plain build, not the asyncify one only WebGPU needs', async () => {
+    const page = await browser.context.newPage();
+    const fetched: string[] = [];
+    page.on('request', (r) => {
+      const path = new URL(r.url()).pathname;
+      if (path.includes('/ort/')) fetched.push(path.slice(path.lastIndexOf('/') + 1));
+    });
+    const fresh = new GraderPage(page, inject('baseUrl'));
+    await fresh.open('backend=wasm');
+    await fresh.waitForPack();
+    expect(await fresh.backendText()).toMatch(/WASM/);
+    const plain = ORT_BUILD_FILES.wasm;
+    expect(fetched).toContain(plain.wasm);
+    expect(fetched).toContain(plain.mjs);
+    expect(fetched.filter((f) => f.includes('asyncify'))).toEqual([]);
+    await page.close();
   });
 
   it('uses threads because the server sends COOP/COEP (cross-origin isolated)', async () => {

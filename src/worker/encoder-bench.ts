@@ -61,7 +61,7 @@ export async function benchEncoder(
         tuning = { ...t, freeDimensionOverrides: { ...rest, [batchAxis]: fixed } };
       }
       pinned.push(fixed ?? null);
-      sessions.push(await new OrtWebRuntime(runtime.info, tuning).createSession(model, `${manifest.vision.variants[0].file} (bench)`));
+      sessions.push(await new OrtWebRuntime(runtime.info, tuning, runtime.build).createSession(model, `${manifest.vision.variants[0].file} (bench)`));
     }
     const runs = (si: number, b: number) => pinned[si] === null || pinned[si] === b;
     const out: Record<string, number[]> = {};

@@ -1,13 +1,20 @@
-// RuntimeAdapter over onnxruntime-web. One build ('onnxruntime-web/webgpu', the
-// asyncify runtime) serves both execution providers, so only one .wasm ships.
-// Its runtime files are copied into the site by vite.config.ts (ort/), never
-// fetched from a CDN, so grading works offline.
-import * as ort from 'onnxruntime-web/webgpu';
+// RuntimeAdapter over onnxruntime-web. Two builds: WASM runs the plain build
+// ('onnxruntime-web/wasm'), WebGPU the asyncify one ('onnxruntime-web/webgpu'),
+// whose own WASM provider is the fallback when WebGPU fails. The runtime files
+// are copied into the site by vite.config.ts (ort/, listed in ort-files.ts),
+// never fetched from a CDN, so grading works offline.
+import * as ortWasm from 'onnxruntime-web/wasm';
+import * as ortWebGpu from 'onnxruntime-web/webgpu';
 import { AgqgError } from '../model/errors';
 import type { RuntimeAdapter, SessionRunner } from '../model/runtime';
 import { siteBase } from './pack-sources';
 import { OrtSession } from '../model/ort-session';
 import { DeviceLossGuard, watchOrtWebGpuDevice } from './gpu-loss';
+import { ORT_BUILD_FILES, ORT_DIR, type OrtBuild } from './ort-files';
+
+/** Both builds expose onnxruntime-common's API (one types.d.ts). */
+type Ort = typeof ortWebGpu;
+const ORT_BUILDS: Record<OrtBuild, Ort> = { wasm: ortWasm, webgpu: ortWebGpu };
 
 export type BackendChoice = 'auto' | 'wasm' | 'webgpu';
 export type BackendKind = 'wasm' | 'webgpu';
@@ -24,10 +31,6 @@ export interface BackendInfo {
   /** The GPU adapter's description when WebGPU runs. */
   adapter?: string;
 }
-
-/** Emscripten module and binary of the asyncify build (the one 'onnxruntime-web/webgpu' loads). */
-export const ORT_RUNTIME_FILES = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'] as const;
-export const ORT_DIR = 'ort/';
 
 /** Session options the benchmark compares (?ort=...); absent fields keep the defaults below. */
 export interface SessionTuning {
@@ -47,27 +50,33 @@ export interface RuntimeOptions {
 
 /** Threads the WASM runtime was started with: fixed at its first use, for the worker's lifetime. */
 let startedThreads: number | null = null;
+const configured = new Set<OrtBuild>();
 
 function coresAvailable(): number {
   return Math.max(1, self.navigator.hardwareConcurrency || 1);
 }
 
-function configureEnv(asked: number | undefined): number {
+function threadsFor(asked: number | undefined): number {
   if (startedThreads !== null) return startedThreads;
   const isolated = self.crossOriginIsolated === true;
   // SharedArrayBuffer (and so threads) exists only when the page is cross-origin isolated.
-  const threads = !isolated ? 1 : asked === undefined ? coresAvailable() : Math.min(Math.max(1, Math.floor(asked)), coresAvailable());
-  const dir = new URL(ORT_DIR, siteBase());
-  ort.env.wasm.wasmPaths = {
-    mjs: new URL(ORT_RUNTIME_FILES[0], dir).href,
-    wasm: new URL(ORT_RUNTIME_FILES[1], dir).href,
-  };
+  startedThreads = !isolated ? 1 : asked === undefined ? coresAvailable() : Math.min(Math.max(1, Math.floor(asked)), coresAvailable());
+  return startedThreads;
+}
+
+/** The build's module, its env set before its first session (env is read when its runtime starts). */
+function ortBuild(build: OrtBuild, threads: number): Ort {
+  const ort = ORT_BUILDS[build];
+  if (configured.has(build)) return ort;
+  const dir = new URL(`${ORT_DIR}/`, siteBase());
+  const files = ORT_BUILD_FILES[build];
+  ort.env.wasm.wasmPaths = { mjs: new URL(files.mjs, dir).href, wasm: new URL(files.wasm, dir).href };
   ort.env.wasm.numThreads = threads;
   // We already run in a worker; ORT's own proxy worker would copy every tensor once more.
   ort.env.wasm.proxy = false;
   ort.env.logLevel = 'error';
-  startedThreads = threads;
-  return threads;
+  configured.add(build);
+  return ort;
 }
 
 export function sameTuning(a: SessionTuning, b: SessionTuning): boolean {
@@ -97,11 +106,14 @@ export class OrtWebRuntime implements RuntimeAdapter {
   constructor(
     readonly info: BackendInfo,
     readonly tuning: SessionTuning = {},
+    /** The onnxruntime-web build the sessions run on. */
+    readonly build: OrtBuild = info.kind,
   ) {
     this.backend = info.name;
   }
   async createSession(model: Uint8Array, label: string): Promise<SessionRunner> {
-    const providers: ort.InferenceSession.ExecutionProviderConfig[] =
+    const ort = ortBuild(this.build, this.info.threads);
+    const providers: ortWebGpu.InferenceSession.ExecutionProviderConfig[] =
       this.info.kind === 'webgpu' ? ['webgpu', 'wasm'] : ['wasm'];
     const watch = this.info.kind === 'webgpu' ? await watchOrtWebGpuDevice() : null;
     // ORT keeps its device once made: a session made after a loss would load, then fail its runs.
@@ -138,7 +150,7 @@ export class OrtWebRuntime implements RuntimeAdapter {
 
 /** Picks the backend: WebGPU when an adapter exists (unless forced), else WASM. */
 export async function createOrtRuntime(choice: BackendChoice, opts: RuntimeOptions = {}): Promise<OrtWebRuntime> {
-  const threads = configureEnv(opts.threads);
+  const threads = threadsFor(opts.threads);
   const isolated = self.crossOriginIsolated === true;
   const tuning = opts.tuning ?? {};
   const wasm = (reason: string): OrtWebRuntime =>
@@ -162,7 +174,7 @@ export async function createOrtRuntime(choice: BackendChoice, opts: RuntimeOptio
   );
 }
 
-/** The WASM runtime to fall back on when WebGPU fails mid-batch. */
+/** The WASM runtime to fall back on when WebGPU fails: the WebGPU build's own WASM provider, already loaded. */
 export function wasmFallback(after: OrtWebRuntime, why: string): OrtWebRuntime {
   return new OrtWebRuntime({
     kind: 'wasm',
@@ -170,5 +182,5 @@ export function wasmFallback(after: OrtWebRuntime, why: string): OrtWebRuntime {
     threads: after.info.threads,
     crossOriginIsolated: after.info.crossOriginIsolated,
     reason: `WebGPU failed (${why}); switched to WASM`,
-  }, after.tuning);
+  }, after.tuning, after.build);
 }
