@@ -187,7 +187,7 @@ async function main(): Promise<void> {
       const j = bestTjs(tjs.results, t);
       ratios[`page_vs_transformersjs_${t}_threads_each`] = p && j ? p / j.imagesPerSecond : null;
     }
-    notes.page_vs_transformersjs_matched = 'same thread count on both sides: the encoder (the same ONNX on the same onnxruntime-web) is ~95% of the time on each';
+    notes.page_vs_transformersjs_matched = 'same thread count on both sides: the encoder (the same ONNX on the same onnxruntime-web version: the page runs its plain WASM build, transformers.js the asyncify one it imports) is ~95% of the time on each';
   }
   if (cliB32) {
     ratios.cli_vs_raw_ort = cliB32.ratio;

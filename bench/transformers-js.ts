@@ -31,7 +31,7 @@ import type { InitReply, PartTimes, ReplyOf, Request, RunReply, TextTimes, TjsBe
 const PAGE_SRC = resolve(ROOT, 'bench/tjs-page');
 const PAGE_OUT = resolve(ROOT, '.cache/bench/tjs-page');
 const ORT_DIST = resolve(ROOT, 'node_modules/onnxruntime-web/dist');
-/** The asyncify runtime, the one 'onnxruntime-web/webgpu' (transformers.js's import, and the page's) loads. */
+/** The asyncify runtime, the one 'onnxruntime-web/webgpu' (transformers.js's import) loads; the page's WASM backend runs the plain build (src/worker/ort-files.ts). */
 const ORT_FILES = { mjs: 'ort-wasm-simd-threaded.asyncify.mjs', wasm: 'ort-wasm-simd-threaded.asyncify.wasm' } as const;
 const MODEL_ID = 'bench/clip-vit-b32';
 /** The batch size for "a batch of 32 images". */
