@@ -49,7 +49,11 @@ export async function launch(opts: LaunchOptions = {}): Promise<Browser> {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: opts.webgpu ? [...CHROMIUM_ARGS.filter((a) => a !== '--disable-gpu'), ...WEBGPU_ARGS] : CHROMIUM_ARGS,
+    args: [
+      ...(opts.webgpu ? [...CHROMIUM_ARGS.filter((a) => a !== '--disable-gpu'), ...WEBGPU_ARGS] : CHROMIUM_ARGS),
+      // For experiments only (e.g. AGQG_CHROMIUM_FLAGS=--js-flags=--no-wasm-deopt): benchmarks must measure the defaults.
+      ...(process.env.AGQG_CHROMIUM_FLAGS?.split(' ').filter(Boolean) ?? []),
+    ],
     acceptDownloads: true,
     viewport: { width: 1360, height: 900 },
   });
