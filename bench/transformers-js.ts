@@ -23,6 +23,7 @@ import { build } from 'esbuild';
 import type { Page } from 'playwright-core';
 import { cosine } from '../src/model/similarity';
 import { launch, type Browser } from '../e2e/browser';
+import { ORT_BUILD_FILES } from '../src/worker/ort-files';
 import { agiqaImages, type BenchImage } from './images';
 import { ROOT } from './shared';
 import { summarize, timedRow, valueRow, type Row } from './stats';
@@ -31,8 +32,8 @@ import type { InitReply, PartTimes, ReplyOf, Request, RunReply, TextTimes, TjsBe
 const PAGE_SRC = resolve(ROOT, 'bench/tjs-page');
 const PAGE_OUT = resolve(ROOT, '.cache/bench/tjs-page');
 const ORT_DIST = resolve(ROOT, 'node_modules/onnxruntime-web/dist');
-/** The asyncify runtime, the one 'onnxruntime-web/webgpu' (transformers.js's import) loads; the page's WASM backend runs the plain build (src/worker/ort-files.ts). */
-const ORT_FILES = { mjs: 'ort-wasm-simd-threaded.asyncify.mjs', wasm: 'ort-wasm-simd-threaded.asyncify.wasm' } as const;
+/** The asyncify runtime, the one 'onnxruntime-web/webgpu' (transformers.js's import) loads; the page's WASM backend runs the plain build. */
+const ORT_FILES = ORT_BUILD_FILES.webgpu;
 const MODEL_ID = 'bench/clip-vit-b32';
 /** The batch size for "a batch of 32 images". */
 const BATCH = 32;
