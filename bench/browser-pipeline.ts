@@ -121,8 +121,8 @@ export type PromptMode = 'none' | 'distinct' | 'same';
 /** One grading run inside a session. */
 export interface PageRun {
   label: string;
-  /** ?batch=N for this run (changed in place, no reload). */
-  batch: number;
+  /** ?batch=N for this run (changed in place, no reload); null: the page's own choice (the pack's, else its default). */
+  batch: number | null;
   /** ?inflight=N; absent: the page's default. */
   inflight?: number;
   prompts: PromptMode;
@@ -148,6 +148,8 @@ export interface PageRunResult {
   imagesPerSecond: number;
   /** Per image: handed to the worker -> result on the page (sequential: file set -> card). */
   latency: ReturnType<typeof summarize>;
+  /** Images per encoder run the page used. */
+  imagesPerRun: number;
   /** Worker time per image by stage, summed over the run (ms). */
   stages: StageTotals;
   loadAvg1m: number;
@@ -222,7 +224,7 @@ export class PageBench {
       await page.addInitScript(`localStorage.setItem(${JSON.stringify(LAST_PACK_KEY)}, ${JSON.stringify(session.packId)})`);
       const ui = new GraderPage(page, this.url);
       const t0 = performance.now();
-      await ui.open(this.query(session, runs[0]?.batch ?? 1, runs[0]?.inflight));
+      await ui.open(this.query(session, runs[0]?.batch ?? null, runs[0]?.inflight));
       await ui.waitForPack(PACK_LOAD_WAIT_MS);
       const loadMs = performance.now() - t0;
       const badge = await ui.backendText();
@@ -241,7 +243,7 @@ export class PageBench {
           loadAvg1m: loadavg()[0],
         };
         this.log(
-          `  ${run.label}: ${res.imagesPerSecond.toFixed(2)} img/s, latency median ${res.latency.median.toFixed(0)} ms p90 ${res.latency.p90.toFixed(0)} ms, ` +
+          `  ${run.label}: ${res.imagesPerSecond.toFixed(2)} img/s (${res.imagesPerRun} per run), latency median ${res.latency.median.toFixed(0)} ms p90 ${res.latency.p90.toFixed(0)} ms, ` +
             `encoder ${(res.stages.encoder / run.images.length).toFixed(0)} ms/img (load ${res.loadAvg1m.toFixed(2)})`,
         );
         results.push(res);
@@ -272,8 +274,9 @@ export class PageBench {
     return { pages, close: async () => void (await Promise.all(pages.map((p) => p.page.close()))) };
   }
 
-  private query(session: PageSession, batch: number, inflight?: number): string {
-    const q = new URLSearchParams({ backend: 'wasm', debug: '1', batch: String(batch) });
+  private query(session: PageSession, batch: number | null, inflight?: number): string {
+    const q = new URLSearchParams({ backend: 'wasm', debug: '1' });
+    if (batch !== null) q.set('batch', String(batch));
     if (session.threads !== null) q.set('threads', String(session.threads));
     if (inflight !== undefined) q.set('inflight', String(inflight));
     if (session.ort) q.set('ort', session.ort);
@@ -313,6 +316,7 @@ export class PageBench {
     return {
       wallMs,
       imagesPerSecond: (run.images.length / wallMs) * 1000,
+      imagesPerRun: stats.batchSize,
       latency: summarize(stats.perImage.map((p) => p.latencyMs)),
       stages: totals(stats.perImage),
     };
@@ -330,7 +334,8 @@ export class PageBench {
       per.push(...stats.perImage);
     }
     const wallMs = performance.now() - t0;
-    return { wallMs, imagesPerSecond: (run.images.length / wallMs) * 1000, latency: summarize(lat), stages: totals(per) };
+    // One image is graded at a time, whatever the page would put in a run.
+    return { wallMs, imagesPerSecond: (run.images.length / wallMs) * 1000, imagesPerRun: 1, latency: summarize(lat), stages: totals(per) };
   }
 }
 
@@ -362,7 +367,7 @@ export function pageRunRows(r: PageRunResult): Row[] {
   const name = r.run.label;
   const n = r.run.images || 1;
   const rows: Row[] = [
-    valueRow(section, `${name}: throughput`, r.imagesPerSecond, 'images/s', `${r.run.images} images, wall ${(r.wallMs / 1000).toFixed(1)} s, load ${r.loadAvg1m.toFixed(2)}`),
+    valueRow(section, `${name}: throughput`, r.imagesPerSecond, 'images/s', `${r.run.images} images, ${r.imagesPerRun} per encoder run, wall ${(r.wallMs / 1000).toFixed(1)} s, load ${r.loadAvg1m.toFixed(2)}`),
     valueRow(section, `${name}: latency median`, r.latency.median, 'ms'),
     valueRow(section, `${name}: latency p90`, r.latency.p90, 'ms'),
   ];
@@ -413,7 +418,7 @@ export async function benchPageMatrix(opts: PageMatrixOptions): Promise<{ rows: 
     for (const pack of opts.packs) {
       for (const threads of opts.threads ?? [1, null]) {
         const seq = opts.images.slice(0, opts.sequential ?? 8);
-        const batch = opts.batch ?? DEFAULT_PAGE_BATCH;
+        const batch = opts.batch ?? null;
         const runs: PageRun[] = [
           { label: `batch of 1 (${seq.length} images one at a time)`, batch: 1, prompts: 'none', mode: 'sequential', images: seq },
           { label: `batch of ${opts.images.length} (dropped at once)`, batch, prompts: 'none', mode: 'drop', images: opts.images },
@@ -449,7 +454,7 @@ export async function benchPageMatrix(opts: PageMatrixOptions): Promise<{ rows: 
   return { rows, entries };
 }
 
-/** The page's own batch size (src/ui/runner.ts DEFAULT_BATCH) is used when the URL names none; the bench names it. */
+/** Images per encoder run in the lever comparisons that hold it fixed (the page's default, src/ui/runner.ts DEFAULT_BATCH). */
 const DEFAULT_PAGE_BATCH = 8;
 
 /** Whether a pack folder has a text encoder (manifest "text", or a Hugging Face export's text_model.onnx). */
@@ -544,7 +549,7 @@ interface SessionTuning {
 
 interface EncoderBenchOut {
   ok: boolean;
-  value?: { msPerImage: Record<string, number[]>; threads: number };
+  value?: { msPerImage: Record<string, number[]>; threads: number; sequenceMs?: number[] };
   error?: { code: string; message: string };
 }
 
@@ -630,6 +635,39 @@ export async function benchEncoderLevers(
   return { packId: opts.pack.id, batchAndThreads, sessionOptions, rows };
 }
 
+/**
+ * Encoder runs of the given batch sizes one after another on one new session in a fresh page,
+ * no warm-up: how run times change as V8 tiers up (and deoptimises) onnxruntime's wasm.
+ * `sequence` like "8*14,1*24": 14 runs of 8 images, then 24 of 1.
+ */
+export async function benchEncoderSequence(opts: SiteOptions & { pack: ServedPack; threads: number | null; sequence: string; rounds: number }): Promise<Row[]> {
+  const sizes = opts.sequence.split(',').flatMap((part) => {
+    const [b, n] = part.split('*').map(Number);
+    if (!Number.isInteger(b) || b < 1 || !Number.isInteger(n ?? 1) || (n ?? 1) < 1) throw new Error(`--sequence: bad part "${part}" (want B*N)`);
+    return Array.from({ length: n ?? 1 }, () => b);
+  });
+  const bench = await PageBench.start(opts, [opts.pack]);
+  const rows: Row[] = [];
+  try {
+    for (let r = 0; r < opts.rounds; r++) {
+      const { pages, close } = await bench.pages([{ packId: opts.pack.id, threads: opts.threads }]);
+      try {
+        const out = (await pages[0].page.evaluate(`window.__agqgBench.encoder(${JSON.stringify({ batches: [], tunings: [{}], reps: 0, sequence: sizes })})`)) as EncoderBenchOut;
+        if (!out.ok || !out.value?.sequenceMs) throw new Error(`encoder bench: ${out.error?.code} ${out.error?.message}`);
+        const ms = out.value.sequenceMs;
+        const line = ms.map((x, i) => `${sizes[i]}:${x.toFixed(0)}`).join(' ');
+        opts.log(`round ${r + 1}: ${line}`);
+        rows.push(valueRow(`encoder run by run: ${opts.pack.id}, ${pages[0].threads ?? '?'} thread(s)`, `round ${r + 1}: slowest / fastest run, ms per image`, Math.max(...ms) / Math.min(...ms), 'x', line));
+      } finally {
+        await close();
+      }
+    }
+  } finally {
+    await bench.close();
+  }
+  return rows;
+}
+
 async function cli(): Promise<void> {
   const { parseArgs } = await import('node:util');
   const { ensureClipB32Pack } = await import('./clip-b32-pack');
@@ -645,6 +683,7 @@ async function cli(): Promise<void> {
       batches: { type: 'string' },
       ort: { type: 'string' },
       'option-batch': { type: 'string' },
+      sequence: { type: 'string', default: '8*14,1*24' },
       reps: { type: 'string', default: '2' },
       'no-build': { type: 'boolean' },
       json: { type: 'string' },
@@ -682,6 +721,11 @@ async function cli(): Promise<void> {
       rows.push(...r.rows);
     }
     json = all.map(({ rows: _r, ...rest }) => rest);
+  } else if (values.what === 'sequence') {
+    for (const pack of packs) {
+      for (const t of threads ?? [null]) rows.push(...(await benchEncoderSequence({ ...site, pack, threads: t, sequence: values.sequence as string, rounds: Number(values.reps) })));
+      site.noBuild = true;
+    }
   } else if (values.what === 'matrix') {
     const r = await benchPageMatrix({ ...site, packs, images, sequential: Number(values.seq), threads });
     rows = r.rows;

@@ -182,7 +182,8 @@ async function main(): Promise<void> {
     const tjsDefault = bestTjs(tjs.results, 'default');
     const pageAll = pageB32(cores);
     ratios.page_vs_transformersjs = pageAll && tjsDefault ? pageAll / tjsDefault.imagesPerSecond : null;
-    notes.page_vs_transformersjs = `page as shipped (${cores} threads, 32 images dropped, two rounds pooled) / transformers.js as shipped (ORT's default of ${tjsDefault?.effectiveThreads ?? '?'} thread(s), its faster of a loop and one batched call: batch ${tjsDefault?.batch ?? '?'})`;
+    const perRun = pageEntry(page, 'clip-vit-b32', cores)?.batch32.imagesPerRun ?? '?';
+    notes.page_vs_transformersjs = `page as shipped (${cores} threads, ${perRun} image(s) per encoder run as the pack asks, 32 images dropped, two rounds pooled) / transformers.js as shipped (ORT's default of ${tjsDefault?.effectiveThreads ?? '?'} thread(s), its faster of a loop and one batched call: batch ${tjsDefault?.batch ?? '?'})`;
     for (const t of [1, cores]) {
       const p = pageB32(t);
       const j = bestTjs(tjs.results, t);

@@ -82,6 +82,18 @@ describe('manifest validation', () => {
     expect(e.message).toContain('files.0.sha256: must be 64 lower-case hex digits');
   });
 
+  it('takes images per encoder run per backend, and refuses zero, fractions and unknown backends', () => {
+    const { manifest } = minimal();
+    expect(parseManifest(manifest).vision.imagesPerRun).toBeUndefined();
+    const ok = parseManifest({ ...manifest, vision: { ...manifest.vision, imagesPerRun: { wasm: 1, webgpu: 16 } } });
+    expect(ok.vision.imagesPerRun).toEqual({ wasm: 1, webgpu: 16 });
+    for (const bad of [{ wasm: 0 }, { wasm: 2.5 }, { cpu: 4 }]) {
+      const e = problemOf(() => parseManifest({ ...manifest, vision: { ...manifest.vision, imagesPerRun: bad } }));
+      expect(e.code).toBe('pack_invalid');
+      expect(e.message).toContain('vision.imagesPerRun');
+    }
+  });
+
   it('refuses zero-shot and alignment heads on a pack without text encoder', () => {
     const { manifest } = minimal({
       heads: {
@@ -204,6 +216,8 @@ describeShared('Hugging Face CLIP folder as a pack', ['fixtures/tiny-clip'], () 
     expect(m.vision.inputs.map((i) => i.name)).toEqual(['pixel_values']);
     // Width from config.json's projection_dim (32 in the fixture).
     expect(m.vision.output).toMatchObject({ name: 'image_embeds', shape: ['batch', 32] });
+    // One image per run on WASM (hf-clip.ts says why); WebGPU is left to the page's default.
+    expect(m.vision.imagesPerRun).toEqual({ wasm: 1 });
     expect(m.text).toMatchObject({
       inputIds: 'input_ids',
       attentionMask: 'attention_mask',

@@ -9,6 +9,7 @@ import {
   MANIFEST_VERSION,
   parseManifest,
   type Manifest,
+  type ImagesPerRun,
   type ManifestInput,
   type PackFile,
   type VariantDtype,
@@ -16,6 +17,16 @@ import {
 import type { PackSource } from './pack';
 import { PreprocessConfigSchema } from './preprocess';
 import defaults from './zero-shot-defaults.json';
+
+/**
+ * One image per encoder run on WASM. CLIP ViT-B/32 in Chromium 156 (2 threads, the page's worker,
+ * bench/browser-pipeline.ts): 1 per run gave 2.84-2.87 img/s over four drops of 32; 8 per run gave
+ * 3.1-3.4 img/s until, after 10-20 runs, V8 deoptimised one of onnxruntime's hot wasm functions
+ * again and again ("wrong call target") and every run took 2.2x as long for 8-16 runs (1.64 img/s;
+ * 4 per run did the same). At 1 (and 2) per run that never happened in 130 runs. WebGPU: the
+ * page's default.
+ */
+export const CLIP_IMAGES_PER_RUN: ImagesPerRun = { wasm: 1 };
 
 /** File-name suffixes of the weight formats, as transformers.js exports name them. */
 export const HF_VARIANT_SUFFIXES: ReadonlyArray<readonly [VariantDtype, string]> = [
@@ -104,6 +115,7 @@ export async function hfClipManifest(source: PackSource, id: string): Promise<Ma
       variants: vision,
       inputs: [{ name: 'pixel_values', dtype: 'float32', shape: ['batch', 3, height, width], preprocess }],
       output: { name: 'image_embeds', dtype: 'float32', shape: ['batch', dim] },
+      imagesPerRun: CLIP_IMAGES_PER_RUN,
     },
     text:
       hasText && tokenizer

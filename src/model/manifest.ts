@@ -54,10 +54,23 @@ export const ImageInputSchema = TensorSpecSchema.extend({
 });
 export type ImageInput = z.infer<typeof ImageInputSchema>;
 
+/** Images per encoder run on each onnxruntime-web backend (see VisionEncoderSchema.imagesPerRun). */
+export const ImagesPerRunSchema = z
+  .object({ wasm: z.number().int().positive(), webgpu: z.number().int().positive() })
+  .partial()
+  .strict();
+export type ImagesPerRun = z.infer<typeof ImagesPerRunSchema>;
+
 export const VisionEncoderSchema = z.object({
   variants: z.array(VariantSchema).min(1),
   inputs: z.array(ImageInputSchema).min(1),
   output: TensorSpecSchema,
+  /**
+   * How many images the page puts in one encoder run on a backend, when the URL names none
+   * (?batch=N); absent, the page's own default. Measured per model: batching pays for small
+   * encoders and not for large ones, and on some it costs (see hf-clip.ts).
+   */
+  imagesPerRun: ImagesPerRunSchema.optional(),
 });
 export type VisionEncoder = z.infer<typeof VisionEncoderSchema>;
 

@@ -19,10 +19,10 @@ import { scorer } from './worker-client';
  */
 const IN_FLIGHT = 2;
 /**
- * Images per worker call, sharing one encoder run; ?batch=N overrides. Measured in the worker
- * (bench/browser-pipeline.ts --what encoder, CLIP ViT-B/32, WASM): 4 to 16 images per run gave
- * 1.1x (1 thread) to 1.4-1.85x (2 threads) the encoder's images/s of one per run; 8 keeps the
- * first cards of a batch coming after one run instead of the whole batch.
+ * Images per worker call, sharing one encoder run, unless the pack's manifest names its own
+ * (vision.imagesPerRun, per backend) or ?batch=N overrides both. The default pack's encoder takes
+ * 114 ms per image 8 at a time against 125 one at a time (WASM, 2 threads, in the worker); 8 keeps
+ * the first cards of a batch coming after one run instead of the whole batch.
  */
 const DEFAULT_BATCH = 8;
 const LAST_PACK_KEY = 'agqg.lastPack';
@@ -57,9 +57,9 @@ export function inFlight(search = location.search): number {
   return intParam('inflight', search) ?? IN_FLIGHT;
 }
 
-/** ?batch=N: images per encoder run. */
-export function batchSize(search = location.search): number {
-  return intParam('batch', search) ?? DEFAULT_BATCH;
+/** Images per encoder run: ?batch=N, else what the loaded pack asks for on its backend, else the default. */
+export function batchSize(search = location.search, packChoice: number | null = get().pack?.imagesPerRun ?? null): number {
+  return intParam('batch', search) ?? packChoice ?? DEFAULT_BATCH;
 }
 
 /**

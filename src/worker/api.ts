@@ -91,6 +91,8 @@ export interface PackSummary {
   urls: string[];
   backend: BackendInfo;
   loadMs: number;
+  /** Images per encoder run the pack asks for on the backend in use; null: the page's default. */
+  imagesPerRun: number | null;
 }
 
 export interface GradeRequest {
@@ -247,6 +249,7 @@ function summary(scorer: PackScorer, source: 'url' | 'files', urls: string[], lo
     urls,
     backend: (state.runtime as OrtWebRuntime).info,
     loadMs,
+    imagesPerRun: m.vision.imagesPerRun?.[(state.runtime as OrtWebRuntime).info.kind] ?? null,
   };
 }
 

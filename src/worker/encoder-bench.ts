@@ -18,12 +18,19 @@ export interface EncoderBenchRequest {
    */
   tunings: SessionTuning[];
   reps: number;
+  /**
+   * Batch sizes run one after another on the first session, with no warm-up run: how run times
+   * change as V8 tiers (and deoptimises) onnxruntime's wasm. The other fields are then ignored.
+   */
+  sequence?: number[];
 }
 
 export interface EncoderBenchResult {
   /** `${tuningIndex}|${batch}` -> ms per image of each repetition. */
   msPerImage: Record<string, number[]>;
   threads: number;
+  /** With `sequence`: ms per image of each run, in order. */
+  sequenceMs?: number[];
 }
 
 function feedsFor(m: Manifest, batch: number): Record<string, TensorIn> {
@@ -65,6 +72,16 @@ export async function benchEncoder(
     }
     const runs = (si: number, b: number) => pinned[si] === null || pinned[si] === b;
     const out: Record<string, number[]> = {};
+    if (req.sequence) {
+      const seqFeeds = new Map(req.sequence.map((b) => [b, feedsFor(manifest, b)]));
+      const sequenceMs: number[] = [];
+      for (const b of req.sequence) {
+        const t0 = performance.now();
+        await sessions[0].run(seqFeeds.get(b) as Record<string, TensorIn>, [manifest.vision.output.name]);
+        sequenceMs.push((performance.now() - t0) / b);
+      }
+      return { msPerImage: out, threads: runtime.info.threads, sequenceMs };
+    }
     const feeds = new Map(req.batches.map((b) => [b, feedsFor(manifest, b)]));
     // One warm-up run per session and batch size: first runs allocate and plan.
     for (const [si, s] of sessions.entries()) for (const b of req.batches) if (runs(si, b)) await s.run(feeds.get(b) as Record<string, TensorIn>, [manifest.vision.output.name]);
