@@ -192,6 +192,9 @@ async function main(): Promise<void> {
     const first = pageEntry(page, 'clip-vit-b32', cores)?.batch32.imagesPerSecond ?? null;
     ratios.page_vs_transformersjs_first_round = first && tjsDefault ? first / tjsDefault.imagesPerSecond : null;
     notes.page_vs_transformersjs_first_round = 'the first batch of 32 alone (the page fresh but for 8 images graded one at a time before it)';
+    const after = pageEntry(page, 'clip-vit-b32', cores)?.afterPrompts?.imagesPerSecond ?? null;
+    ratios.page_vs_transformersjs_after_prompts = after && tjsDefault ? after / tjsDefault.imagesPerSecond : null;
+    notes.page_vs_transformersjs_after_prompts = 'the batch of 32 once more after 32 images with their own prompts (the text tower\'s first runs)';
     notes.page_vs_transformersjs_matched = 'same thread count on both sides: the encoder (the same ONNX on the same onnxruntime-web version: the page runs its plain WASM build, transformers.js the asyncify one it imports) is ~95% of the time on each';
   }
   if (cliB32) {
