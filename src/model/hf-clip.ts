@@ -23,8 +23,8 @@ import defaults from './zero-shot-defaults.json';
  * bench/browser-pipeline.ts): 1 per run gave 2.84-2.87 img/s over four drops of 32; 8 per run gave
  * 3.1-3.4 img/s until, after 10-20 runs, V8 deoptimised one of onnxruntime's hot wasm functions
  * again and again ("wrong call target") and every run took 2.2x as long for 8-16 runs (1.64 img/s;
- * 4 per run did the same). At 1 (and 2) per run that never happened in 130 runs. WebGPU: the
- * page's default.
+ * 4 per run did the same). At 1 per run that never happened in 130 runs (2 per run: 70). WebGPU:
+ * the page's default.
  */
 export const CLIP_IMAGES_PER_RUN: ImagesPerRun = { wasm: 1 };
 
