@@ -180,19 +180,20 @@ async function main(): Promise<void> {
   const pageB32 = (threads: number) => pageEntry(page, 'clip-vit-b32', threads)?.batch32Pooled ?? null;
   if (tjs && page.length > 0) {
     const tjsDefault = bestTjs(tjs.results, 'default');
-    const pageAll = pageB32(cores);
+    const shipped = pageEntry(page, 'clip-vit-b32', cores);
+    const pageAll = shipped?.batch32Pooled ?? null;
     ratios.page_vs_transformersjs = pageAll && tjsDefault ? pageAll / tjsDefault.imagesPerSecond : null;
-    const perRun = pageEntry(page, 'clip-vit-b32', cores)?.batch32.imagesPerRun ?? '?';
+    const perRun = shipped?.batch32.imagesPerRun ?? '?';
     notes.page_vs_transformersjs = `page as shipped (${cores} threads, ${perRun} image(s) per encoder run as the pack asks, 32 images dropped, two rounds pooled) / transformers.js as shipped (ORT's default of ${tjsDefault?.effectiveThreads ?? '?'} thread(s), its faster of a loop and one batched call: batch ${tjsDefault?.batch ?? '?'})`;
     for (const t of [1, cores]) {
       const p = pageB32(t);
       const j = bestTjs(tjs.results, t);
       ratios[`page_vs_transformersjs_${t}_threads_each`] = p && j ? p / j.imagesPerSecond : null;
     }
-    const first = pageEntry(page, 'clip-vit-b32', cores)?.batch32.imagesPerSecond ?? null;
+    const first = shipped?.batch32.imagesPerSecond ?? null;
     ratios.page_vs_transformersjs_first_round = first && tjsDefault ? first / tjsDefault.imagesPerSecond : null;
     notes.page_vs_transformersjs_first_round = 'the first batch of 32 alone (the page fresh but for 8 images graded one at a time before it)';
-    const after = pageEntry(page, 'clip-vit-b32', cores)?.afterPrompts?.imagesPerSecond ?? null;
+    const after = shipped?.afterPrompts?.imagesPerSecond ?? null;
     ratios.page_vs_transformersjs_after_prompts = after && tjsDefault ? after / tjsDefault.imagesPerSecond : null;
     notes.page_vs_transformersjs_after_prompts = 'the batch of 32 once more after 32 images with their own prompts (the text tower\'s first runs)';
     notes.page_vs_transformersjs_matched = 'same thread count on both sides: the encoder (the same ONNX on the same onnxruntime-web version: the page runs its plain WASM build, transformers.js the asyncify one it imports) is ~95% of the time on each';
