@@ -1,6 +1,6 @@
 // Several images per encoder run (?batch=N) grade exactly as one at a time, a bad
 // file in a batch gets its own error while the rest share the run, a CLIP export
-// runs one image per run on WASM unless ?batch= says otherwise, and ?threads=N
+// runs two images per run on WASM unless ?batch= says otherwise, and ?threads=N
 // sets the WASM threads the badge reports. A double click on Grade starts one batch.
 import { readFileSync } from 'node:fs';
 import { afterEach, expect, inject, it } from 'vitest';
@@ -77,11 +77,12 @@ describeShared('batched grading', [TEST_PACK.fixture, AGIQA], () => {
     }
   });
 
-  it('a CLIP export runs one image per encoder run on WASM when the URL names no batch', async () => {
-    // The pack's inferred manifest asks for it (vision.imagesPerRun, src/model/hf-clip.ts).
+  it('a CLIP export runs two images per encoder run on WASM when the URL names no batch', async () => {
+    // The pack's inferred manifest asks for it (vision.imagesPerRun, src/model/hf-clip.ts): three
+    // images make a run of two and a run of one.
     const own = await grade('debug=1&backend=wasm', good.slice(0, 3));
-    expect(own.run.batchSize).toBe(1);
-    expect(own.run.perImage.map((p) => p.stages.batch)).toEqual([1, 1, 1]);
+    expect(own.run.batchSize).toBe(2);
+    expect(own.run.perImage.map((p) => p.stages.batch).sort()).toEqual([1, 2, 2]);
     expect(own.results.every((r) => r.error === null)).toBe(true);
   });
 

@@ -216,8 +216,8 @@ describeShared('Hugging Face CLIP folder as a pack', ['fixtures/tiny-clip'], () 
     expect(m.vision.inputs.map((i) => i.name)).toEqual(['pixel_values']);
     // Width from config.json's projection_dim (32 in the fixture).
     expect(m.vision.output).toMatchObject({ name: 'image_embeds', shape: ['batch', 32] });
-    // One image per run on WASM (hf-clip.ts says why); WebGPU is left to the page's default.
-    expect(m.vision.imagesPerRun).toEqual({ wasm: 1 });
+    // Two images per run on WASM (hf-clip.ts says why); WebGPU is left to the page's default.
+    expect(m.vision.imagesPerRun).toEqual({ wasm: 2 });
     expect(m.text).toMatchObject({
       inputIds: 'input_ids',
       attentionMask: 'attention_mask',

@@ -19,14 +19,15 @@ import { PreprocessConfigSchema } from './preprocess';
 import defaults from './zero-shot-defaults.json';
 
 /**
- * One image per encoder run on WASM. CLIP ViT-B/32 in Chromium 156 (2 threads, the page's worker,
- * bench/browser-pipeline.ts): 1 per run gave 2.84-2.87 img/s over four drops of 32; 8 per run gave
- * 3.1-3.4 img/s until, after 10-20 runs, V8 deoptimised one of onnxruntime's hot wasm functions
- * again and again ("wrong call target") and every run took 2.2x as long for 8-16 runs (1.64 img/s;
- * 4 per run did the same). At 1 per run that never happened in 130 runs (2 per run: 70). WebGPU:
- * the page's default.
+ * Two images per encoder run on WASM. CLIP ViT-B/32 in Chromium 156 (2 threads, the page's worker,
+ * bench/browser-pipeline.ts): at 8 (or 4) per run, after 10-20 runs V8 deoptimised one of
+ * onnxruntime's hot wasm functions again and again ("wrong call target") and every run took 2.2x
+ * as long for 8-16 runs (1.64 img/s against 3.1-3.4). At 2 per run that never happened in 390
+ * runs (at 1: 130), and the page did 2.85-3.33 img/s per drop of 32 against 2.77-3.12 at 1 per
+ * run, in the same browser: one worker call, result message and card per two images, not one.
+ * WebGPU: the page's default.
  */
-export const CLIP_IMAGES_PER_RUN: ImagesPerRun = { wasm: 1 };
+export const CLIP_IMAGES_PER_RUN: ImagesPerRun = { wasm: 2 };
 
 /** File-name suffixes of the weight formats, as transformers.js exports name them. */
 export const HF_VARIANT_SUFFIXES: ReadonlyArray<readonly [VariantDtype, string]> = [

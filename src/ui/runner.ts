@@ -63,7 +63,7 @@ export function batchSize(search = location.search, packChoice: number | null = 
 }
 
 /**
- * ?ort=graph:basic,mempattern:0,arena:0,mode:parallel,fix.batch:8 — onnxruntime session options,
+ * ?ort=graph:basic,mempattern:0,arena:0,mode:parallel,spin:1,fix.batch:8 — onnxruntime session options,
  * for measuring them (bench/browser-pipeline.ts). Unknown keys or values are said, then ignored.
  */
 export function ortTuning(search = location.search): SessionTuning | undefined {
@@ -77,6 +77,7 @@ export function ortTuning(search = location.search): SessionTuning | undefined {
     if (key === 'graph' && (value === 'disabled' || value === 'basic' || value === 'extended' || value === 'all')) t.graphOptimizationLevel = value;
     else if (key === 'mempattern' && flag !== null) t.enableMemPattern = flag;
     else if (key === 'arena' && flag !== null) t.enableCpuMemArena = flag;
+    else if (key === 'spin' && flag !== null) t.allowSpinning = flag;
     else if (key === 'mode' && (value === 'sequential' || value === 'parallel')) t.executionMode = value;
     else if (key.startsWith('fix.') && key.length > 4 && Number.isInteger(Number(value)) && Number(value) > 0) {
       t.freeDimensionOverrides = { ...t.freeDimensionOverrides, [key.slice(4)]: Number(value) };

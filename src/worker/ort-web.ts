@@ -38,6 +38,8 @@ export interface SessionTuning {
   enableMemPattern?: boolean;
   enableCpuMemArena?: boolean;
   executionMode?: 'sequential' | 'parallel';
+  /** Whether idle pool threads spin before sleeping (ORT's session.intra_op.allow_spinning); off unless set. */
+  allowSpinning?: boolean;
   /** Pins symbolic dimensions (e.g. {batch: 8}); every run must then use exactly that size. */
   freeDimensionOverrides?: Record<string, number>;
 }
@@ -131,7 +133,7 @@ export class OrtWebRuntime implements RuntimeAdapter {
         ...(t.freeDimensionOverrides === undefined ? {} : { freeDimensionOverrides: t.freeDimensionOverrides }),
         // Idle pool threads would otherwise spin between runs, starving image decoding in this
         // worker and the page itself (ORT config key session.intra_op.allow_spinning).
-        extra: { session: { intra_op: { allow_spinning: '0' } } },
+        extra: { session: { intra_op: { allow_spinning: t.allowSpinning ? '1' : '0' } } },
       });
       const runner = new OrtSession(session, ort.Tensor, label, `on ${this.backend}`);
       if (this.info.kind !== 'webgpu') return runner;
