@@ -57,14 +57,16 @@ export function usePaced<T>(live: T, weight = 1): T {
 /**
  * How many of `wanted` things (rows, cards) to draw now: what was drawn stays drawn (down to
  * `wanted`), and more are added a frame's share at a time, `weight` units each; all at once when
- * not `paced`.
+ * not `paced`. `claimNow: false` for a component rendered in the background (useDeferredValue):
+ * React may commit such a render after the next frame, so a share claimed in it would land in the
+ * same frame as that frame's own share; it then waits for a frame's share like any other.
  */
-export function useDrawnCount(wanted: number, weight = 1, paced = true): number {
+export function useDrawnCount(wanted: number, weight = 1, paced = true, claimNow = true): number {
   const step = Math.max(1, Math.floor(UNITS_PER_FRAME / weight));
   const [drawn, setDrawn] = useState(0);
   let count = Math.min(drawn, wanted);
   if (!paced) count = wanted;
-  else if (count < wanted && uiPacer.take(step * weight)) count = Math.min(wanted, count + step);
+  else if (claimNow && count < wanted && uiPacer.take(step * weight)) count = Math.min(wanted, count + step);
   if (count !== drawn) setDrawn(count);
   useEffect(() => {
     if (count >= wanted) return;

@@ -16,9 +16,10 @@ export function ResultsGrid() {
   const deferred = useDeferredValue(latest);
   const ids = deferred.view === view ? deferred.ids : latestIds;
   // While a batch runs, its results' cards are added a frame's share at a time (a message brings
-  // eight); otherwise (a sort, a filter, "Show more", the end of the batch) every card at once.
+  // several); otherwise (a sort, a filter, "Show more", the end of the batch) every card at once.
+  // New results reach this grid in a background render, so none is claimed in it (paced.ts).
   const running = useStore((s) => s.running);
-  const drawn = useDrawnCount(Math.min(ids.length, limit), CARD_WEIGHT, running);
+  const drawn = useDrawnCount(Math.min(ids.length, limit), CARD_WEIGHT, running, false);
   if (total === 0) {
     return <p className="empty muted">No results yet. Add images, then grade them: cards appear here as each one finishes.</p>;
   }
