@@ -653,7 +653,7 @@ export async function benchEncoderLevers(
  * no warm-up: how run times change as V8 tiers up (and deoptimises) onnxruntime's wasm.
  * `sequence` like "8*14,1*24": 14 runs of 8 images, then 24 of 1.
  */
-export async function benchEncoderSequence(opts: SiteOptions & { pack: ServedPack; threads: number | null; sequence: string; rounds: number }): Promise<Row[]> {
+export async function benchEncoderSequence(opts: SiteOptions & { pack: ServedPack; threads: number | null; sequence: string; rounds: number; ort?: string }): Promise<Row[]> {
   const sizes = opts.sequence.split(',').flatMap((part) => {
     const [b, n] = part.split('*').map(Number);
     if (!Number.isInteger(b) || b < 1 || !Number.isInteger(n ?? 1) || (n ?? 1) < 1) throw new Error(`--sequence: bad part "${part}" (want B*N)`);
@@ -663,7 +663,7 @@ export async function benchEncoderSequence(opts: SiteOptions & { pack: ServedPac
   const rows: Row[] = [];
   try {
     for (let r = 0; r < opts.rounds; r++) {
-      const { pages, close } = await bench.pages([{ packId: opts.pack.id, threads: opts.threads }]);
+      const { pages, close } = await bench.pages([{ packId: opts.pack.id, threads: opts.threads, ...(opts.ort ? { ort: opts.ort } : {}) }]);
       try {
         const out = (await pages[0].page.evaluate(`window.__agqgBench.encoder(${JSON.stringify({ batches: [], tunings: [{}], reps: 0, sequence: sizes })})`)) as EncoderBenchOut;
         if (!out.ok || !out.value?.sequenceMs) throw new Error(`encoder bench: ${out.error?.code} ${out.error?.message}`);
@@ -738,7 +738,7 @@ async function cli(): Promise<void> {
     json = all.map(({ rows: _r, ...rest }) => rest);
   } else if (values.what === 'sequence') {
     for (const pack of packs) {
-      for (const t of threads ?? [null]) rows.push(...(await benchEncoderSequence({ ...site, pack, threads: t, sequence: values.sequence as string, rounds: Number(values.reps) })));
+      for (const t of threads ?? [null]) rows.push(...(await benchEncoderSequence({ ...site, pack, threads: t, sequence: values.sequence as string, rounds: Number(values.reps), ort: values.ort })));
       site.noBuild = true;
     }
   } else if (values.what === 'matrix') {
