@@ -557,6 +557,7 @@ interface SessionTuning {
   enableMemPattern?: boolean;
   enableCpuMemArena?: boolean;
   executionMode?: 'sequential' | 'parallel';
+  allowSpinning?: boolean;
   freeDimensionOverrides?: Record<string, number>;
 }
 
