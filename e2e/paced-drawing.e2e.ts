@@ -109,8 +109,8 @@ describeShared('a 100-image batch drawn a frame at a time', [TEST_PACK.fixture, 
     expect(exported.every((r) => r.error === null && r.quality !== null)).toBe(true);
   });
 
-  it('gives every drawn card its thumbnail, made a frame\'s budget at a time', async () => {
-    await expect.poll(() => ui.page.locator('article.card .thumb img[src^="blob:"]').count(), { timeout: 30_000 }).toBe(RESULTS_PAGE);
+  it('gives every drawn card its thumbnail, as a data: URL read without blocking the main thread', async () => {
+    await expect.poll(() => ui.page.locator('article.card .thumb img[src^="data:image/jpeg;base64,"]').count(), { timeout: 30_000 }).toBe(RESULTS_PAGE);
     expect(pageErrors).toEqual([]);
   });
 });

@@ -19,7 +19,7 @@ export interface Item {
   status: ItemStatus;
   stage: 'decode' | 'score' | null;
   result: ImageResult | null;
-  /** Shown through a blob: URL made only while a card or the comparison draws it (thumbs.ts). */
+  /** Shown through a data: URL read only while a card or the comparison draws it (thumbs.ts). */
   thumbnail: Blob | null;
   width: number | null;
   height: number | null;

@@ -1,10 +1,10 @@
 import { useShallow } from 'zustand/react/shallow';
 import { clearCompare, toggleCompare, useStore, type Item } from '../store';
 import { GradeBlock } from './GradeBlock';
-import { useObjectUrl } from '../thumbs';
+import { useThumbUrl } from '../thumbs';
 
 function CompareThumb({ it }: { it: Item }) {
-  const url = useObjectUrl(it.thumbnail);
+  const url = useThumbUrl(it.thumbnail);
   return url ? <img src={url} alt={`Thumbnail of ${it.name}`} /> : null;
 }
 

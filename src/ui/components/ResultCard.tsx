@@ -3,7 +3,7 @@ import { canGradeFromEmbedding, deleteItems, regradePrompt } from '../runner';
 import { setPrompt, toggleCompare, useStore, type Item } from '../store';
 import { GrmChart } from '../GrmChart';
 import { GradeSummary } from './GradeBlock';
-import { useObjectUrl } from '../thumbs';
+import { useThumbUrl } from '../thumbs';
 
 export const NO_TEXT_TEXT =
   'this pack has no text encoder, so it cannot compare the image with a prompt. Load a CLIP pack (one with a text model) to grade alignment.';
@@ -93,6 +93,18 @@ function AlignmentSection({ it }: { it: Item }) {
   ) : null;
 }
 
+/** Its own component: the thumbnail's URL arrives a task after the card and redraws only this. */
+function CardThumb({ it, failed }: { it: Item; failed: boolean }) {
+  const url = useThumbUrl(it.thumbnail);
+  return url ? (
+    <img src={url} alt={`Thumbnail of ${it.name}`} width={it.width ?? undefined} height={it.height ?? undefined} />
+  ) : (
+    <div className="thumb-missing" aria-hidden="true">
+      {failed ? '!' : '…'}
+    </div>
+  );
+}
+
 /** Memoised: the grid re-renders when its list changes, and only a card whose item changed should follow. */
 export const ResultCard = memo(function ResultCard({ id }: { id: string }) {
   const it = useStore((s) => s.items[id]);
@@ -100,7 +112,6 @@ export const ResultCard = memo(function ResultCard({ id }: { id: string }) {
   const mosMax = useStore((s) => (s.pack && s.pack.id === s.items[id]?.result?.packId ? s.pack.mos.max : undefined));
   const packKey = useStore((s) => s.pack?.packKey);
   const [editing, setEditing] = useState(false);
-  const thumbUrl = useObjectUrl(it?.thumbnail ?? null);
   if (!it) return null;
   const r = it.result;
   const error = r?.error ?? it.problem;
@@ -126,13 +137,7 @@ export const ResultCard = memo(function ResultCard({ id }: { id: string }) {
       </header>
       <div className="card-body">
         <div className="thumb">
-          {thumbUrl ? (
-            <img src={thumbUrl} alt={`Thumbnail of ${it.name}`} width={it.width ?? undefined} height={it.height ?? undefined} />
-          ) : (
-            <div className="thumb-missing" aria-hidden="true">
-              {error && !it.thumbnail ? '!' : '…'}
-            </div>
-          )}
+          <CardThumb it={it} failed={!!error && !it.thumbnail} />
           {it.width && it.height && (
             <span className="dims muted">
               {it.width}×{it.height}
