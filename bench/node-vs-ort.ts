@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { DEFAULT_DECODE_THREADS, imageReader } from '../src/cli/cmd/score';
 import { decodeImageFile } from '../src/cli/decode';
+import { nativeJpeg, nativeJpegStatus, type JpegDecoderChoice } from '../src/cli/jpeg-native';
 import type { ReadStages } from '../src/cli/image-reader';
 import { openPackFolder } from '../src/cli/load-pack';
 import { NodeRuntime } from '../src/cli/ort-node';
@@ -71,7 +72,15 @@ export interface CliVsOrtResult {
   ratio: number;
 }
 
-type Pass = 'raw' | 'cli' | 'cli-main-thread' | 'cli-one-worker' | 'cli-full-first-run' | 'cli-shared-prompt' | 'cli-distinct-prompts';
+type Pass =
+  | 'raw'
+  | 'cli'
+  | 'cli-main-thread'
+  | 'cli-one-worker'
+  | 'cli-full-first-run'
+  | 'cli-wasm-jpeg'
+  | 'cli-shared-prompt'
+  | 'cli-distinct-prompts';
 
 interface StageSums {
   n: number;
@@ -139,13 +148,13 @@ export async function benchCliVsRawOrt(opts: CliVsOrtOptions): Promise<CliVsOrtR
     rawFeeds.set(b, chunks);
   }
 
-  const readers = new Map<number, ReturnType<typeof imageReader>>();
-  const readerFor = (t: number) => {
-    let r = readers.get(t);
+  const readers = new Map<string, ReturnType<typeof imageReader>>();
+  const readerFor = (t: number, jpeg: JpegDecoderChoice = 'auto') => {
+    let r = readers.get(`${t}:${jpeg}`);
     if (!r) {
-      r = imageReader(t);
+      r = imageReader(t, jpeg);
       r.forPack(scorer);
-      readers.set(t, r);
+      readers.set(`${t}:${jpeg}`, r);
     }
     return r;
   };
@@ -175,7 +184,7 @@ export async function benchCliVsRawOrt(opts: CliVsOrtOptions): Promise<CliVsOrtR
   const stages = new Map<number, StageSums>();
   const cliTotals = new Map<string, number[]>();
   const runCli = async (b: number, pass: Pass): Promise<number> => {
-    const reader = readerFor(pass === 'cli-main-thread' ? 0 : pass === 'cli-one-worker' ? 1 : threads);
+    const reader = readerFor(pass === 'cli-main-thread' ? 0 : pass === 'cli-one-worker' ? 1 : threads, pass === 'cli-wasm-jpeg' ? 'wasm' : 'auto');
     const jobs = jobsFor(pass);
     const results: ImageResult[] = [];
     const read: (ReadStages | null)[] = [];
@@ -216,7 +225,10 @@ export async function benchCliVsRawOrt(opts: CliVsOrtOptions): Promise<CliVsOrtR
   };
 
   const extraPasses: Pass[] = [];
-  if (opts.levers) extraPasses.push('cli-main-thread', ...(threads !== 1 ? (['cli-one-worker'] as const) : []), 'cli-full-first-run');
+  if (opts.levers) {
+    extraPasses.push('cli-main-thread', ...(threads !== 1 ? (['cli-one-worker'] as const) : []), 'cli-full-first-run');
+    if (nativeJpeg()) extraPasses.push('cli-wasm-jpeg');
+  }
   if (opts.prompts && scorer.hasText) extraPasses.push('cli-shared-prompt', 'cli-distinct-prompts');
   // A whole-batch first run is the same as the default when the batch is no bigger than it.
   const passesFor = (b: number, r: number): Pass[] =>
@@ -308,6 +320,7 @@ export async function benchCliVsRawOrt(opts: CliVsOrtOptions): Promise<CliVsOrtR
     });
     rows.push(valueRow(section, 'pack load for agqg (not in the passes)', loadMs, 'ms'));
     rows.push(valueRow(section, 'intra-op threads (both paths)', availableParallelism(), 'threads', `agqg decode workers: ${threads}`));
+    rows.push(valueRow(section, 'native JPEG decoder (libjpeg-turbo)', nativeJpeg() ? 1 : 0, 'in use', nativeJpegStatus()));
     for (const f of byBatch) {
       const b = f.batch;
       rows.push(valueRow(section, `batch ${b}: raw ORT`, f.rawImagesPerSecond, 'images/s'));
@@ -318,6 +331,13 @@ export async function benchCliVsRawOrt(opts: CliVsOrtOptions): Promise<CliVsOrtR
       rows.push(valueRow(section, `batch ${b}: cli_vs_raw_ort`, f.ratio, 'x', `${f.ratio >= 0.9 ? 'meets 0.9' : 'UNDER 0.9'}; rounds ${perRound}`));
       if (f.cliNoPrefetchImagesPerSecond !== null) {
         rows.push(valueRow(section, `batch ${b}: agqg, decoding on the main thread`, f.cliNoPrefetchImagesPerSecond, 'images/s', `ratio ${f.cliNoPrefetchRatio?.toFixed(3)}`));
+      }
+      const wasmJpeg = ips.get(`cli-wasm-jpeg:${b}`);
+      if (wasmJpeg) {
+        const own = pairRatios.get(`cli:${b}`)?.slice(0, extraRounds) ?? [];
+        rows.push(
+          valueRow(section, `batch ${b}: agqg, JPEG decoded in WebAssembly`, median(wasmJpeg), 'images/s', `ratio ${median(pairRatios.get(`cli-wasm-jpeg:${b}`) ?? []).toFixed(3)}; native (default) in the same rounds ${median(own).toFixed(3)}`),
+        );
       }
       const one = ips.get(`cli-one-worker:${b}`);
       if (one) {

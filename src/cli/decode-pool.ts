@@ -7,6 +7,7 @@ import { AgqgError } from '../model/errors';
 import type { PreprocessConfig } from '../model/preprocess';
 import type { DecodeReply, DecodeRequest } from './decode-protocol';
 import type { DecodedFile, ImageReader } from './image-reader';
+import type { JpegDecoderChoice } from './jpeg-native';
 
 const WORKER_ENTRY = new URL('./decode-worker.mjs', import.meta.url);
 
@@ -28,11 +29,13 @@ export class DecodePool implements ImageReader {
   /**
    * `threads` workers (at least 1), started now: create the pool before loading the pack and
    * they start up while it loads. `prepare`: the pack's vision input configs, once known; the
-   * workers then hand back the encoder's tensors instead of pixels.
+   * workers then hand back the encoder's tensors instead of pixels. `jpeg`: 'wasm' keeps the
+   * native JPEG decoder out (benchmarks compare the two).
    */
   constructor(
     readonly threads: number,
     public prepare: PreprocessConfig[] | null = null,
+    readonly jpeg: JpegDecoderChoice = 'auto',
   ) {
     if (!Number.isInteger(threads) || threads < 1) throw new AgqgError('invalid_argument', `a decode pool needs at least 1 thread, got ${threads}`);
     for (let i = 0; i < threads; i++) this.slots.push(this.spawn());
@@ -81,7 +84,7 @@ export class DecodePool implements ImageReader {
     return new Promise<DecodedFile>((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
       if (slot.pending.size === 1) slot.worker.ref();
-      const req: DecodeRequest = { id, path, prepare: this.prepare };
+      const req: DecodeRequest = { id, path, prepare: this.prepare, jpeg: this.jpeg };
       slot.worker.postMessage(req);
     }).finally(() => {
       if (slot.pending.size === 0) slot.worker.unref();

@@ -2,12 +2,14 @@
 import type { ErrorInfo } from '../model/errors';
 import type { PreprocessConfig } from '../model/preprocess';
 import type { ReadStages } from './image-reader';
+import type { JpegDecoderChoice } from './jpeg-native';
 
 export interface DecodeRequest {
   id: number;
   path: string;
   /** The pack's vision input configs: the worker prepares the encoder's tensors. Null: pixels. */
   prepare: PreprocessConfig[] | null;
+  jpeg: JpegDecoderChoice;
 }
 
 /** Either `inputs` (prepared tensors, one per vision input) or `data` (RGBA pixels). */

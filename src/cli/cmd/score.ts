@@ -6,6 +6,7 @@ import { DecodePool } from '../decode-pool';
 import { mainThreadReader, type ImageReader } from '../image-reader';
 import { expandImageArgs, IMAGE_EXTENSIONS } from '../images';
 import type { CliIO } from '../io';
+import type { JpegDecoderChoice } from '../jpeg-native';
 import { loadScorer, noHeadMessage } from '../load-pack';
 import { progress } from '../progress';
 import { readPromptTable, type PromptTable } from '../prompts';
@@ -105,9 +106,9 @@ function parseDecodeThreads(value: string | undefined): number {
  * pack loads), or the main thread for 0. Call `forPack` once the pack is loaded: workers then
  * preprocess for its encoder too, so the main thread only copies tensors into the batch.
  */
-export function imageReader(decodeThreads: number): ImageReader & { forPack(scorer: PackScorer): void } {
-  if (decodeThreads === 0) return Object.assign(mainThreadReader(), { forPack: () => {} });
-  const pool = new DecodePool(decodeThreads);
+export function imageReader(decodeThreads: number, jpeg: JpegDecoderChoice = 'auto'): ImageReader & { forPack(scorer: PackScorer): void } {
+  if (decodeThreads === 0) return Object.assign(mainThreadReader(jpeg), { forPack: () => {} });
+  const pool = new DecodePool(decodeThreads, null, jpeg);
   return Object.assign(pool, {
     forPack(scorer: PackScorer) {
       pool.prepare = scorer.manifest.vision.inputs.map((input) => input.preprocess);
