@@ -56,8 +56,6 @@ static napi_value decode(napi_env env, napi_callback_info info) {
   err.pub.error_exit = on_error;
   err.pub.emit_message = on_message;
   err.message[0] = 0;
-  // Volatile: read after a longjmp.
-  unsigned char *volatile out = NULL;
   if (setjmp(err.jump)) {
     jpeg_destroy_decompress(&cinfo);
     return fail(env, "EJPEG", err.message[0] ? err.message : "unreadable JPEG");
@@ -93,9 +91,8 @@ static napi_value decode(napi_env env, napi_callback_info info) {
     jpeg_destroy_decompress(&cinfo);
     return fail(env, "ENOMEM", "out of memory for the decoded image");
   }
-  out = (unsigned char *)data;
   while (cinfo.output_scanline < cinfo.output_height) {
-    JSAMPROW row = out + (size_t)cinfo.output_scanline * stride;
+    JSAMPROW row = (unsigned char *)data + (size_t)cinfo.output_scanline * stride;
     jpeg_read_scanlines(&cinfo, &row, 1);
   }
   const long warnings = err.pub.num_warnings;

@@ -4,32 +4,26 @@
 // elsewhere, without it, this suite says SKIPPED.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { decodeImage } from '../src/cli/decode';
 import { nativeJpeg, nativeJpegStatus } from '../src/cli/jpeg-native';
-import { describeShared, ROOT, sharedPath } from './shared';
+import { describeShared, describeWhen, ROOT, sharedPath } from './shared';
 
 const FIX = join(ROOT, 'test', 'fixtures', 'decode');
 const AGIQA = 'datasets/agiqa-3k/images';
 const native = nativeJpeg();
 
-function describeNative(name: string, fn: () => void): void {
-  if (native) {
-    describe(name, fn);
-    return;
-  }
-  const msg = `${name}: the native JPEG decoder is not in use (${nativeJpegStatus()})`;
-  if (process.env.CI === 'true') {
-    describe(name, () => {
-      it('has the native JPEG decoder', () => {
-        throw new Error(`${msg}. CI builds it at npm install (scripts/build-native.mjs needs cc and libjpeg62-turbo-dev).`);
-      });
-    });
-  } else {
-    console.warn(`SKIPPED: ${msg}`);
-    describe.skip(`${name} [SKIPPED: no native JPEG decoder]`, fn);
-  }
-}
+const describeNative = (name: string, fn: () => void): void =>
+  describeWhen(
+    name,
+    {
+      missing: native ? null : `the native JPEG decoder is not in use (${nativeJpegStatus()})`,
+      check: 'has the native JPEG decoder',
+      ciHint: 'CI builds it at npm install (scripts/build-native.mjs needs cc and libjpeg62-turbo-dev).',
+      tag: 'no native JPEG decoder',
+    },
+    fn,
+  );
 
 const same = (a: Uint8Array | Uint8ClampedArray, b: Uint8Array | Uint8ClampedArray): boolean =>
   Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;

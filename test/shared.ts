@@ -11,22 +11,48 @@ export const SHARED = process.env.AGQG_SHARED ?? resolve(ROOT, '..', 'shared');
 
 export const sharedPath = (...parts: string[]): string => resolve(SHARED, ...parts);
 
-/** describe() that needs files under ../shared. */
-export function describeShared(name: string, needs: string[], fn: () => void): void {
-  const missing = needs.filter((p) => !existsSync(sharedPath(p)));
-  if (missing.length === 0) {
+/** What a gated suite needs, and what to say when it is missing. */
+export interface SuiteNeed {
+  /** Why the suite cannot run here, or null when it can. */
+  missing: string | null;
+  /** The title of the failing test under CI=true. */
+  check: string;
+  /** What CI must do about it. */
+  ciHint: string;
+  /** Short tag in the skipped suite's name. */
+  tag: string;
+}
+
+/** describe() that runs when `need` is met; under CI=true fails when it is not, elsewhere says SKIPPED. */
+export function describeWhen(name: string, need: SuiteNeed, fn: () => void): void {
+  if (need.missing === null) {
     describe(name, fn);
     return;
   }
-  const msg = `${name}: ../shared is missing ${missing.join(', ')} (looked in ${SHARED})`;
+  const msg = `${name}: ${need.missing}`;
   if (process.env.CI === 'true') {
     describe(name, () => {
-      it('has its shared data', () => {
-        throw new Error(`${msg}. CI must provide ../shared.`);
+      it(need.check, () => {
+        throw new Error(`${msg}. ${need.ciHint}`);
       });
     });
   } else {
     console.warn(`SKIPPED: ${msg}`);
-    describe.skip(`${name} [SKIPPED: ../shared missing]`, fn);
+    describe.skip(`${name} [SKIPPED: ${need.tag}]`, fn);
   }
+}
+
+/** describe() that needs files under ../shared. */
+export function describeShared(name: string, needs: string[], fn: () => void): void {
+  const missing = needs.filter((p) => !existsSync(sharedPath(p)));
+  describeWhen(
+    name,
+    {
+      missing: missing.length === 0 ? null : `../shared is missing ${missing.join(', ')} (looked in ${SHARED})`,
+      check: 'has its shared data',
+      ciHint: 'CI must provide ../shared.',
+      tag: '../shared missing',
+    },
+    fn,
+  );
 }

@@ -48,14 +48,9 @@ export function decodeImage(bytes: Uint8Array, name = 'image', opts: DecodeOptio
  * ~2 ms of CPU per image on 2 cores, taken from the encoder.
  */
 export async function readImageBytes(path: string): Promise<Uint8Array> {
-  return readImageBytesSync(path);
-}
-
-function readImageBytesSync(path: string): Uint8Array {
   const cannot = (e: unknown): AgqgError => {
     if (e instanceof AgqgError) return e;
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new AgqgError('decode_failed', `${path}: no such file`, { cause: e });
-    if ((e as NodeJS.ErrnoException).code === 'EISDIR') return new AgqgError('decode_failed', `${path} is a folder, not an image`, { cause: e });
     return new AgqgError('decode_failed', `cannot read ${path}: ${(e as Error).message}`, { cause: e });
   };
   let size: number;
@@ -127,7 +122,7 @@ function jpegToRgba(bytes: Uint8Array, name: string, { jpeg: choice = 'auto', in
   const native = choice === 'auto' && (components === 1 || components === 3) ? nativeJpeg() : null;
   if (native) {
     try {
-      const { width, height, data } = into ? native.decode(bytes, into) : native.decode(bytes);
+      const { width, height, data } = native.decode(bytes, into ?? undefined);
       return { width, height, data };
     } catch {
       // A file the native decoder refuses goes to the WebAssembly one, whose error is the one reported.

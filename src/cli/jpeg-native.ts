@@ -38,7 +38,7 @@ export function nativeJpeg(): NativeJpeg | null {
   return loaded.addon;
 }
 
-/** Why the native decoder is or is not in use, for `agqg info`-style reports and benchmarks. */
+/** Why the native decoder is or is not in use, for benchmarks and tests. */
 export function nativeJpegStatus(): string {
   loaded ??= load();
   return loaded.why;
