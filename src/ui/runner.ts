@@ -137,7 +137,9 @@ function onPackProgress(p: WorkerProgress): void {
         ? 'Reading the pack manifest'
         : p.stage === 'ready'
           ? 'Ready'
-          : `Loading ${p.stage}`;
+          : p.stage === 'settle'
+            ? 'Waiting for the browser to finish compiling the runtime'
+            : `Loading ${p.stage}`;
   set({ packProgress: text });
 }
 

@@ -25,6 +25,7 @@ import {
 } from './ort-web';
 import { HttpPackSource, LocalFolderPackSource, modelsUrl, type LocalFile } from './pack-sources';
 import { SerialQueue, type TaskContext } from './queue';
+import { waitForQuietCpu, type SettleReport } from './settle';
 import { defaultVariant, variantReason } from './variants';
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
@@ -62,7 +63,7 @@ export interface VariantInUse {
 }
 
 export type WorkerProgress =
-  | { kind: 'pack'; stage: LoadProgress['stage'] | 'manifest' | 'read'; path?: string; loaded?: number; total?: number }
+  | { kind: 'pack'; stage: LoadProgress['stage'] | 'manifest' | 'read' | 'settle'; path?: string; loaded?: number; total?: number }
   | { kind: 'image'; id: string; stage: 'decode' | 'score' }
   | { kind: 'backend'; info: BackendInfo; note: string };
 
@@ -91,6 +92,8 @@ export interface PackSummary {
   urls: string[];
   backend: BackendInfo;
   loadMs: number;
+  /** Of loadMs, the time spent waiting for the browser to finish compiling the runtime (settle.ts). */
+  settleMs: number;
   /** Images per encoder run the pack asks for on the backend in use; null: the page's default. */
   imagesPerRun: number | null;
 }
@@ -229,7 +232,7 @@ function resolveVariant(pack: OpenedPack, asked: VariantDtype | undefined, backe
   };
 }
 
-function summary(scorer: PackScorer, source: 'url' | 'files', urls: string[], loadMs: number): PackSummary {
+function summary(scorer: PackScorer, source: 'url' | 'files', urls: string[], loadMs: number, settle: SettleReport): PackSummary {
   const m = scorer.manifest;
   return {
     id: m.id,
@@ -249,6 +252,7 @@ function summary(scorer: PackScorer, source: 'url' | 'files', urls: string[], lo
     urls,
     backend: (state.runtime as OrtWebRuntime).info,
     loadMs,
+    settleMs: settle.waitedMs,
     imagesPerRun: m.vision.imagesPerRun?.[(state.runtime as OrtWebRuntime).info.kind] ?? null,
   };
 }
@@ -422,7 +426,11 @@ export const api = {
         state.packKey = `${inner.location}|${pack.manifest.id}@${pack.manifest.packVersion}|${variant.visionFile}`;
         const urls =
           inner instanceof HttpPackSource ? [modelsUrl('index.json').href, ...[...source.read].map((p) => inner.url(p))] : [];
-        return summary(scorer, req.kind, urls, performance.now() - t0);
+        // "Loaded" means ready to grade with the page responsive: V8 is still compiling the runtime's
+        // hot code for a few seconds after the sessions exist (settle.ts).
+        onProgress?.({ kind: 'pack', stage: 'settle' });
+        const settle = await waitForQuietCpu();
+        return summary(scorer, req.kind, urls, performance.now() - t0, settle);
       }),
     );
   },

@@ -109,7 +109,14 @@ export function PackPicker() {
                 no text encoder: no alignment
               </span>
             )}
-            <span className="muted"> · {(pack.loadMs / 1000).toFixed(1)} s</span>
+            <span
+              className="muted"
+              data-testid="load-time"
+              title={`Of which ${(pack.settleMs / 1000).toFixed(1)} s waiting for the browser to finish compiling the runtime, so grading starts with the cores free.`}
+            >
+              {' '}
+              · {(pack.loadMs / 1000).toFixed(1)} s
+            </span>
           </p>
         )}
         {status !== 'loading' && error && (
