@@ -702,6 +702,8 @@ async function cli(): Promise<void> {
       sequence: { type: 'string', default: '8*14,1*24' },
       reps: { type: 'string', default: '2' },
       'no-build': { type: 'boolean' },
+      /** Serve a copy of this existing build (e.g. one made with `vite build --outDir`, to compare builds). */
+      dist: { type: 'string' },
       json: { type: 'string' },
     },
   });
@@ -714,7 +716,7 @@ async function cli(): Promise<void> {
     packs.push({ dir, id: 'clip-vit-b32', listing: { name: 'CLIP ViT-B/32 (random weights)', description: 'benchmark' } });
   }
   const images = agiqaImages(Number(values.n));
-  const site = { noBuild: values['no-build'] === true, log };
+  const site = { noBuild: values['no-build'] === true, fromDist: values.dist ? resolve(values.dist) : undefined, log };
   const threads = values.threads?.split(',').map((t) => (t === 'all' ? null : Number(t)));
   const t0 = performance.now();
   const load0 = loadavg()[0];
