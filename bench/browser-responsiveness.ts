@@ -347,17 +347,6 @@ function topSelfTime(p: CpuProfile, n: number): string[] {
   return [...fmt(selfBy, 'self'), ...fmt(totalBy, 'total')];
 }
 
-/** The page's "· 4.2 s" after the loaded pack's name, and its title's "Of which 1.9 s waiting ...". */
-async function packLoadTimes(page: Page): Promise<{ loadS: number; settleS: number }> {
-  const el = page.getByTestId('load-time');
-  // Builds from before it had this element (A/B runs against an older build).
-  if ((await el.count()) === 0) return { loadS: Number.NaN, settleS: Number.NaN };
-  const text = (await el.textContent()) ?? '';
-  const title = (await el.getAttribute('title')) ?? '';
-  const num = (re: RegExp, s: string) => Number(re.exec(s)?.[1] ?? Number.NaN);
-  return { loadS: num(/([\d.]+) s/, text), settleS: num(/Of which ([\d.]+) s/, title) };
-}
-
 export async function benchLongTasks(
   opts: SiteOptions & { images: readonly BenchImage[]; label?: string; dist: string; trace?: boolean; profile?: boolean },
 ): Promise<LongTaskResult> {
@@ -368,7 +357,7 @@ export async function benchLongTasks(
     const err = await s.page.evaluate('window.__longTaskError ?? null');
     if (err) throw new Error(`no long task observer: ${String(err)}`);
     const before = await metrics(s.cdp);
-    const load = await packLoadTimes(s.page);
+    const load = await s.ui.loadTimes();
     const t0 = (await s.page.evaluate('performance.now()')) as number;
     const w0 = performance.now();
     let tGrade = Number.NaN;

@@ -58,6 +58,12 @@ function suite(): void {
     expect(options.indexOf(TEST_PACK.id)).toBe(0);
     expect(options).toContain(DEFAULT_PACK.id);
     expect(await ui.packSelect.inputValue()).toBe(DEFAULT_PACK.id);
+    // "Loaded" comes after the worker's CPU probes (src/worker/settle.ts): at least three 10 ms
+    // probes 90 ms apart, at most the 5 s cap (shown to a tenth of a second).
+    const { loadS, settleS } = await ui.loadTimes();
+    expect(settleS).toBeGreaterThanOrEqual(0.2);
+    expect(settleS).toBeLessThanOrEqual(5.1);
+    expect(loadS).toBeGreaterThanOrEqual(settleS);
     expect(packText).toMatch(/no text encoder: no alignment/);
     expect(await ui.backendText()).toMatch(/WASM/);
   });

@@ -109,6 +109,15 @@ export class GraderPage {
     return text;
   }
 
+  /** The loaded pack's load time ("· 4.2 s") and, from its tooltip, the part spent waiting for the browser's compile. */
+  async loadTimes(): Promise<{ loadS: number; settleS: number }> {
+    const el = this.page.getByTestId('load-time');
+    const text = (await el.textContent()) ?? '';
+    const title = (await el.getAttribute('title')) ?? '';
+    const num = (re: RegExp, s: string) => Number(re.exec(s)?.[1] ?? Number.NaN);
+    return { loadS: num(/([\d.]+) s/, text), settleS: num(/Of which ([\d.]+) s/, title) };
+  }
+
   async backendText(): Promise<string> {
     await this.waitForJs(`!(document.querySelector('[data-testid="backend"]')?.textContent ?? '').includes('starting')`);
     return (await this.backend.textContent()) ?? '';
