@@ -94,6 +94,8 @@ export interface PackSummary {
   loadMs: number;
   /** Of loadMs, the time spent waiting for the browser to finish compiling the runtime (settle.ts). */
   settleMs: number;
+  /** False when that wait stopped at its cap with the CPU still busy. */
+  settled: boolean;
   /** Images per encoder run the pack asks for on the backend in use; null: the page's default. */
   imagesPerRun: number | null;
 }
@@ -253,6 +255,7 @@ function summary(scorer: PackScorer, source: 'url' | 'files', urls: string[], lo
     backend: (state.runtime as OrtWebRuntime).info,
     loadMs,
     settleMs: settle.waitedMs,
+    settled: settle.settled,
     imagesPerRun: m.vision.imagesPerRun?.[(state.runtime as OrtWebRuntime).info.kind] ?? null,
   };
 }

@@ -2,9 +2,9 @@
 // the functions that got hot while the sessions were made (graph optimisation,
 // weight packing) are recompiled by its optimising tier on background threads.
 // On a 2-core machine that compile plus the encoder's threads leave the page's
-// main thread waiting for a core (tasks of 50-200 ms as a batch starts). So the
-// first encoder run after a load waits until this thread is no longer being
-// preempted, which is when the compile has let go of the cores (or a cap).
+// main thread waiting for a core (tasks of 50-200 ms as a batch starts). So a
+// pack load ends (the page shows "Loaded") only once this thread is no longer
+// being preempted, which is when the compile has let go of the cores (or a cap).
 // Measured with the clock alone: no web API says what V8 compiles, or how much
 // CPU a thread got. No DOM here: tests pass their own clock.
 
@@ -31,7 +31,7 @@ export interface SettleOptions {
  * up to ~2.6 s there, so 5 s is the cap. A gap over 0.5 ms is already 5% of a probe, so a quiet
  * probe is in practice one that was never preempted.
  */
-export const SETTLE_DEFAULTS: SettleOptions = {
+const SETTLE_DEFAULTS: SettleOptions = {
   probeMs: 10,
   pauseMs: 90,
   gapMs: 0.5,

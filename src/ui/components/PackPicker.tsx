@@ -112,7 +112,10 @@ export function PackPicker() {
             <span
               className="muted"
               data-testid="load-time"
-              title={`Of which ${(pack.settleMs / 1000).toFixed(1)} s waiting for the browser to finish compiling the runtime, so grading starts with the cores free.`}
+              title={
+                `Of which ${(pack.settleMs / 1000).toFixed(1)} s waiting for the browser to finish compiling the runtime, so grading starts with the cores free` +
+                (pack.settled ? '.' : ' (it stopped waiting: the processor was still busy).')
+              }
             >
               {' '}
               · {(pack.loadMs / 1000).toFixed(1)} s
