@@ -7,12 +7,13 @@ import { cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmS
 import { readFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { basename, join, resolve, sep } from 'node:path';
-import { build, preview, type PreviewServer } from 'vite';
+import { build, type PreviewServer } from 'vite';
 import { launch, type Browser } from '../e2e/browser';
 import type { Page } from 'playwright-core';
 import { GraderPage, type FilePayload } from '../e2e/pages/grader-page';
 import { RESULTS_PAGE } from '../src/ui/paging';
 import type { BenchImage } from './images';
+import { previewSite } from './preview';
 import { ROOT } from './shared';
 import { summarize, valueRow, type Row } from './stats';
 
@@ -204,15 +205,7 @@ export class PageBench {
 
   static async start(opts: SiteOptions, packs: readonly ServedPack[]): Promise<PageBench> {
     await prepareSite(opts, packs);
-    const server = await preview({
-      configFile: resolve(ROOT, 'vite.config.ts'),
-      root: ROOT,
-      logLevel: 'warn',
-      build: { outDir: BENCH_DIST },
-      preview: { host: '127.0.0.1', port: 0, strictPort: false, open: false },
-    });
-    const url = server.resolvedUrls?.local[0];
-    if (!url) throw new Error('vite preview did not report its URL');
+    const { server, url } = await previewSite(BENCH_DIST);
     return new PageBench(server, url, opts.log);
   }
 

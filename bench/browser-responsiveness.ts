@@ -13,11 +13,12 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, write
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
-import { preview, type PreviewServer } from 'vite';
+import type { PreviewServer } from 'vite';
 import { CHROMIUM, CHROMIUM_ARGS } from '../e2e/browser';
 import { GraderPage } from '../e2e/pages/grader-page';
 import { buildSite, listingOf } from './browser-pipeline';
 import { agiqaImages, type BenchImage } from './images';
+import { previewSite } from './preview';
 import { AGIQA, haveShared, ROOT } from './shared';
 import { formatTable, valueRow, type Row } from './stats';
 
@@ -84,15 +85,9 @@ async function openSession(dist: string, initScript?: string): Promise<Session> 
     rmSync(profile, { recursive: true, force: true });
   };
   try {
-    server = await preview({
-      configFile: resolve(ROOT, 'vite.config.ts'),
-      root: ROOT,
-      logLevel: 'warn',
-      build: { outDir: dist },
-      preview: { host: '127.0.0.1', port: 0, strictPort: false, open: false },
-    });
-    const url = server.resolvedUrls?.local[0];
-    if (!url) throw new Error('vite preview did not report its URL');
+    const site = await previewSite(dist);
+    server = site.server;
+    const url = site.url;
     if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}`);
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,

@@ -8,10 +8,10 @@ import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
-import { preview } from 'vite';
 import { CHROMIUM, CHROMIUM_ARGS } from '../e2e/browser';
 import { GraderPage } from '../e2e/pages/grader-page';
 import { prepareUiSite } from './browser-responsiveness';
+import { previewSite } from './preview';
 import { ROOT } from './shared';
 
 interface TraceEvent {
@@ -31,18 +31,10 @@ interface CompileTimes {
 }
 
 async function measure(dist: string, query: string, afterMs: number): Promise<CompileTimes> {
-  const server = await preview({
-    configFile: resolve(ROOT, 'vite.config.ts'),
-    root: ROOT,
-    logLevel: 'warn',
-    build: { outDir: dist },
-    preview: { host: '127.0.0.1', port: 0, strictPort: false, open: false },
-  });
+  const { server, url } = await previewSite(dist);
   const profile = join(ROOT, '.cache/bench', `load-compile-${process.pid}-${Date.now().toString(36)}`);
   const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   try {
-    const url = server.resolvedUrls?.local[0];
-    if (!url) throw new Error('vite preview did not report its URL');
     const page = context.pages()[0] ?? (await context.newPage());
     const cdp = await context.newCDPSession(page);
     const events: TraceEvent[] = [];
