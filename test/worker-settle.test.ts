@@ -26,7 +26,7 @@ function scriptedClock(probes: readonly (readonly number[])[]) {
     reads = 0;
     return Promise.resolve();
   };
-  return { now, sleep, probes: () => probe + 1 };
+  return { now, sleep };
 }
 
 describe('preemptedShare', () => {
