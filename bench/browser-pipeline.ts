@@ -556,7 +556,7 @@ interface SessionTuning {
 
 interface EncoderBenchOut {
   ok: boolean;
-  value?: { msPerImage: Record<string, number[]>; threads: number; sequenceMs?: number[] };
+  value?: { msPerImage: Record<string, number[]>; threads: number; sequenceMs?: number[]; runContext?: { context: string; switches: number } };
   error?: { code: string; message: string };
 }
 
@@ -662,7 +662,8 @@ export async function benchEncoderSequence(opts: SiteOptions & { pack: ServedPac
         const out = (await pages[0].page.evaluate(`window.__agqgBench.encoder(${JSON.stringify({ batches: [], tunings: [{}], reps: 0, sequence: sizes })})`)) as EncoderBenchOut;
         if (!out.ok || !out.value?.sequenceMs) throw new Error(`encoder bench: ${out.error?.code} ${out.error?.message}`);
         const ms = out.value.sequenceMs;
-        const line = ms.map((x, i) => `${sizes[i]}:${x.toFixed(0)}`).join(' ');
+        const rc = out.value.runContext;
+        const line = `${ms.map((x, i) => `${sizes[i]}:${x.toFixed(0)}`).join(' ')}; runs start from a ${rc?.context ?? '?'} task (${rc?.switches ?? '?'} switch(es))`;
         opts.log(`round ${r + 1}: ${line}`);
         // The first run is cold (the session's first allocations and plans), so the ratio leaves it out.
         const warm = ms.length > 1 ? ms.slice(1) : ms;

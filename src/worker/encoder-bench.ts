@@ -6,6 +6,7 @@ import { AgqgError } from '../model/errors';
 import type { Manifest } from '../model/manifest';
 import type { SessionRunner, TensorIn } from '../model/runtime';
 import { OrtWebRuntime, type SessionTuning } from './ort-web';
+import { runContextState, type RunContextState } from './run-context';
 
 /** In freeDimensionOverrides, stands for the vision input's batch axis (whatever the graph calls it). */
 export const BATCH_DIM = '$batch';
@@ -31,6 +32,8 @@ export interface EncoderBenchResult {
   threads: number;
   /** With `sequence`: ms per image of each run, in order. */
   sequenceMs?: number[];
+  /** Which task the runs start from, and how often slow runs moved them (run-context.ts). */
+  runContext: RunContextState;
 }
 
 function feedsFor(m: Manifest, batch: number): Record<string, TensorIn> {
@@ -80,7 +83,7 @@ export async function benchEncoder(
         await sessions[0].run(seqFeeds.get(b) as Record<string, TensorIn>, [manifest.vision.output.name]);
         sequenceMs.push((performance.now() - t0) / b);
       }
-      return { msPerImage: out, threads: runtime.info.threads, sequenceMs };
+      return { msPerImage: out, threads: runtime.info.threads, sequenceMs, runContext: runContextState() };
     }
     const feeds = new Map(req.batches.map((b) => [b, feedsFor(manifest, b)]));
     // One warm-up run per session and batch size: first runs allocate and plan.
@@ -96,7 +99,7 @@ export async function benchEncoder(
         }
       }
     }
-    return { msPerImage: out, threads: runtime.info.threads };
+    return { msPerImage: out, threads: runtime.info.threads, runContext: runContextState() };
   } finally {
     await Promise.allSettled(sessions.map((s) => s.release()));
   }

@@ -10,6 +10,7 @@ import type { RuntimeAdapter, SessionRunner } from '../model/runtime';
 import { siteBase } from './pack-sources';
 import { OrtSession } from '../model/ort-session';
 import { DeviceLossGuard, watchOrtWebGpuDevice } from './gpu-loss';
+import { RunContextGuard } from './run-context';
 import { ORT_BUILD_FILES, ORT_DIR, type OrtBuild } from './ort-files';
 
 /** Both builds expose onnxruntime-common's API (one types.d.ts). */
@@ -136,7 +137,8 @@ export class OrtWebRuntime implements RuntimeAdapter {
         extra: { session: { intra_op: { allow_spinning: t.allowSpinning ? '1' : '0' } } },
       });
       const runner = new OrtSession(session, ort.Tensor, label, `on ${this.backend}`);
-      if (this.info.kind !== 'webgpu') return runner;
+      // On WASM the calling thread runs its share of every kernel on its own stack (run-context.ts).
+      if (this.info.kind !== 'webgpu') return new RunContextGuard(runner);
       // The first WebGPU session makes the device. A run on a lost device fails once, then the next never settles (gpu-loss.ts).
       const device = watch ?? (await watchOrtWebGpuDevice());
       return device ? new DeviceLossGuard(runner, label, device) : runner;
