@@ -116,6 +116,13 @@ export function listingOf(packDir: string): { name: string; description: string 
 // per encoder run (?batch=), decoding ahead (?inflight=), session options (?ort=).
 // Per-image stage timings come from the worker (window.__agqgRun, ?debug=1).
 
+/** window.__agqg.runContext(): which kind of task the worker's WASM runs started from (src/worker/run-context.ts). */
+export interface RunContextSeen {
+  context: string;
+  switches: number;
+  recent: { session: string; perItemMs: number; bestMs: number; to: string }[];
+}
+
 /** One page session: a fresh browser profile, the page opened with these URL parameters, one pack loaded. */
 export interface PageSession {
   packId: string;
@@ -215,7 +222,10 @@ export class PageBench {
   }
 
   /** Opens the page for `session` in a fresh profile, runs `runs` in order, closes it. */
-  async session(session: PageSession, runs: readonly PageRun[]): Promise<{ results: PageRunResult[]; loadMs: number; threads: number | null }> {
+  async session(
+    session: PageSession,
+    runs: readonly PageRun[],
+  ): Promise<{ results: PageRunResult[]; loadMs: number; threads: number | null; runContext: RunContextSeen | null }> {
     this.browser ??= await launch();
     const pageErrors: string[] = [];
     const page = await this.browser.context.newPage();
@@ -250,7 +260,12 @@ export class PageBench {
         results.push(res);
       }
       if (pageErrors.length > 0) throw new Error(`page errors: ${pageErrors.join('; ')}`);
-      return { results, loadMs, threads };
+      const runContext = (await page.evaluate('window.__agqg ? window.__agqg.runContext() : null')) as RunContextSeen | null;
+      if (runContext) {
+        const why = runContext.recent.map((r) => `${r.session} ${r.perItemMs.toFixed(0)} vs best ${r.bestMs.toFixed(0)} ms/item -> ${r.to}`).join('; ');
+        this.log(`  runs started from a ${runContext.context} task at the end (${runContext.switches} switch(es) after slow runs${why ? `: ${why}` : ''})`);
+      }
+      return { results, loadMs, threads, runContext };
     } finally {
       await page.close();
     }
@@ -410,6 +425,7 @@ export interface PageMatrixEntry {
   /** The batch of 32 once more, after the prompts run (packs with a text tower). */
   afterPrompts: PageRunResult | null;
   loadMs: number;
+  runContext: RunContextSeen | null;
 }
 
 /** The issue's figures for the page: each pack x {1 thread, all cores} x {one at a time, 32 at once}. */
@@ -445,7 +461,7 @@ export async function benchPageMatrix(opts: PageMatrixOptions): Promise<{ rows: 
         const prompts = text ? s.results[4] : null;
         const afterPrompts = text ? s.results[5] : null;
         const batch32Pooled = (batch32.run.images + again.run.images) / ((batch32.wallMs + again.wallMs) / 1000);
-        entries.push({ packId: pack.id, threads: s.threads, batch1, batch32, batch32Again: again, batch32Pooled, stageShares: serial, prompts, afterPrompts, loadMs: s.loadMs });
+        entries.push({ packId: pack.id, threads: s.threads, batch1, batch32, batch32Again: again, batch32Pooled, stageShares: serial, prompts, afterPrompts, loadMs: s.loadMs, runContext: s.runContext });
         const section = `page (chromium wasm): ${pack.id}, ${s.threads ?? '?'} thread(s)`;
         rows.push(valueRow(section, 'page open -> pack loaded', s.loadMs, 'ms'));
         for (const r of s.results) rows.push(...pageRunRows(r));

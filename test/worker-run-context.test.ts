@@ -78,11 +78,16 @@ describe('RunContextGuard', () => {
     const contexts = new RunContexts(async (kind) => void hops.push(kind));
     // Two images per run: warm-up, warm-up, at speed (175 ms an image), then slow (2.3x) twice.
     const inner = scriptedSession([800, 700, 350, 350, 805, 805, 350, 350], clock);
-    const guard = new RunContextGuard(inner, contexts, {}, () => clock.t);
+    const guard = new RunContextGuard(inner, 'vision_model.onnx', contexts, {}, () => clock.t);
     const outs = [];
     for (let i = 0; i < 8; i++) outs.push(await guard.run(feeds(2)));
     expect(hops).toEqual(['message', 'message', 'message', 'message', 'message', 'message', 'timeout', 'timeout']);
-    expect(contexts.state).toEqual({ context: 'timeout', switches: 1 });
+    // Run 6: 805 ms for 2 images against the best, 175 ms an image (run 3).
+    expect(contexts.state).toEqual({
+      context: 'timeout',
+      switches: 1,
+      recent: [{ session: 'vision_model.onnx', perItemMs: 402.5, bestMs: 175, to: 'timeout' }],
+    });
     // The runs themselves are untouched: every output comes back, in order.
     expect(outs.map((o) => o.image_embeds.data[0])).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(inner.seen).toEqual([2, 2, 2, 2, 2, 2, 2, 2]);
@@ -92,18 +97,20 @@ describe('RunContextGuard', () => {
     const clock = { t: 0 };
     const hops: RunContextKind[] = [];
     const contexts = new RunContexts(async (kind) => void hops.push(kind));
-    const vision = new RunContextGuard(scriptedSession([300, 300, 200, 500, 500], clock), contexts, {}, () => clock.t);
-    const text = new RunContextGuard(scriptedSession([60], clock), contexts, {}, () => clock.t);
+    const vision = new RunContextGuard(scriptedSession([300, 300, 200, 500, 500], clock), 'vision_model.onnx', contexts, {}, () => clock.t);
+    const text = new RunContextGuard(scriptedSession([60], clock), 'text_model.onnx', contexts, {}, () => clock.t);
     for (let i = 0; i < 5; i++) await vision.run(feeds(1));
     await text.run(feeds(1));
     expect(hops).toEqual(['message', 'message', 'message', 'message', 'message', 'timeout']);
   });
 
-  it('cycles back to the first kind after the last', () => {
+  it('cycles back to the first kind after the last, and keeps the last five switches', () => {
     const contexts = new RunContexts(() => Promise.resolve());
-    contexts.next();
-    contexts.next();
-    expect(contexts.state).toEqual({ context: 'message', switches: 2 });
+    for (let i = 1; i <= 7; i++) contexts.next({ session: `s${i}`, perItemMs: 2 * i, bestMs: i });
+    const st = contexts.state;
+    expect(st.context).toBe('timeout');
+    expect(st.switches).toBe(7);
+    expect(st.recent.map((r) => `${r.session}->${r.to}`)).toEqual(['s3->timeout', 's4->message', 's5->timeout', 's6->message', 's7->timeout']);
   });
 
   it('passes a failed run through (and does not judge it)', async () => {
@@ -114,7 +121,7 @@ describe('RunContextGuard', () => {
       run: () => Promise.reject(new Error('backend_failed: inference failed')),
       release: () => Promise.resolve(),
     };
-    const guard = new RunContextGuard(failing, new RunContexts(async (k) => void hops.push(k)));
+    const guard = new RunContextGuard(failing, 'vision_model.onnx', new RunContexts(async (k) => void hops.push(k)));
     await expect(guard.run(feeds(1))).rejects.toThrow('inference failed');
     expect(hops).toEqual(['message']);
   });

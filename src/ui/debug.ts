@@ -16,6 +16,8 @@ export function exposeDebugApi(): void {
     /** Image and text embeddings from the loaded pack; image bytes are transferred (the caller's buffers are emptied). */
     embed: (req: EmbedRequest) => scorer().embed(Comlink.transfer(req, req.images ?? [])),
     backendInfo: () => scorer().backendInfo(),
+    /** Which kind of task the worker's WASM runs start from, and how often slow runs moved them. */
+    runContext: () => scorer().runContext(),
     /** Destroys the worker's WebGPU device (a simulated device loss); value false when none runs. */
     loseGpuDevice: () => scorer().loseGpuDevice(),
     /** The loaded pack's summary (variant in use, heads, backend). */

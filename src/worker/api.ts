@@ -25,6 +25,7 @@ import {
 } from './ort-web';
 import { HttpPackSource, LocalFolderPackSource, modelsUrl, type LocalFile } from './pack-sources';
 import { SerialQueue, type TaskContext } from './queue';
+import { runContextState, type RunContextState } from './run-context';
 import { waitForQuietCpu, type SettleReport } from './settle';
 import { defaultVariant, variantReason } from './variants';
 
@@ -559,6 +560,11 @@ export const api = {
 
   async backendInfo(): Promise<BackendInfo | null> {
     return state.runtime?.info ?? null;
+  },
+
+  /** Which kind of task WASM runs start from, and how often slow runs moved them (run-context.ts). */
+  async runContext(): Promise<RunContextState> {
+    return runContextState();
   },
 };
 

@@ -138,7 +138,7 @@ export class OrtWebRuntime implements RuntimeAdapter {
       });
       const runner = new OrtSession(session, ort.Tensor, label, `on ${this.backend}`);
       // On WASM the calling thread runs its share of every kernel on its own stack (run-context.ts).
-      if (this.info.kind !== 'webgpu') return new RunContextGuard(runner);
+      if (this.info.kind !== 'webgpu') return new RunContextGuard(runner, label);
       // The first WebGPU session makes the device. A run on a lost device fails once, then the next never settles (gpu-loss.ts).
       const device = watch ?? (await watchOrtWebGpuDevice());
       return device ? new DeviceLossGuard(runner, label, device) : runner;

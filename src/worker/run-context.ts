@@ -46,6 +46,10 @@ export class SlowRunDetector {
   constructor(opts: Partial<SlowRunOptions> = {}) {
     this.o = { ...SLOW_RUN_DEFAULTS, ...opts };
   }
+  /** The session's best time per item so far (Infinity before its first judged run). */
+  get bestMs(): number {
+    return this.best;
+  }
   /** Records a run; true when the runs should move to another context (the streak restarts). */
   observe(runMs: number, items: number): boolean {
     this.runs++;
@@ -83,29 +87,45 @@ export function hopTo(kind: RunContextKind): Promise<void> {
   });
 }
 
+export interface RunContextSwitch {
+  /** The session whose runs turned slow (its graph's label). */
+  session: string;
+  /** Its last run's time per item, and its best before, in ms. */
+  perItemMs: number;
+  bestMs: number;
+  to: RunContextKind;
+}
+
 export interface RunContextState {
   context: RunContextKind;
   /** Times the runs moved to another context because they had turned slow. */
   switches: number;
+  /** The last few switches, oldest first. */
+  recent: RunContextSwitch[];
 }
+
+const RECENT_SWITCHES = 5;
 
 /** One per worker thread: the stack depth is the thread's, whichever session runs. */
 export class RunContexts {
   private index = 0;
   private switchCount = 0;
+  private readonly recent: RunContextSwitch[] = [];
   constructor(
     private readonly hop: (kind: RunContextKind) => Promise<void> = hopTo,
     private readonly contexts: readonly RunContextKind[] = RUN_CONTEXTS,
   ) {}
   get state(): RunContextState {
-    return { context: this.contexts[this.index], switches: this.switchCount };
+    return { context: this.contexts[this.index], switches: this.switchCount, recent: [...this.recent] };
   }
   enter(): Promise<void> {
     return this.hop(this.contexts[this.index]);
   }
-  next(): void {
+  next(why: Omit<RunContextSwitch, 'to'>): void {
     this.index = (this.index + 1) % this.contexts.length;
     this.switchCount++;
+    this.recent.push({ ...why, to: this.contexts[this.index] });
+    if (this.recent.length > RECENT_SWITCHES) this.recent.shift();
   }
 }
 
@@ -121,6 +141,7 @@ export class RunContextGuard implements SessionRunner {
   private readonly detector: SlowRunDetector;
   constructor(
     private readonly inner: SessionRunner,
+    private readonly label: string,
     private readonly contexts: RunContexts = workerContexts,
     opts: Partial<SlowRunOptions> = {},
     private readonly now: () => number = () => performance.now(),
@@ -137,7 +158,10 @@ export class RunContextGuard implements SessionRunner {
     await this.contexts.enter();
     const t0 = this.now();
     const out = await this.inner.run(feeds, outputs);
-    if (this.detector.observe(this.now() - t0, batchOf(feeds))) this.contexts.next();
+    const ms = this.now() - t0;
+    const items = batchOf(feeds);
+    const best = this.detector.bestMs;
+    if (this.detector.observe(ms, items)) this.contexts.next({ session: this.label, perItemMs: ms / items, bestMs: best });
     return out;
   }
   release(): Promise<void> {
