@@ -572,7 +572,7 @@ interface SessionTuning {
 
 interface EncoderBenchOut {
   ok: boolean;
-  value?: { msPerImage: Record<string, number[]>; threads: number; sequenceMs?: number[]; runContext?: { context: string; switches: number } };
+  value?: { msPerImage: Record<string, number[]>; threads: number; sequenceMs?: number[]; runContext?: RunContextSeen };
   error?: { code: string; message: string };
 }
 
