@@ -7,6 +7,7 @@
 // and the weights are in paging.ts (the e2e tests check them).
 import { useEffect, useState } from 'react';
 import { flushSync } from 'react-dom';
+import { nextTask } from '../model/next-task';
 import { createPacer } from './pace';
 import { UNITS_PER_FRAME } from './paging';
 
@@ -19,17 +20,8 @@ export function afterFrame(cb: () => void): void {
   requestAnimationFrame(() => void nextTask().then(cb));
 }
 
-/** Resolves in a task of its own (after what is queued now, input included): splits one long task in two. */
-export function nextTask(): Promise<void> {
-  return new Promise((resolve) => {
-    const ch = new MessageChannel();
-    ch.port1.onmessage = () => {
-      ch.port1.close();
-      resolve();
-    };
-    ch.port2.postMessage(null);
-  });
-}
+/** Splits one long task in two (shared with the worker, which starts its runs from a fresh task). */
+export { nextTask };
 
 /** Renders of a frame's share commit before its task ends (flushSync), so the next frame lays them out. */
 export const uiPacer = createPacer({ perFrame: UNITS_PER_FRAME, wrap: flushSync, frame: afterFrame });

@@ -13,6 +13,8 @@
 // from a fresh task of one kind (a MessageChannel message), which fixes the depth; when
 // runs turn slow and stay slow, it starts them from another kind of task (a timer), whose
 // depth differs by far more than the slots' size. No DOM here: tests pass their own hops.
+import { nowMs } from '../model/clock';
+import { nextTask } from '../model/next-task';
 import type { SessionRunner, TensorIn, TensorOut } from '../model/runtime';
 
 export type RunContextKind = 'message' | 'timeout';
@@ -67,24 +69,10 @@ export class SlowRunDetector {
   }
 }
 
-interface PortLike {
-  onmessage: (() => void) | null;
-  postMessage(message: null): void;
-  close(): void;
-}
-
 /** Resolves in a fresh task of the given kind, so that task's microtask checkpoint runs what follows. */
 export function hopTo(kind: RunContextKind): Promise<void> {
   if (kind === 'timeout') return new Promise((resolve) => setTimeout(resolve, 0));
-  return new Promise((resolve) => {
-    // What both a worker's and Node's MessagePort have (the tests run this in Node).
-    const channel = new MessageChannel() as unknown as { port1: PortLike; port2: PortLike };
-    channel.port1.onmessage = () => {
-      channel.port1.close();
-      resolve();
-    };
-    channel.port2.postMessage(null);
-  });
+  return nextTask();
 }
 
 export interface RunContextSwitch {
@@ -144,7 +132,7 @@ export class RunContextGuard implements SessionRunner {
     private readonly label: string,
     private readonly contexts: RunContexts = workerContexts,
     opts: Partial<SlowRunOptions> = {},
-    private readonly now: () => number = () => performance.now(),
+    private readonly now: () => number = nowMs,
   ) {
     this.detector = new SlowRunDetector(opts);
   }
