@@ -8,14 +8,14 @@ import { readFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { basename, join, resolve, sep } from 'node:path';
 import { build, type PreviewServer } from 'vite';
-import { launch, type Browser } from '../e2e/browser';
+import { launch, type Browser } from '../e2e/browser.ts';
 import type { Page } from 'playwright-core';
-import { GraderPage, type FilePayload } from '../e2e/pages/grader-page';
-import { RESULTS_PAGE } from '../src/ui/paging';
-import type { BenchImage } from './images';
-import { previewSite } from './preview';
-import { ROOT } from './shared';
-import { summarize, valueRow, type Row } from './stats';
+import { GraderPage, type FilePayload } from '../e2e/pages/grader-page.ts';
+import { RESULTS_PAGE } from '../src/ui/paging.ts';
+import type { BenchImage } from './images.ts';
+import { previewSite } from './preview.ts';
+import { ROOT } from './shared.ts';
+import { summarize, valueRow, type Row } from './stats.ts';
 
 /** The benchmark's own build, so it never races the e2e build or a developer's dist/. */
 export const BENCH_DIST = resolve(ROOT, '.cache/bench/dist');
@@ -696,9 +696,9 @@ export async function benchEncoderSequence(opts: SiteOptions & { pack: ServedPac
 
 async function cli(): Promise<void> {
   const { parseArgs } = await import('node:util');
-  const { ensureClipB32Pack } = await import('./clip-b32-pack');
-  const { agiqaImages } = await import('./images');
-  const { formatTable } = await import('./stats');
+  const { ensureClipB32Pack } = await import('./clip-b32-pack.ts');
+  const { agiqaImages } = await import('./images.ts');
+  const { formatTable } = await import('./stats.ts');
   const { values } = parseArgs({
     options: {
       what: { type: 'string', default: 'matrix' },

@@ -14,13 +14,13 @@ import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
 import type { PreviewServer } from 'vite';
-import { CHROMIUM, CHROMIUM_ARGS } from '../e2e/browser';
-import { GraderPage } from '../e2e/pages/grader-page';
-import { buildSite, listingOf } from './browser-pipeline';
-import { agiqaImages, type BenchImage } from './images';
-import { previewSite } from './preview';
-import { AGIQA, haveShared, ROOT } from './shared';
-import { formatTable, valueRow, type Row } from './stats';
+import { CHROMIUM, CHROMIUM_ARGS } from '../e2e/browser.ts';
+import { GraderPage } from '../e2e/pages/grader-page.ts';
+import { buildSite, listingOf } from './browser-pipeline.ts';
+import { agiqaImages, type BenchImage } from './images.ts';
+import { previewSite } from './preview.ts';
+import { AGIQA, haveShared, ROOT } from './shared.ts';
+import { formatTable, valueRow, type Row } from './stats.ts';
 
 /** This benchmark's own build, so it never races the pipeline benchmark's or the e2e build. */
 export const UI_BENCH_DIST = resolve(ROOT, '.cache/bench/ui-dist');

@@ -7,8 +7,8 @@
 // onnxruntime-node and transformers.js all load this one folder.
 import { copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { inlineRandomWeights } from './onnx-external';
-import { CLIP_B32, ROOT, sharedPath, TINY_CLIP } from './shared';
+import { inlineRandomWeights } from './onnx-external.ts';
+import { CLIP_B32, ROOT, sharedPath, TINY_CLIP } from './shared.ts';
 
 export const B32_PACK_DIR = resolve(ROOT, '.cache/bench/clip-vit-b32');
 /** Random weights small enough that 12 layers neither overflow nor vanish. */

@@ -1,8 +1,8 @@
 // The benchmark's images: `count` AGIQA-3K rows spread over labels.csv (every
 // k-th row, as e2e/files.ts picks them) so several generators and styles appear.
 import { readFileSync } from 'node:fs';
-import { parseCsvTable } from '../src/model/csv';
-import { AGIQA, sharedPath } from './shared';
+import { parseCsvTable } from '../src/model/util/csv.ts';
+import { AGIQA, sharedPath } from './shared.ts';
 
 export interface BenchImage {
   name: string;

@@ -7,9 +7,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { quantizeDynamicInt8 } from '../src/model/onnx/quantize-int8';
-import { cosine } from '../src/model/similarity';
-import { summarize, timedRow, valueRow, type Row } from './stats';
+import { quantizeDynamicInt8 } from '../src/model/onnx/quantize-int8.ts';
+import { cosine } from '../src/model/grading/similarity.ts';
+import { summarize, timedRow, valueRow, type Row } from './stats.ts';
 
 const ROUNDS = 6;
 

@@ -8,11 +8,11 @@ import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS } from '../e2e/browser';
-import { GraderPage } from '../e2e/pages/grader-page';
-import { prepareUiSite } from './browser-responsiveness';
-import { previewSite } from './preview';
-import { ROOT } from './shared';
+import { CHROMIUM, CHROMIUM_ARGS } from '../e2e/browser.ts';
+import { GraderPage } from '../e2e/pages/grader-page.ts';
+import { prepareUiSite } from './browser-responsiveness.ts';
+import { previewSite } from './preview.ts';
+import { ROOT } from './shared.ts';
 
 interface TraceEvent {
   name: string;

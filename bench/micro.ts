@@ -3,10 +3,10 @@
 // node-vs-ort.ts and levers-node.ts.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ClipTokenizer, tokenizerOptionsFromConfig } from '../src/model/tokenizer';
-import { agiqaRows } from './images';
-import { AGIQA, haveShared, sharedPath, TINY_CLIP } from './shared';
-import { summarize, timedRow, timeRuns, valueRow, type Row } from './stats';
+import { ClipTokenizer, tokenizerOptionsFromConfig } from '../src/model/text/tokenizer.ts';
+import { agiqaRows } from './images.ts';
+import { AGIQA, haveShared, sharedPath, TINY_CLIP } from './shared.ts';
+import { summarize, timedRow, timeRuns, valueRow, type Row } from './stats.ts';
 
 const LOADS = 5;
 const ENCODE_PASSES = 3;

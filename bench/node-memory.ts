@@ -9,10 +9,10 @@ import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ensureClipB32Pack } from './clip-b32-pack';
-import { agiqaImages } from './images';
-import { AGIQA, CLIP_B32, haveShared, ROOT } from './shared';
-import { formatTable, valueRow, type Row } from './stats';
+import { ensureClipB32Pack } from './clip-b32-pack.ts';
+import { agiqaImages } from './images.ts';
+import { AGIQA, CLIP_B32, haveShared, ROOT } from './shared.ts';
+import { formatTable, valueRow, type Row } from './stats.ts';
 
 export interface MemoryOptions {
   packDir: string;

@@ -1,6 +1,6 @@
 // A RuntimeAdapter that times every session run by graph, so the benchmark can
 // split PackScorer's inference time into encoder, text tower and head.
-import type { RuntimeAdapter, SessionRunner } from '../src/model/runtime';
+import type { RuntimeAdapter, SessionRunner } from '../src/model/scoring/runtime.ts';
 
 export class TimedRuntime implements RuntimeAdapter {
   /** Milliseconds spent in run() per graph label, since the last reset(). */

@@ -6,7 +6,7 @@
 // name = 8, raw_data = 9, external_data = 13 {key = 1, value = 2},
 // data_location = 14), with the project's protobuf reader.
 import { readFileSync } from 'node:fs';
-import { protoFields, protoString, WIRE, type ProtoField } from '../src/model/onnx/proto-reader';
+import { protoFields, protoString, WIRE, type ProtoField } from '../src/model/onnx/proto-reader.ts';
 
 const DATA_LOCATION_EXTERNAL = 1;
 const ONNX_FLOAT = 1;

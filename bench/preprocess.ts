@@ -12,7 +12,7 @@ import {
   alignCornersBilinear,
   setAlignCornersBackend,
   type AlignCornersJob,
-} from '../src/model/align-corners';
+} from '../src/model/image/align-corners.ts';
 import {
   outputSize,
   parsePreprocessConfig,
@@ -21,10 +21,10 @@ import {
   type PreprocessConfig,
   type PreprocessConfigInput,
   type RgbaImage,
-} from '../src/model/preprocess';
-import { pilResizeRgb, resampleBackend, setResampleBackend } from '../src/model/resample';
-import { referenceJob } from '../test/align-corners-reference';
-import { summarize, timedRow, valueRow, type Row } from './stats';
+} from '../src/model/image/preprocess.ts';
+import { pilResizeRgb, resampleBackend, setResampleBackend } from '../src/model/image/resample.ts';
+import { referenceJob } from '../test/align-corners-reference.ts';
+import { summarize, timedRow, valueRow, type Row } from './stats.ts';
 
 const SIZE = 512;
 const RUNS = 100;

@@ -3,7 +3,7 @@
 // isolated and onnxruntime-web gets its threads).
 import { resolve } from 'node:path';
 import { preview, type PreviewServer } from 'vite';
-import { ROOT } from './shared';
+import { ROOT } from './shared.ts';
 
 export async function previewSite(outDir: string): Promise<{ server: PreviewServer; url: string }> {
   const server = await preview({

@@ -1,10 +1,10 @@
 // The page reports the backend that actually runs, and ?backend= forces one.
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { describeShared } from '../test/shared';
-import { launch, type Browser } from './browser';
-import { TEST_PACK } from './env';
-import { GraderPage } from './pages/grader-page';
-import { ORT_BUILD_FILES } from '../src/worker/ort-files';
+import { describeShared } from '../test/shared.ts';
+import { launch, type Browser } from './browser.ts';
+import { TEST_PACK } from './env.ts';
+import { GraderPage } from './pages/grader-page.ts';
+import { ORT_BUILD_FILES } from '../src/worker/ort-files.ts';
 
 describeShared('backend selection', [TEST_PACK.fixture], () => {
   let browser: Browser;

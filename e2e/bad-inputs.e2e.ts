@@ -2,12 +2,12 @@
 // its card, and every good image in the same batch is still graded.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { MAX_IMAGE_PIXELS } from '../src/model/limits';
-import { describeShared } from '../test/shared';
-import { launch, type Browser } from './browser';
-import { AGIQA, TEST_PACK } from './env';
-import { agiqaImages, blackPng, payload } from './files';
-import { GraderPage } from './pages/grader-page';
+import { MAX_IMAGE_PIXELS } from '../src/model/limits.ts';
+import { describeShared } from '../test/shared.ts';
+import { launch, type Browser } from './browser.ts';
+import { AGIQA, TEST_PACK } from './env.ts';
+import { agiqaImages, blackPng, payload } from './files.ts';
+import { GraderPage } from './pages/grader-page.ts';
 
 describeShared('bad inputs in one batch', [TEST_PACK.fixture, AGIQA], () => {
   let browser: Browser;

@@ -4,11 +4,11 @@
 // sets the WASM threads the badge reports. A double click on Grade starts one batch.
 import { readFileSync } from 'node:fs';
 import { afterEach, expect, inject, it } from 'vitest';
-import { describeShared } from '../test/shared';
-import { launch, type Browser } from './browser';
-import { AGIQA, TEST_PACK } from './env';
-import { agiqaImages, csvOf, payload } from './files';
-import { GraderPage } from './pages/grader-page';
+import { describeShared } from '../test/shared.ts';
+import { launch, type Browser } from './browser.ts';
+import { AGIQA, TEST_PACK } from './env.ts';
+import { agiqaImages, csvOf, payload } from './files.ts';
+import { GraderPage } from './pages/grader-page.ts';
 
 interface RunStats {
   batchSize: number;
@@ -78,7 +78,7 @@ describeShared('batched grading', [TEST_PACK.fixture, AGIQA], () => {
   });
 
   it('a CLIP export runs two images per encoder run on WASM when the URL names no batch', async () => {
-    // The pack's inferred manifest asks for it (vision.imagesPerRun, src/model/hf-clip.ts): three
+    // The pack's inferred manifest asks for it (vision.imagesPerRun, src/model/pack/hf-clip.ts): three
     // images make a run of two and a run of one.
     const own = await grade('debug=1&backend=wasm', good.slice(0, 3));
     expect(own.run.batchSize).toBe(2);

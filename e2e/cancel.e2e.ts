@@ -1,10 +1,10 @@
 // Cancelling mid-batch stops the work, keeps what finished, and leaves the rest re-queueable.
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { describeShared } from '../test/shared';
-import { launch, type Browser } from './browser';
-import { AGIQA, TEST_PACK } from './env';
-import { agiqaImages } from './files';
-import { GraderPage } from './pages/grader-page';
+import { describeShared } from '../test/shared.ts';
+import { launch, type Browser } from './browser.ts';
+import { AGIQA, TEST_PACK } from './env.ts';
+import { agiqaImages } from './files.ts';
+import { GraderPage } from './pages/grader-page.ts';
 
 describeShared('cancel', [TEST_PACK.fixture, AGIQA], () => {
   let browser: Browser;

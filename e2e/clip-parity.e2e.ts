@@ -5,12 +5,12 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { decodeImage as decodeNode } from '../src/cli/decode';
-import { cosine } from '../src/model/similarity';
-import { describeShared, ROOT, sharedPath } from '../test/shared';
-import { launch, type Browser } from './browser';
-import { TEST_PACK } from './env';
-import { GraderPage } from './pages/grader-page';
+import { decodeImage as decodeNode } from '../src/cli/decode.ts';
+import { cosine } from '../src/model/grading/similarity.ts';
+import { describeShared, ROOT, sharedPath } from '../test/shared.ts';
+import { launch, type Browser } from './browser.ts';
+import { TEST_PACK } from './env.ts';
+import { GraderPage } from './pages/grader-page.ts';
 
 const REFS = 'fixtures/tiny-clip-refs';
 /** The brief's bars: exact decoders (PNG) and the tokenizer leave only float noise; JPEG decoders may differ by a level. */

@@ -10,13 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ResultsFileSchema, type GradeResult, type ResultsFile } from '../src/model/result';
-import { describeShared, ROOT } from '../test/shared';
-import type { Browser } from './browser';
-import { AGIQA, DEFAULT_PACK, TEST_PACK } from './env';
-import { agiqaImages, csvOf, type LabelledImage } from './files';
-import type { FilePayload, GraderPage } from './pages/grader-page';
-import { openGrader } from './pages/open-grader';
+import { ResultsFileSchema, type GradeResult, type ResultsFile } from '../src/model/grading/result.ts';
+import { describeShared, ROOT } from '../test/shared.ts';
+import type { Browser } from './browser.ts';
+import { AGIQA, DEFAULT_PACK, TEST_PACK } from './env.ts';
+import { agiqaImages, csvOf, type LabelledImage } from './files.ts';
+import type { FilePayload, GraderPage } from './pages/grader-page.ts';
+import { openGrader } from './pages/open-grader.ts';
 
 const run = promisify(execFile);
 /** Page (onnxruntime-web WASM, Chromium's JPEG decoder) against Node (onnxruntime-node, libjpeg-turbo). */

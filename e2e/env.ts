@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { ROOT } from '../test/shared';
+import { ROOT } from '../test/shared.ts';
 
 /** The e2e build lives outside dist/ so it never races a developer's `vite build`. */
 export const E2E_DIST = resolve(ROOT, '.cache/e2e/dist');

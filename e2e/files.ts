@@ -1,10 +1,10 @@
 // Test inputs: real AGIQA-3K images with their prompts, and crafted bad files.
 import { readFileSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
-import { parseCsvTable } from '../src/model/csv';
-import { sharedPath } from '../test/shared';
-import { AGIQA } from './env';
-import type { FilePayload } from './pages/grader-page';
+import { parseCsvTable } from '../src/model/util/csv.ts';
+import { sharedPath } from '../test/shared.ts';
+import { AGIQA } from './env.ts';
+import type { FilePayload } from './pages/grader-page.ts';
 
 export interface LabelledImage {
   name: string;

@@ -4,8 +4,8 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } fr
 import { resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { build, preview, type Plugin, type PreviewServer } from 'vite';
-import { DEFAULT_PACK, E2E_DIST, TEST_PACK } from './env';
-import { ROOT, sharedPath } from '../test/shared';
+import { DEFAULT_PACK, E2E_DIST, TEST_PACK } from './env.ts';
+import { ROOT, sharedPath } from '../test/shared.ts';
 
 let server: PreviewServer | null = null;
 

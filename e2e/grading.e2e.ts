@@ -2,13 +2,13 @@
 // CSV are graded, and the exports are valid result files.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { parseCsvTable } from '../src/model/csv';
-import { ResultsFileSchema } from '../src/model/result';
-import { describeShared } from '../test/shared';
-import { launch, type Browser } from './browser';
-import { AGIQA, TEST_PACK } from './env';
-import { agiqaImages, csvOf, payload } from './files';
-import { GraderPage } from './pages/grader-page';
+import { parseCsvTable } from '../src/model/util/csv.ts';
+import { ResultsFileSchema } from '../src/model/grading/result.ts';
+import { describeShared } from '../test/shared.ts';
+import { launch, type Browser } from './browser.ts';
+import { AGIQA, TEST_PACK } from './env.ts';
+import { agiqaImages, csvOf, payload } from './files.ts';
+import { GraderPage } from './pages/grader-page.ts';
 
 describeShared('grading in the browser', [TEST_PACK.fixture, AGIQA], () => {
   let browser: Browser;

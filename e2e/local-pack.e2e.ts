@@ -3,11 +3,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { describeShared, sharedPath } from '../test/shared';
-import { launch, type Browser } from './browser';
-import { AGIQA, TEST_PACK } from './env';
-import { agiqaImages } from './files';
-import { GraderPage } from './pages/grader-page';
+import { describeShared, sharedPath } from '../test/shared.ts';
+import { launch, type Browser } from './browser.ts';
+import { AGIQA, TEST_PACK } from './env.ts';
+import { agiqaImages } from './files.ts';
+import { GraderPage } from './pages/grader-page.ts';
 
 describeShared('pack from a local folder', [TEST_PACK.fixture, AGIQA], () => {
   let browser: Browser;

@@ -1,11 +1,11 @@
 // After one online visit, the page reloads and grades with the network gone:
 // the service worker serves the app shell, onnxruntime-web and the pack.
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { describeShared } from '../test/shared';
-import { launch, type Browser } from './browser';
-import { AGIQA, serverNetwork, TEST_PACK } from './env';
-import { agiqaImages } from './files';
-import { GraderPage } from './pages/grader-page';
+import { describeShared } from '../test/shared.ts';
+import { launch, type Browser } from './browser.ts';
+import { AGIQA, serverNetwork, TEST_PACK } from './env.ts';
+import { agiqaImages } from './files.ts';
+import { GraderPage } from './pages/grader-page.ts';
 
 describeShared('offline', [TEST_PACK.fixture, AGIQA], () => {
   let browser: Browser;

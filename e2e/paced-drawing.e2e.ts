@@ -4,15 +4,15 @@
 // records what the DOM gained (queue rows, cards) or lost (prompt boxes turned
 // to text) since the frame before.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ResultsFileSchema } from '../src/model/result';
-import { CARD_WEIGHT, QUEUE_ROWS, RESULTS_PAGE, UNITS_PER_FRAME } from '../src/ui/paging';
-import { describeShared } from '../test/shared';
-import type { Browser } from './browser';
-import { AGIQA, TEST_PACK } from './env';
-import { agiqaImages } from './files';
-import type { GraderPage } from './pages/grader-page';
-import { openGrader } from './pages/open-grader';
-import { resultTotal, waitForResults } from './pages/results-grid';
+import { ResultsFileSchema } from '../src/model/grading/result.ts';
+import { CARD_WEIGHT, QUEUE_ROWS, RESULTS_PAGE, UNITS_PER_FRAME } from '../src/ui/paging.ts';
+import { describeShared } from '../test/shared.ts';
+import type { Browser } from './browser.ts';
+import { AGIQA, TEST_PACK } from './env.ts';
+import { agiqaImages } from './files.ts';
+import type { GraderPage } from './pages/grader-page.ts';
+import { openGrader } from './pages/open-grader.ts';
+import { resultTotal, waitForResults } from './pages/results-grid.ts';
 
 interface FrameRecord {
   rows: number;

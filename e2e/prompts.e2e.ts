@@ -4,13 +4,13 @@
 // (tiny-clip has no trained heads) carry the "uncalibrated" badge everywhere.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ResultsFileSchema, type ImageResult } from '../src/model/result';
-import { describeShared } from '../test/shared';
-import type { Browser } from './browser';
-import { AGIQA, TEST_PACK } from './env';
-import { agiqaImages, payload } from './files';
-import type { GraderPage } from './pages/grader-page';
-import { openGrader } from './pages/open-grader';
+import { ResultsFileSchema, type ImageResult } from '../src/model/grading/result.ts';
+import { describeShared } from '../test/shared.ts';
+import type { Browser } from './browser.ts';
+import { AGIQA, TEST_PACK } from './env.ts';
+import { agiqaImages, payload } from './files.ts';
+import type { GraderPage } from './pages/grader-page.ts';
+import { openGrader } from './pages/open-grader.ts';
 
 /** 300 characters of a typical tag-style prompt: well over CLIP's 77 tokens. */
 const LONG = 'a lighthouse on a cliff at sunset, ultra-detailed, 8k, hdr, trending on artstation, '.repeat(4).slice(0, 300);

@@ -2,15 +2,15 @@
 // and a "Show more" button, while sort, the filters, "Find", compare and the
 // exports still reach every result, not only the cards on the page.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ResultsFileSchema, type ImageResult } from '../src/model/result';
-import { RESULTS_PAGE } from '../src/ui/paging';
-import { describeShared } from '../test/shared';
-import type { Browser } from './browser';
-import { AGIQA, TEST_PACK } from './env';
-import { agiqaImages } from './files';
-import type { GraderPage } from './pages/grader-page';
-import { openGrader } from './pages/open-grader';
-import { findByName, matchCount, resultTotal, showMoreButton, waitForResults } from './pages/results-grid';
+import { ResultsFileSchema, type ImageResult } from '../src/model/grading/result.ts';
+import { RESULTS_PAGE } from '../src/ui/paging.ts';
+import { describeShared } from '../test/shared.ts';
+import type { Browser } from './browser.ts';
+import { AGIQA, TEST_PACK } from './env.ts';
+import { agiqaImages } from './files.ts';
+import type { GraderPage } from './pages/grader-page.ts';
+import { openGrader } from './pages/open-grader.ts';
+import { findByName, matchCount, resultTotal, showMoreButton, waitForResults } from './pages/results-grid.ts';
 
 const EXTRA = 5;
 

@@ -2,7 +2,7 @@
 // serves E2E_DIST as it is on disk), listed in models/index.json, and removed again.
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { E2E_DIST } from './env';
+import { E2E_DIST } from './env.ts';
 
 interface Listing {
   id: string;

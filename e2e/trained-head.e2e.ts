@@ -10,14 +10,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { parseCsvTable } from '../src/model/csv';
-import { ResultsFileSchema } from '../src/model/result';
-import { describeShared, ROOT, sharedPath } from '../test/shared';
-import { launch, type Browser } from './browser';
-import { AGIQA, TEST_PACK } from './env';
-import { agiqaImages } from './files';
-import { GraderPage } from './pages/grader-page';
-import { servePack } from './served-packs';
+import { parseCsvTable } from '../src/model/util/csv.ts';
+import { ResultsFileSchema } from '../src/model/grading/result.ts';
+import { describeShared, ROOT, sharedPath } from '../test/shared.ts';
+import { launch, type Browser } from './browser.ts';
+import { AGIQA, TEST_PACK } from './env.ts';
+import { agiqaImages } from './files.ts';
+import { GraderPage } from './pages/grader-page.ts';
+import { servePack } from './served-packs.ts';
 
 const run = promisify(execFile);
 /** Every k-th labelled image: ~120 images over many prompts and generators keep training to seconds. */

@@ -6,13 +6,13 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { ResultsFileSchema } from '../src/model/result';
-import { describeShared, sharedPath } from '../test/shared';
-import { launch, type Browser } from './browser';
-import { AGIQA, TEST_PACK } from './env';
-import { agiqaImages } from './files';
-import { GraderPage } from './pages/grader-page';
-import { servePack } from './served-packs';
+import { ResultsFileSchema } from '../src/model/grading/result.ts';
+import { describeShared, sharedPath } from '../test/shared.ts';
+import { launch, type Browser } from './browser.ts';
+import { AGIQA, TEST_PACK } from './env.ts';
+import { agiqaImages } from './files.ts';
+import { GraderPage } from './pages/grader-page.ts';
+import { servePack } from './served-packs.ts';
 
 const PACK_ID = 'tiny-clip-variants';
 

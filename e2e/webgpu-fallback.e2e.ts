@@ -4,13 +4,13 @@
 // as a WASM-only run of the same images. Needs the software WebGPU adapter (SwiftShader) that
 // launch({ webgpu: true }) gives Debian's Chromium; without it the test fails, never skips.
 import { afterEach, expect, inject, it } from 'vitest';
-import { describeShared, sharedPath } from '../test/shared';
-import { launch, type Browser } from './browser';
-import { AGIQA, TEST_PACK } from './env';
-import { agiqaImages, csvOf } from './files';
-import { GraderPage } from './pages/grader-page';
-import { waitForResults } from './pages/results-grid';
-import { servePack } from './served-packs';
+import { describeShared, sharedPath } from '../test/shared.ts';
+import { launch, type Browser } from './browser.ts';
+import { AGIQA, TEST_PACK } from './env.ts';
+import { agiqaImages, csvOf } from './files.ts';
+import { GraderPage } from './pages/grader-page.ts';
+import { waitForResults } from './pages/results-grid.ts';
+import { servePack } from './served-packs.ts';
 
 interface ExportedResult {
   file: string;

@@ -1,7 +1,7 @@
 // Backbone latency with onnxruntime-web (wasm) in Node, as the browser worker runs it.
 //   npx tsx research/bench-backbone.ts --views full:224,crop:224 --threads 1 --weights uint8-lut --runs 15
 import * as ort from 'onnxruntime-web';
-import { convertNsfwjsMultiView } from '../src/cli/pack/nsfwjs-backbone';
+import { convertNsfwjsMultiView } from '../src/cli/pack/nsfwjs-backbone.ts';
 
 const argv = process.argv.slice(2);
 const arg = (n: string, d: string) => (argv.includes(n) ? argv[argv.indexOf(n) + 1] : d);

@@ -2,10 +2,10 @@
 //   npx tsx research/bench-pipeline.ts [--pack public/models/default] [--n 40] [--data ../shared/datasets/agiqa-3k]
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { decodeImageFile } from '../src/cli/decode';
-import { openPackDir } from '../src/cli/node-pack-source';
-import { NodeRuntime } from '../src/cli/ort-node';
-import { PackScorer } from '../src/model/scorer';
+import { decodeImageFile } from '../src/cli/decode.ts';
+import { openPackDir } from '../src/cli/node-pack-source.ts';
+import { NodeRuntime } from '../src/cli/ort-node.ts';
+import { PackScorer } from '../src/model/scoring/scorer.ts';
 
 const argv = process.argv.slice(2);
 const arg = (n: string, d: string) => (argv.includes(n) ? argv[argv.indexOf(n) + 1] : d);

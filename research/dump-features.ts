@@ -8,11 +8,11 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { decodeImageFile } from '../src/cli/decode';
-import { DEFAULT_MID_BLOCKS, convertNsfwjsMid, ONNX_INPUT, ONNX_OUTPUT } from '../src/cli/pack/nsfwjs-backbone';
-import { parseCsvTable } from '../src/model/csv';
-import type { RgbaImage } from '../src/model/image';
-import { parsePreprocessConfig, preprocessInto } from '../src/model/preprocess';
+import { decodeImageFile } from '../src/cli/decode.ts';
+import { DEFAULT_MID_BLOCKS, convertNsfwjsMid, ONNX_INPUT, ONNX_OUTPUT } from '../src/cli/pack/nsfwjs-backbone.ts';
+import { parseCsvTable } from '../src/model/util/csv.ts';
+import type { RgbaImage } from '../src/model/image/image.ts';
+import { parsePreprocessConfig, preprocessInto } from '../src/model/image/preprocess.ts';
 
 export const ALL_BLOCKS = [
   'MobilenetV2/Conv/Relu6',

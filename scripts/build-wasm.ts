@@ -1,4 +1,4 @@
-// Compiles the hand-written kernels in src/model/wasm (*.wat) and writes their
+// Compiles the hand-written kernels in src/model/image/wasm (*.wat) and writes their
 // bytes as base64 into TS modules, because src/model runs in browser workers and
 // Node with no fetch or fs. `npm run build:wasm`; test/resample-wasm.test.ts and
 // test/align-corners-wasm.test.ts fail when an output is stale.
@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import wabt from 'wabt';
 
-const wasmDir = (name: string): string => fileURLToPath(new URL(`../src/model/wasm/${name}`, import.meta.url));
+const wasmDir = (name: string): string => fileURLToPath(new URL(`../src/model/image/wasm/${name}`, import.meta.url));
 
 /** One .wat source and the generated module that exports its bytes as a constant. */
 export interface WasmKernel {

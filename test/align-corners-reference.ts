@@ -1,11 +1,11 @@
 // The align-corners preprocessing as it was before the separable kernels
-// (src/model/align-corners.ts, wasm/align-corners.wat): alignCornersBilinearRgb
+// (src/model/image/align-corners.ts, wasm/align-corners.wat): alignCornersBilinearRgb
 // (copied verbatim as referenceRgb) writing interleaved float32 RGB, then
 // preprocess.ts's per-element normaliser closures copying it into the CHW planes.
 // The reference the new kernels must equal float for float
 // (test/align-corners.test.ts), and the "before" of bench/preprocess.ts.
-import type { AlignCornersJob } from '../src/model/align-corners';
-import type { Window } from '../src/model/resample';
+import type { AlignCornersJob } from '../src/model/image/align-corners.ts';
+import type { Window } from '../src/model/image/resample.ts';
 
 export function referenceRgb(
   src: Uint8Array | Uint8ClampedArray,

@@ -5,8 +5,8 @@
 // against it, including through preprocess(), and the wasm falls back to JS.
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { wasmFallbackTests } from './wasm-fallbacks';
-import { ALIGN_CORNERS, compileWat, generatedModule } from '../scripts/build-wasm';
+import { wasmFallbackTests } from './wasm-fallbacks.ts';
+import { ALIGN_CORNERS, compileWat, generatedModule } from '../scripts/build-wasm.ts';
 import {
   alignCornersBackend,
   alignCornersBilinear,
@@ -15,7 +15,7 @@ import {
   setAlignCornersBackend,
   type AlignCornersJob,
   type ChannelNormalisation,
-} from '../src/model/align-corners';
+} from '../src/model/image/align-corners.ts';
 import {
   outputSize,
   parsePreprocessConfig,
@@ -25,11 +25,11 @@ import {
   type PreprocessConfig,
   type PreprocessConfigInput,
   type RgbaImage,
-} from '../src/model/preprocess';
-import type { Window } from '../src/model/resample';
-import { mulberry32 } from '../src/model/rng';
-import { ALIGN_CORNERS_WASM_BASE64 } from '../src/model/wasm/align-corners-bytes';
-import { referenceJob, referenceNormalisers } from './align-corners-reference';
+} from '../src/model/image/preprocess.ts';
+import type { Window } from '../src/model/image/resample.ts';
+import { mulberry32 } from '../src/model/util/rng.ts';
+import { ALIGN_CORNERS_WASM_BASE64 } from '../src/model/image/wasm/align-corners-bytes.ts';
+import { referenceJob, referenceNormalisers } from './align-corners-reference.ts';
 
 const rgb = (v: readonly number[]): [number, number, number] => [v[0], v[1], v[2]];
 

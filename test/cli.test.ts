@@ -6,13 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bufferIO } from '../src/cli/io';
-import { main } from '../src/cli/main';
-import { csvRow, parseCsv, parseCsvTable } from '../src/model/csv';
-import { AgqgError } from '../src/model/errors';
-import { ResultsFileSchema } from '../src/model/result';
-import { describeShared, ROOT, sharedPath } from './shared';
-import { loadRefs, REFS, TINY, type Refs } from './tiny-pack';
+import { bufferIO } from '../src/cli/io.ts';
+import { main } from '../src/cli/main.ts';
+import { csvRow, parseCsv, parseCsvTable } from '../src/model/util/csv.ts';
+import { AgqgError } from '../src/model/errors.ts';
+import { ResultsFileSchema } from '../src/model/grading/result.ts';
+import { describeShared, ROOT, sharedPath } from './shared.ts';
+import { loadRefs, REFS, TINY, type Refs } from './tiny-pack.ts';
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const io = bufferIO();

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode as encodePng } from 'fast-png';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeImage, decodeImageFile } from '../src/cli/decode';
-import { AgqgError, type ErrorCode } from '../src/model/errors';
-import { describeShared, ROOT, sharedPath } from './shared';
+import { decodeImage, decodeImageFile } from '../src/cli/decode.ts';
+import { AgqgError, type ErrorCode } from '../src/model/errors.ts';
+import { describeShared, ROOT, sharedPath } from './shared.ts';
 
 const FIX = join(ROOT, 'test', 'fixtures', 'decode');
 const REF_JPEG = 'fixtures/tiny-clip-refs/images/pub_AttnGAN_normal_171.jpg';

@@ -2,10 +2,10 @@
 // (transformers + PIL + PyTorch): decoding, preprocessing, tokenizing and the
 // ONNX encoders together must give the reference embeddings.
 import { beforeAll, expect, it } from 'vitest';
-import { bufferIO } from '../src/cli/io';
-import { main } from '../src/cli/main';
-import { describeShared } from './shared';
-import { loadRefs, refCosine as cosine, REFS, TINY, type Refs } from './tiny-pack';
+import { bufferIO } from '../src/cli/io.ts';
+import { main } from '../src/cli/main.ts';
+import { describeShared } from './shared.ts';
+import { loadRefs, refCosine as cosine, REFS, TINY, type Refs } from './tiny-pack.ts';
 
 interface EmbedDoc {
   images: { file: string; embedding: number[] | null; error: { code: string } | null }[];

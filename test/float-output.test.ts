@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { halfBitsToFloat32, outputToFloat32 } from '../src/model/float-output';
+import { halfBitsToFloat32, outputToFloat32 } from '../src/model/scoring/float-output.ts';
 
 describe('float16 outputs', () => {
   it('widens IEEE binary16 bit patterns (hand-decoded values)', () => {

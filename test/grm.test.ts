@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AgqgError } from '../src/model/errors';
+import { AgqgError } from '../src/model/errors.ts';
 import {
   constrainParams,
   cumulative,
@@ -22,8 +22,8 @@ import {
   toRaw,
   type GrmParams,
   type RawGrmParams,
-} from '../src/model/grm';
-import { mulberry32 } from '../src/model/rng';
+} from '../src/model/grading/grm.ts';
+import { mulberry32 } from '../src/model/util/rng.ts';
 
 // Deterministic PRNG (mulberry32) so failures reproduce.
 const rng = mulberry32;
@@ -332,7 +332,7 @@ describe('unimodality constraint', () => {
 
 describe('meetsUnimodalBound', () => {
   it('accepts parameters from the raw parameterisation at its limit despite round-off', async () => {
-    const { fromRaw, meetsUnimodalBound, minDiscriminationSpacing } = await import('../src/model/grm');
+    const { fromRaw, meetsUnimodalBound, minDiscriminationSpacing } = await import('../src/model/grading/grm.ts');
     // rawD far negative: softplus underflows and a*d = ln 3 up to the rounding of s/a*a.
     for (const rawA of [-3, -0.7, 0.1, 0.9, 2.3, 7]) {
       const p = fromRaw({ rawA, b1: 0.3, rawD: -800 }, 5);

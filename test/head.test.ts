@@ -2,11 +2,11 @@
 // parameter validation, and the ONNX head (run in onnxruntime-node) against it.
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { AgqgError } from '../src/model/errors';
-import { minDiscriminationSpacing } from '../src/model/grm';
-import { HEAD_FORMAT, HEAD_VERSION, headFeatures, headForward, parseHeadParams, type HeadParams } from '../src/model/head';
-import { HEAD_IO, headToOnnx } from '../src/model/onnx-head';
-import { mulberry32 } from '../src/model/rng';
+import { AgqgError } from '../src/model/errors.ts';
+import { minDiscriminationSpacing } from '../src/model/grading/grm.ts';
+import { HEAD_FORMAT, HEAD_VERSION, headFeatures, headForward, parseHeadParams, type HeadParams } from '../src/model/grading/head.ts';
+import { HEAD_IO, headToOnnx } from '../src/model/onnx/onnx-head.ts';
+import { mulberry32 } from '../src/model/util/rng.ts';
 
 const logistic = (z: number) => 1 / (1 + Math.exp(-z));
 

@@ -5,9 +5,9 @@ import { encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { AgqgError } from '../src/model/errors';
-import { readImageHeader } from '../src/model/image-header';
-import { MAX_IMAGE_PIXELS } from '../src/model/limits';
+import { AgqgError } from '../src/model/errors.ts';
+import { readImageHeader } from '../src/model/image/image-header.ts';
+import { MAX_IMAGE_PIXELS } from '../src/model/limits.ts';
 
 function codeOf(f: () => unknown): string {
   try {

@@ -5,9 +5,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { decodeImage } from '../src/cli/decode';
-import { nativeJpeg, nativeJpegStatus } from '../src/cli/jpeg-native';
-import { describeShared, describeWhen, ROOT, sharedPath } from './shared';
+import { decodeImage } from '../src/cli/decode.ts';
+import { nativeJpeg, nativeJpegStatus } from '../src/cli/jpeg-native.ts';
+import { describeShared, describeWhen, ROOT, sharedPath } from './shared.ts';
 
 const FIX = join(ROOT, 'test', 'fixtures', 'decode');
 const AGIQA = 'datasets/agiqa-3k/images';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AgqgError } from '../src/model/errors';
+import { AgqgError } from '../src/model/errors.ts';
 import {
   averageRanks,
   fitLogistic4,
@@ -12,8 +12,8 @@ import {
   srcc,
   summarize,
   type Logistic4Params,
-} from '../src/model/metrics';
-import { mulberry32 } from '../src/model/rng';
+} from '../src/model/grading/metrics.ts';
+import { mulberry32 } from '../src/model/util/rng.ts';
 
 // Deterministic PRNG (mulberry32) so failures reproduce.
 const rng = mulberry32;

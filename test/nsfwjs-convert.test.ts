@@ -12,7 +12,7 @@
 import * as ort from 'onnxruntime-node';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { GraphBuilder } from '../src/model/onnx/graph-builder';
+import { GraphBuilder } from '../src/model/onnx/graph-builder.ts';
 import {
   DEFAULT_MID_BLOCKS,
   type ConvertedBackbone,
@@ -22,8 +22,8 @@ import {
   midFeaturesWithTfjs,
   ONNX_INPUT,
   ONNX_OUTPUT,
-} from '../src/cli/pack/nsfwjs-backbone';
-import { convertTfGraph, samePads } from '../src/cli/pack/tf-graph-to-onnx';
+} from '../src/cli/pack/nsfwjs-backbone.ts';
+import { convertTfGraph, samePads } from '../src/cli/pack/tf-graph-to-onnx.ts';
 
 const TOLERANCE = 1e-4;
 const FLOOR = 0.05;

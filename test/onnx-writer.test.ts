@@ -2,9 +2,9 @@
 // onnxruntime-node and comparing with values computed by hand / by naive loops.
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { AgqgError } from '../src/model/errors';
-import { attr, GraphBuilder } from '../src/model/onnx/graph-builder';
-import { ProtoWriter, utf8Encode } from '../src/model/onnx/protobuf';
+import { AgqgError } from '../src/model/errors.ts';
+import { attr, GraphBuilder } from '../src/model/onnx/graph-builder.ts';
+import { ProtoWriter, utf8Encode } from '../src/model/onnx/protobuf.ts';
 
 async function run(bytes: Uint8Array, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.OnnxValueMapType> {
   const session = await ort.InferenceSession.create(bytes);

@@ -4,12 +4,12 @@ import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FolderPackSource, openPackDir } from '../src/cli/node-pack-source';
-import { AgqgError } from '../src/model/errors';
-import { parseManifest, type ManifestInput } from '../src/model/manifest';
-import { openPack, pickVariant, readPackFile, sha256Hex } from '../src/model/pack';
-import { describeShared } from './shared';
-import { MemoryPackSource, putManifest, sha256, TINY } from './tiny-pack';
+import { FolderPackSource, openPackDir } from '../src/cli/node-pack-source.ts';
+import { AgqgError } from '../src/model/errors.ts';
+import { parseManifest, type ManifestInput } from '../src/model/pack/manifest.ts';
+import { openPack, pickVariant, readPackFile, sha256Hex } from '../src/model/pack/pack.ts';
+import { describeShared } from './shared.ts';
+import { MemoryPackSource, putManifest, sha256, TINY } from './tiny-pack.ts';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 

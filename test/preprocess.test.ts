@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { decodeImageFile } from '../src/cli/decode';
-import { AgqgError } from '../src/model/errors';
+import { decodeImageFile } from '../src/cli/decode.ts';
+import { AgqgError } from '../src/model/errors.ts';
 import {
   cropOffset,
   outputSize,
@@ -13,9 +13,9 @@ import {
   resizedSize,
   type PreprocessConfig,
   type RgbaImage,
-} from '../src/model/preprocess';
-import { axisCoeffs, nearestIndex } from '../src/model/resample';
-import { describeShared, sharedPath } from './shared';
+} from '../src/model/image/preprocess.ts';
+import { axisCoeffs, nearestIndex } from '../src/model/image/resample.ts';
+import { describeShared, sharedPath } from './shared.ts';
 
 const CONFIG = 'fixtures/tiny-clip/preprocessor_config.json';
 const REFS = 'fixtures/tiny-clip-refs/refs.json';

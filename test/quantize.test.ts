@@ -8,16 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeImageFile } from '../src/cli/decode';
-import { openPackFolder } from '../src/cli/load-pack';
-import { NodeRuntime } from '../src/cli/ort-node';
-import { GraphBuilder } from '../src/model/onnx/graph-builder';
-import { protoFields, protoString, type ProtoField } from '../src/model/onnx/proto-reader';
-import { quantizeColumns, quantizeDynamicInt8 } from '../src/model/onnx/quantize-int8';
-import { gaussian, mulberry32 } from '../src/model/rng';
-import { PackScorer } from '../src/model/scorer';
-import { describeShared } from './shared';
-import { refCosine, REFS, TINY } from './tiny-pack';
+import { decodeImageFile } from '../src/cli/decode.ts';
+import { openPackFolder } from '../src/cli/load-pack.ts';
+import { NodeRuntime } from '../src/cli/ort-node.ts';
+import { GraphBuilder } from '../src/model/onnx/graph-builder.ts';
+import { protoFields, protoString, type ProtoField } from '../src/model/onnx/proto-reader.ts';
+import { quantizeColumns, quantizeDynamicInt8 } from '../src/model/onnx/quantize-int8.ts';
+import { gaussian, mulberry32 } from '../src/model/util/rng.ts';
+import { PackScorer } from '../src/model/scoring/scorer.ts';
+import { describeShared } from './shared.ts';
+import { refCosine, REFS, TINY } from './tiny-pack.ts';
 
 function matMulModel(w: Float32Array, k: number, n: number, opset = 17): Uint8Array {
   const g = new GraphBuilder();

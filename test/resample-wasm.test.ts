@@ -3,9 +3,9 @@
 // and pilResizeRgb must fall back to JS whenever the wasm cannot run.
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { wasmFallbackTests } from './wasm-fallbacks';
-import { compileResampleWat, GENERATED_PATH, generatedSource } from '../scripts/build-wasm';
-import { PIL_RESAMPLE } from '../src/model/preprocess-config';
+import { wasmFallbackTests } from './wasm-fallbacks.ts';
+import { compileResampleWat, GENERATED_PATH, generatedSource } from '../scripts/build-wasm.ts';
+import { PIL_RESAMPLE } from '../src/model/image/preprocess-config.ts';
 import {
   lastResampleBackend,
   pilResizeRgb,
@@ -13,9 +13,9 @@ import {
   resampleBackend,
   setResampleBackend,
   type Window,
-} from '../src/model/resample';
-import { mulberry32 } from '../src/model/rng';
-import { RESAMPLE_WASM_BASE64 } from '../src/model/wasm/resample-bytes';
+} from '../src/model/image/resample.ts';
+import { mulberry32 } from '../src/model/util/rng.ts';
+import { RESAMPLE_WASM_BASE64 } from '../src/model/image/wasm/resample-bytes.ts';
 
 const CONVOLUTION = [
   PIL_RESAMPLE.BOX,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AgqgError } from '../src/model/errors';
+import { AgqgError } from '../src/model/errors.ts';
 import {
   GradeResultSchema,
   ImageResultSchema,
@@ -8,7 +8,7 @@ import {
   resultsToCsv,
   type ImageResult,
   type ResultsFile,
-} from '../src/model/result';
+} from '../src/model/grading/result.ts';
 
 const LABELS = ['bad', 'poor', 'fair', 'good', 'excellent'];
 const SCALE = { min: 0, max: 5 };

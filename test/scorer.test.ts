@@ -2,16 +2,16 @@
 // computed here from the reference embeddings (refs.json), prompt rules, the
 // text cache, and errors that come back in results instead of being thrown.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeImageFile } from '../src/cli/decode';
-import { NodeRuntime } from '../src/cli/ort-node';
-import { MAX_PROMPT_CHARS } from '../src/model/limits';
-import type { ManifestInput } from '../src/model/manifest';
-import { attr, GraphBuilder } from '../src/model/onnx/graph-builder';
-import { openPack } from '../src/model/pack';
-import type { RuntimeAdapter, SessionRunner, TensorIn } from '../src/model/runtime';
-import { NOTE_EMPTY_PROMPT, NOTE_NO_PROMPT, NOTE_NO_TEXT_ENCODER, PackScorer } from '../src/model/scorer';
-import { describeShared } from './shared';
-import { loadRefs, MemoryPackSource, putManifest, refCosine, REFS, sha256, tinyManifest, type Refs } from './tiny-pack';
+import { decodeImageFile } from '../src/cli/decode.ts';
+import { NodeRuntime } from '../src/cli/ort-node.ts';
+import { MAX_PROMPT_CHARS } from '../src/model/limits.ts';
+import type { ManifestInput } from '../src/model/pack/manifest.ts';
+import { attr, GraphBuilder } from '../src/model/onnx/graph-builder.ts';
+import { openPack } from '../src/model/pack/pack.ts';
+import type { RuntimeAdapter, SessionRunner, TensorIn } from '../src/model/scoring/runtime.ts';
+import { NOTE_EMPTY_PROMPT, NOTE_NO_PROMPT, NOTE_NO_TEXT_ENCODER, PackScorer } from '../src/model/scoring/scorer.ts';
+import { describeShared } from './shared.ts';
+import { loadRefs, MemoryPackSource, putManifest, refCosine, REFS, sha256, tinyManifest, type Refs } from './tiny-pack.ts';
 
 /** Wraps a runtime to count runs per graph and optionally hide the text model's attention_mask input. */
 class CountingRuntime implements RuntimeAdapter {

@@ -2,9 +2,9 @@
 // whatever manifest and head graph a test needs.
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import type { ManifestInput } from '../src/model/manifest';
-import type { PackSource } from '../src/model/pack';
-import { sharedPath } from './shared';
+import type { ManifestInput } from '../src/model/pack/manifest.ts';
+import type { PackSource } from '../src/model/pack/pack.ts';
+import { sharedPath } from './shared.ts';
 
 export class MemoryPackSource implements PackSource {
   readonly files = new Map<string, Uint8Array>();

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AgqgError } from '../src/model/errors';
-import { ClipTokenizer, tokenizerOptionsFromConfig } from '../src/model/tokenizer';
-import { BYTE_TO_CHAR, utf8DecodeLossy, utf8Encode } from '../src/model/tokenizer/byteLevel';
-import { describeShared, sharedPath } from './shared';
+import { AgqgError } from '../src/model/errors.ts';
+import { ClipTokenizer, tokenizerOptionsFromConfig } from '../src/model/text/tokenizer.ts';
+import { BYTE_TO_CHAR, utf8DecodeLossy, utf8Encode } from '../src/model/text/byte-level.ts';
+import { describeShared, sharedPath } from './shared.ts';
 
 interface RefPrompt {
   text: string;

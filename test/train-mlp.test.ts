@@ -2,13 +2,13 @@
 // against a directly computed eigendecomposition, the folded head against the
 // unfolded network, and bit-for-bit determinism.
 import { describe, expect, it } from 'vitest';
-import { fitFinalMlp } from '../src/cli/train/cv';
-import { gram, matrix, matMul, transpose } from '../src/cli/train/linalg';
-import { initMlp, mlpLossGrad, mlpPredict, trainMlp, type Mlp } from '../src/cli/train/mlp';
-import { fitKernelPca, jacobiEigen, kernelPcaScores, topEigen } from '../src/cli/train/pca';
-import { gaussian, mulberry32 } from '../src/model/rng';
-import { fitStandardizer, applyStandardizer } from '../src/cli/train/standardize';
-import { headAbility, HEAD_FORMAT, HEAD_VERSION, type HeadParams } from '../src/model/head';
+import { fitFinalMlp } from '../src/cli/train/cv.ts';
+import { gram, matrix, matMul, transpose } from '../src/cli/train/linalg.ts';
+import { initMlp, mlpLossGrad, mlpPredict, trainMlp, type Mlp } from '../src/cli/train/mlp.ts';
+import { fitKernelPca, jacobiEigen, kernelPcaScores, topEigen } from '../src/cli/train/pca.ts';
+import { gaussian, mulberry32 } from '../src/model/util/rng.ts';
+import { fitStandardizer, applyStandardizer } from '../src/cli/train/standardize.ts';
+import { headAbility, HEAD_FORMAT, HEAD_VERSION, type HeadParams } from '../src/model/grading/head.ts';
 
 function randomMatrix(rows: number, cols: number, seed: number) {
   const g = gaussian(mulberry32(seed));

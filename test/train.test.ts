@@ -5,23 +5,23 @@ import { chmod, cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bufferIO } from '../src/cli/io';
-import { openPackDir } from '../src/cli/node-pack-source';
-import { NodeRuntime } from '../src/cli/ort-node';
-import { readImage } from '../src/cli/images';
-import { run as trainRun } from '../src/cli/train/command';
-import { trainAndSelect, type TrainConfig } from '../src/cli/train/cv';
-import { foldIndices, groupedFolds } from '../src/cli/train/folds';
-import { fitGrmLink } from '../src/cli/train/grm-fit';
-import { matrix } from '../src/cli/train/linalg';
-import { fitRidge, kernelRidgePredict, predictLinear } from '../src/cli/train/ridge';
-import { gaussian, mulberry32 } from '../src/model/rng';
-import { parseCsvTable } from '../src/model/csv';
-import { expectedGrade, gradeProbs, isUnimodal, minDiscriminationSpacing, toMos } from '../src/model/grm';
-import { headFeatures, headForward, parseHeadParams } from '../src/model/head';
-import { gram } from '../src/cli/train/linalg';
-import { PackScorer } from '../src/model/scorer';
-import { describeShared, sharedPath } from './shared';
+import { bufferIO } from '../src/cli/io.ts';
+import { openPackDir } from '../src/cli/node-pack-source.ts';
+import { NodeRuntime } from '../src/cli/ort-node.ts';
+import { readImage } from '../src/cli/images.ts';
+import { run as trainRun } from '../src/cli/train/command.ts';
+import { trainAndSelect, type TrainConfig } from '../src/cli/train/cv.ts';
+import { foldIndices, groupedFolds } from '../src/cli/train/folds.ts';
+import { fitGrmLink } from '../src/cli/train/grm-fit.ts';
+import { matrix } from '../src/cli/train/linalg.ts';
+import { fitRidge, kernelRidgePredict, predictLinear } from '../src/cli/train/ridge.ts';
+import { gaussian, mulberry32 } from '../src/model/util/rng.ts';
+import { parseCsvTable } from '../src/model/util/csv.ts';
+import { expectedGrade, gradeProbs, isUnimodal, minDiscriminationSpacing, toMos } from '../src/model/grading/grm.ts';
+import { headFeatures, headForward, parseHeadParams } from '../src/model/grading/head.ts';
+import { gram } from '../src/cli/train/linalg.ts';
+import { PackScorer } from '../src/model/scoring/scorer.ts';
+import { describeShared, sharedPath } from './shared.ts';
 
 function randomMatrix(rows: number, cols: number, seed: number) {
   const g = gaussian(mulberry32(seed));
@@ -263,7 +263,7 @@ describeShared('agqg train end to end (tiny-clip, 40 AGIQA-3K images)', [AGIQA, 
 
 describe('onnxruntime Gram', () => {
   it('equals the TypeScript Gram to float32 precision', async () => {
-    const { ortGram, releaseOrtGram } = await import('../src/cli/train/ort-gram');
+    const { ortGram, releaseOrtGram } = await import('../src/cli/train/ort-gram.ts');
     const z = randomMatrix(37, 300, 11);
     const a = gram(z);
     const b = await ortGram(z);

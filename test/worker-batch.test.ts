@@ -2,9 +2,9 @@
 // declared pixels, and queue tickets that let work prepared outside the queue
 // (decoding) be cancelled as if it had been queued.
 import { describe, expect, it } from 'vitest';
-import { blackPng } from '../e2e/files';
-import { planChunks } from '../src/worker/chunks';
-import { SerialQueue } from '../src/worker/queue';
+import { blackPng } from '../e2e/files.ts';
+import { planChunks } from '../src/worker/chunks.ts';
+import { SerialQueue } from '../src/worker/queue.ts';
 
 function req(name: string, png: Buffer) {
   const bytes = png.buffer.slice(png.byteOffset, png.byteOffset + png.byteLength) as ArrayBuffer;

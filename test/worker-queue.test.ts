@@ -1,8 +1,8 @@
 // SerialQueue: one task at a time in arrival order; cancel() rejects what has
 // not started and makes the running task's next checkpoint throw.
 import { describe, expect, it } from 'vitest';
-import { AgqgError } from '../src/model/errors';
-import { SerialQueue } from '../src/worker/queue';
+import { AgqgError } from '../src/model/errors.ts';
+import { SerialQueue } from '../src/worker/queue.ts';
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
 

@@ -3,8 +3,8 @@
 // The runs here are scripted: a fake session whose runs "take" the times given, read from a
 // clock that only moves when they run, and hops that record which task kind they were asked for.
 import { describe, expect, it } from 'vitest';
-import type { SessionRunner, TensorIn, TensorOut } from '../src/model/runtime';
-import { hopTo, RunContextGuard, RunContexts, SlowRunDetector, type RunContextKind } from '../src/worker/run-context';
+import type { SessionRunner, TensorIn, TensorOut } from '../src/model/scoring/runtime.ts';
+import { hopTo, RunContextGuard, RunContexts, SlowRunDetector, type RunContextKind } from '../src/worker/run-context.ts';
 
 describe('SlowRunDetector', () => {
   const opts = { warmupRuns: 2, ratio: 1.6, streak: 2, minRunMs: 50 };

@@ -3,7 +3,7 @@
 // cap. A scripted clock stands in for the scheduler: each clock read advances
 // STEP ms, and a probe's scripted gaps are jumps between two reads.
 import { describe, expect, it } from 'vitest';
-import { preemptedShare, waitForQuietCpu } from '../src/worker/settle';
+import { preemptedShare, waitForQuietCpu } from '../src/worker/settle.ts';
 
 const STEP = 0.01;
 

@@ -1,6 +1,6 @@
 // The bench page's only script: spawns transformers.js workers (one per ORT
 // thread setting) and relays requests from Playwright to them.
-import type { Answer, Envelope, Request, TjsBenchApi } from '../tjs-protocol';
+import type { Answer, Envelope, Request, TjsBenchApi } from '../tjs-protocol.ts';
 
 // Type-checked with the Node benchmark (no DOM lib): the page globals it uses.
 interface PageWorker {

@@ -28,7 +28,7 @@ import type {
   RunReply,
   TextReply,
   TextTimes,
-} from '../tjs-protocol';
+} from '../tjs-protocol.ts';
 
 // This file is type-checked with the Node benchmark (tsconfig.node.json, no
 // DOM/WebWorker lib), so the few worker globals it touches are declared here.

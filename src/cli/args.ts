@@ -1,7 +1,7 @@
 // Argument parsing shared by the commands: node:util parseArgs in strict mode,
 // with its terse errors turned into usage errors that point at --help.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { VARIANT_DTYPES, type VariantDtype } from '../model/manifest';
+import { VARIANT_DTYPES, type VariantDtype } from '../model/pack/manifest.ts';
 
 export const EXIT_OK = 0;
 /** Some inputs failed; the others were processed. */

@@ -3,11 +3,11 @@
 // thread). Each file goes to the worker with the fewest files in hand;
 // answers come back per file, in any order, and callers keep their own order.
 import { Worker } from 'node:worker_threads';
-import { AgqgError } from '../model/errors';
-import type { PreprocessConfig } from '../model/preprocess';
-import type { DecodeReply, DecodeRequest } from './decode-protocol';
-import type { DecodedFile, ImageReader } from './image-reader';
-import type { JpegDecoderChoice } from './jpeg-native';
+import { AgqgError } from '../model/errors.ts';
+import type { PreprocessConfig } from '../model/image/preprocess.ts';
+import type { DecodeReply, DecodeRequest } from './decode-protocol.ts';
+import type { DecodedFile, ImageReader } from './image-reader.ts';
+import type { JpegDecoderChoice } from './jpeg-native.ts';
 
 const WORKER_ENTRY = new URL('./decode-worker.mjs', import.meta.url);
 

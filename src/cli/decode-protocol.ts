@@ -1,8 +1,8 @@
 // Messages between the decode pool and its worker threads.
-import type { ErrorInfo } from '../model/errors';
-import type { PreprocessConfig } from '../model/preprocess';
-import type { ReadStages } from './image-reader';
-import type { JpegDecoderChoice } from './jpeg-native';
+import type { ErrorInfo } from '../model/errors.ts';
+import type { PreprocessConfig } from '../model/image/preprocess.ts';
+import type { ReadStages } from './image-reader.ts';
+import type { JpegDecoderChoice } from './jpeg-native.ts';
 
 export interface DecodeRequest {
   id: number;

@@ -1,10 +1,10 @@
 // Body of a decode worker (see decode-pool.ts): reads, decodes and preprocesses
 // the files it is sent, and sends the tensors (or pixels) back without copying them.
 import { parentPort } from 'node:worker_threads';
-import { toErrorInfo } from '../model/errors';
-import { isPrepared } from '../model/prepared';
-import { readAndPrepare } from './image-reader';
-import type { DecodeReply, DecodeRequest } from './decode-protocol';
+import { toErrorInfo } from '../model/errors.ts';
+import { isPrepared } from '../model/image/prepared.ts';
+import { readAndPrepare } from './image-reader.ts';
+import type { DecodeReply, DecodeRequest } from './decode-protocol.ts';
 
 if (!parentPort) throw new Error('decode-worker.ts runs as a worker thread (see decode-pool.ts)');
 const port = parentPort;

@@ -4,13 +4,13 @@
 // The browser decodes with createImageBitmap instead; see docs/preprocessing.md.
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { AgqgError } from '../model/errors';
-import type { RgbaImage } from '../model/image';
-import { readImageHeader } from '../model/image-header';
-import { pngToRgba } from '../model/png';
-import { MAX_IMAGE_BYTES } from '../model/limits';
-import { decodeJpegRgba, JpegError } from './jpeg-turbo';
-import { nativeJpeg, type JpegDecoderChoice } from './jpeg-native';
+import { AgqgError } from '../model/errors.ts';
+import type { RgbaImage } from '../model/image/image.ts';
+import { readImageHeader } from '../model/image/image-header.ts';
+import { pngToRgba } from '../model/image/png.ts';
+import { MAX_IMAGE_BYTES } from '../model/limits.ts';
+import { decodeJpegRgba, JpegError } from './jpeg-turbo.ts';
+import { nativeJpeg, type JpegDecoderChoice } from './jpeg-native.ts';
 
 const JPEG_SOF_COMPONENTS_OFFSET = 9;
 const CMYK_COMPONENTS = 4;

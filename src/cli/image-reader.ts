@@ -2,11 +2,11 @@
 // known) preprocessing into the encoder's input tensors, each timed, on
 // whichever thread calls it (the decode workers or the main thread).
 import { basename } from 'node:path';
-import { nowMs } from '../model/clock';
-import type { PreprocessConfig } from '../model/preprocess';
-import { prepareImage, type EncoderImage } from '../model/prepared';
-import { decodeImage, readImageBytes } from './decode';
-import type { JpegDecoderChoice } from './jpeg-native';
+import { nowMs } from '../model/util/clock.ts';
+import type { PreprocessConfig } from '../model/image/preprocess.ts';
+import { prepareImage, type EncoderImage } from '../model/image/prepared.ts';
+import { decodeImage, readImageBytes } from './decode.ts';
+import type { JpegDecoderChoice } from './jpeg-native.ts';
 
 /** Time in each step of reading one file, in milliseconds. */
 export interface ReadStages {

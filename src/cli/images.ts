@@ -3,9 +3,9 @@
 // a bad one still gets its own error entry.
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { AgqgError } from '../model/errors';
-import type { RgbaImage } from '../model/image';
-import { decodeImageFile } from './decode';
+import { AgqgError } from '../model/errors.ts';
+import type { RgbaImage } from '../model/image/image.ts';
+import { decodeImageFile } from './decode.ts';
 
 /** Extensions a folder expands to; files named explicitly are tried whatever their name. */
 export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set([

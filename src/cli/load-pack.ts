@@ -2,13 +2,13 @@
 // reads "does not exist" rather than "is not a pack".
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { AgqgError } from '../model/errors';
-import type { VariantDtype } from '../model/manifest';
-import type { OpenedPack } from '../model/pack';
-import { PackScorer } from '../model/scorer';
-import type { CliIO } from './io';
-import { openPackDir } from './node-pack-source';
-import { NodeRuntime } from './ort-node';
+import { AgqgError } from '../model/errors.ts';
+import type { VariantDtype } from '../model/pack/manifest.ts';
+import type { OpenedPack } from '../model/pack/pack.ts';
+import { PackScorer } from '../model/scoring/scorer.ts';
+import type { CliIO } from './io.ts';
+import { openPackDir } from './node-pack-source.ts';
+import { NodeRuntime } from './ort-node.ts';
 
 export async function openPackFolder(dir: string): Promise<OpenedPack> {
   const abs = resolve(dir);

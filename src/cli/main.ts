@@ -1,9 +1,9 @@
 // agqg: command-line entry. Dispatches to the registry in commands.ts and turns
 // errors into messages and exit codes (0 ok, 1 some inputs failed, 2 usage or pack error).
-import { EXIT_SOME_FAILED, EXIT_USAGE, UsageError } from './args';
-import { commands } from './commands';
-import { processIO, type CliIO } from './io';
-import { AgqgError, type ErrorCode } from '../model/errors';
+import { EXIT_SOME_FAILED, EXIT_USAGE, UsageError } from './args.ts';
+import { commands } from './commands.ts';
+import { processIO, type CliIO } from './io.ts';
+import { AgqgError, type ErrorCode } from '../model/errors.ts';
 
 /** Errors about one input (that input failed); everything else means nothing could run. */
 const INPUT_ERROR_CODES: ReadonlySet<ErrorCode> = new Set([

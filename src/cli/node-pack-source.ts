@@ -1,8 +1,8 @@
 // A PackSource over a folder on disk, for the CLI, evaluation and training.
 import { readFile, stat } from 'node:fs/promises';
 import { basename, isAbsolute, relative, resolve } from 'node:path';
-import { AgqgError } from '../model/errors';
-import { openPack, type OpenedPack, type PackSource } from '../model/pack';
+import { AgqgError } from '../model/errors.ts';
+import { openPack, type OpenedPack, type PackSource } from '../model/pack/pack.ts';
 
 export class FolderPackSource implements PackSource {
   readonly location: string;

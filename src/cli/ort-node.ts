@@ -1,9 +1,9 @@
 // RuntimeAdapter over onnxruntime-node for the CLI, evaluation and training.
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
-import { AgqgError } from '../model/errors';
-import type { RuntimeAdapter, SessionRunner } from '../model/runtime';
-import { OrtSession } from '../model/ort-session';
+import { AgqgError } from '../model/errors.ts';
+import type { RuntimeAdapter, SessionRunner } from '../model/scoring/runtime.ts';
+import { OrtSession } from '../model/scoring/ort-session.ts';
 
 export class NodeRuntime implements RuntimeAdapter {
   readonly backend = 'onnxruntime-node/cpu';

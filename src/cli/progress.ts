@@ -1,6 +1,6 @@
 // Progress for long batches on stderr: one redrawn line on a terminal, a line
 // every few images in logs, nothing for a handful of images.
-import type { CliIO } from './io';
+import type { CliIO } from './io.ts';
 
 /** Batches shorter than this finish before progress would help. */
 const MIN_ITEMS_FOR_PROGRESS = 10;

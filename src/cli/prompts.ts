@@ -1,8 +1,8 @@
 // --prompts CSV: which prompt made which image, matched by file name.
 import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
-import { parseCsvTable } from '../model/csv';
-import { UsageError } from './args';
+import { parseCsvTable } from '../model/util/csv.ts';
+import { UsageError } from './args.ts';
 
 export interface PromptTable {
   /** The prompt for an image path (by its file name, then by its name without extension), or null. */

@@ -7,9 +7,9 @@
 // The first run is short: nothing can overlap the wait for its images to decode,
 // so it takes only the first few, and the workers decode the first full batch
 // while it runs (bench/node-vs-ort.ts measures what that gives).
-import type { ImageResult } from '../model/result';
-import { failedResult, type PackScorer, type ScoreItem } from '../model/scorer';
-import type { DecodedFile, ImageReader, ReadStages } from './image-reader';
+import type { ImageResult } from '../model/grading/result.ts';
+import { failedResult, type PackScorer, type ScoreItem } from '../model/scoring/scorer.ts';
+import type { DecodedFile, ImageReader, ReadStages } from './image-reader.ts';
 
 export interface ScoreJob {
   file: string;

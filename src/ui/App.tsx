@@ -1,12 +1,12 @@
-import { ComparePanel } from './components/ComparePanel';
-import { DropZone } from './components/DropZone';
-import { FontWarmup } from './components/FontWarmup';
-import { NoticeBar } from './components/NoticeBar';
-import { PackPicker } from './components/PackPicker';
-import { QueuePanel } from './components/QueuePanel';
-import { ResultsGrid } from './components/ResultsGrid';
-import { ResultsToolbar } from './components/ResultsToolbar';
-import { StatusBar } from './components/StatusBar';
+import { ComparePanel } from './components/ComparePanel.tsx';
+import { DropZone } from './components/DropZone.tsx';
+import { FontWarmup } from './components/FontWarmup.tsx';
+import { NoticeBar } from './components/NoticeBar.tsx';
+import { PackPicker } from './components/PackPicker.tsx';
+import { QueuePanel } from './components/QueuePanel.tsx';
+import { ResultsGrid } from './components/ResultsGrid.tsx';
+import { ResultsToolbar } from './components/ResultsToolbar.tsx';
+import { StatusBar } from './components/StatusBar.tsx';
 
 export function App() {
   return (

@@ -3,8 +3,8 @@
 // it, and the grade probabilities as a histogram. A table carries the same
 // numbers for screen readers and for anyone who wants them.
 import { useId } from 'react';
-import type { GradeResult } from '../model/result';
-import { UncalibratedBadge } from './components/Uncalibrated';
+import type { GradeResult } from '../model/grading/result.ts';
+import { UncalibratedBadge } from './components/Uncalibrated.tsx';
 
 const W = 360;
 const PAD_X = 14;

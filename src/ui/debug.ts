@@ -3,9 +3,9 @@
 // handy for checking a pack against a Python reference). Off by default, so
 // nothing on a normal page depends on it.
 import * as Comlink from 'comlink';
-import type { EmbedRequest } from '../worker/api';
-import { useStore } from './store';
-import { scorer } from './worker-client';
+import type { EmbedRequest } from '../worker/api.ts';
+import { useStore } from './store.ts';
+import { scorer } from './worker-client.ts';
 
 export function debugEnabled(search = location.search): boolean {
   return new URLSearchParams(search).get('debug') === '1';

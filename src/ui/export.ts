@@ -1,7 +1,7 @@
 // Downloads of the results in the shared result schema (the CLI writes the same files).
-import { resultsToCsv, ResultsFileSchema, type ImageResult, type ResultsFile } from '../model/result';
-import type { PackSummary } from '../worker/api';
-import type { Item } from './store';
+import { resultsToCsv, ResultsFileSchema, type ImageResult, type ResultsFile } from '../model/grading/result.ts';
+import type { PackSummary } from '../worker/api.ts';
+import type { Item } from './store.ts';
 
 export function exportable(order: readonly string[], items: Readonly<Record<string, Item>>): ImageResult[] {
   return order.map((id) => items[id]?.result).filter((r): r is ImageResult => !!r);

@@ -1,8 +1,8 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { App } from './App';
-import { debugEnabled, exposeDebugApi } from './debug';
-import { init } from './runner';
+import { App } from './App.tsx';
+import { debugEnabled, exposeDebugApi } from './debug.ts';
+import { init } from './runner.ts';
 import './styles.css';
 
 const root = document.getElementById('root');

@@ -7,9 +7,9 @@
 // and the weights are in paging.ts (the e2e tests check them).
 import { useEffect, useState } from 'react';
 import { flushSync } from 'react-dom';
-import { nextTask } from '../model/next-task';
-import { createPacer } from './pace';
-import { UNITS_PER_FRAME } from './paging';
+import { nextTask } from '../model/util/next-task.ts';
+import { createPacer } from './pace.ts';
+import { UNITS_PER_FRAME } from './paging.ts';
 
 /**
  * The frame's share runs in a task of its own just after the frame (posted from

@@ -1,7 +1,7 @@
 // Graded results (with their thumbnails as Blobs) kept in IndexedDB until the
 // user clears them, so a reload - online or offline - shows them again.
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import type { ImageResult } from '../model/result';
+import type { ImageResult } from '../model/grading/result.ts';
 
 export interface StoredResult {
   id: string;

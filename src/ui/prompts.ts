@@ -1,6 +1,6 @@
 // A CSV of `name,prompt` rows assigns prompts to images by file name.
-import { AgqgError } from '../model/errors';
-import { parseCsvTable } from '../model/csv';
+import { AgqgError } from '../model/errors.ts';
+import { parseCsvTable } from '../model/util/csv.ts';
 
 /** Column names accepted for the file name and the prompt (AGIQA-3K's labels.csv uses name,prompt). */
 const NAME_COLUMNS = ['name', 'file', 'filename', 'image'];

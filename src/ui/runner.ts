@@ -2,16 +2,16 @@
 // images, store results, cancel. State lives in the store; this module only
 // sequences the work.
 import * as Comlink from 'comlink';
-import { AgqgError, toErrorInfo, type ErrorInfo } from '../model/errors';
-import type { VariantDtype } from '../model/manifest';
-import type { EncoderBenchRequest, GradeRequest, Graded, LoadOptions, PackRequest, ProgressFn, StageTimings, WorkerProgress } from '../worker/api';
-import type { BackendChoice, SessionTuning } from '../worker/ort-web';
-import { filesFromList, type PickedFile } from './files';
-import { clearResults, deleteResults, loadResults, saveResults, type StoredResult } from './persist';
-import { afterFrame, nextTask } from './paced';
-import { addRestored, patchItem, patchItems, removeItems, setNotice, useStore, type Item } from './store';
-import type { ImageResult } from '../model/result';
-import { scorer } from './worker-client';
+import { AgqgError, toErrorInfo, type ErrorInfo } from '../model/errors.ts';
+import type { VariantDtype } from '../model/pack/manifest.ts';
+import type { EncoderBenchRequest, GradeRequest, Graded, LoadOptions, PackRequest, ProgressFn, StageTimings, WorkerProgress } from '../worker/api.ts';
+import type { BackendChoice, SessionTuning } from '../worker/ort-web.ts';
+import { filesFromList, type PickedFile } from './files.ts';
+import { clearResults, deleteResults, loadResults, saveResults, type StoredResult } from './persist.ts';
+import { afterFrame, nextTask } from './paced.ts';
+import { addRestored, patchItem, patchItems, removeItems, setNotice, useStore, type Item } from './store.ts';
+import type { ImageResult } from '../model/grading/result.ts';
+import { scorer } from './worker-client.ts';
 
 /**
  * Batches handed to the worker at once: while one is in the encoder, the next one's files are read

@@ -1,12 +1,12 @@
 // The page's one store. Components select the narrowest slice they need
 // (one item by id, one flag), so a result arriving re-renders one card.
 import { create } from 'zustand';
-import type { ErrorInfo } from '../model/errors';
-import type { ImageResult } from '../model/result';
-import type { PackListing, PackSummary } from '../worker/api';
-import type { BackendInfo } from '../worker/ort-web';
-import type { PickedFile } from './files';
-import { baseName } from './prompts';
+import type { ErrorInfo } from '../model/errors.ts';
+import type { ImageResult } from '../model/grading/result.ts';
+import type { PackListing, PackSummary } from '../worker/api.ts';
+import type { BackendInfo } from '../worker/ort-web.ts';
+import type { PickedFile } from './files.ts';
+import { baseName } from './prompts.ts';
 
 export type ItemStatus = 'staged' | 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 

@@ -1,6 +1,6 @@
 // The one scorer worker of the page, wrapped with Comlink and typed from the worker's own API object.
 import * as Comlink from 'comlink';
-import type { ScorerApi } from '../worker/api';
+import type { ScorerApi } from '../worker/api.ts';
 
 let remote: Comlink.Remote<ScorerApi> | null = null;
 

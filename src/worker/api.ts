@@ -2,18 +2,18 @@
 // type from here (`ScorerApi = typeof api`), so the two cannot drift apart.
 // Every session creation and run goes through one SerialQueue.
 import { z } from 'zod';
-import { AgqgError, toErrorInfo, type ErrorInfo } from '../model/errors';
-import { MAX_PROMPT_CHARS } from '../model/limits';
-import type { VariantDtype } from '../model/manifest';
-import { openPack, pickVariant, readPackFile, type OpenedPack, type PackSource } from '../model/pack';
-import { preprocess } from '../model/preprocess';
-import type { ImageResult } from '../model/result';
-import { failedResult, PackScorer, VARIANT_PREFERENCE, type LoadProgress } from '../model/scorer';
-import { BusyClock, decodeForGrading, planChunks, type DecodedItem } from './batch';
-import { decodeImage } from './decode';
-import { benchEncoder, type EncoderBenchRequest, type EncoderBenchResult } from './encoder-bench';
-import { destroyOrtWebGpuDevice } from './gpu-fault';
-import { gradeKeptFeatures, scoreBatchWithFeatures, type ScoredInBatch, type StageTimings } from './grade';
+import { AgqgError, toErrorInfo, type ErrorInfo } from '../model/errors.ts';
+import { MAX_PROMPT_CHARS } from '../model/limits.ts';
+import type { VariantDtype } from '../model/pack/manifest.ts';
+import { openPack, pickVariant, readPackFile, type OpenedPack, type PackSource } from '../model/pack/pack.ts';
+import { preprocess } from '../model/image/preprocess.ts';
+import type { ImageResult } from '../model/grading/result.ts';
+import { failedResult, PackScorer, VARIANT_PREFERENCE, type LoadProgress } from '../model/scoring/scorer.ts';
+import { BusyClock, decodeForGrading, planChunks, type DecodedItem } from './batch.ts';
+import { decodeImage } from './decode.ts';
+import { benchEncoder, type EncoderBenchRequest, type EncoderBenchResult } from './encoder-bench.ts';
+import { destroyOrtWebGpuDevice } from './gpu-fault.ts';
+import { gradeKeptFeatures, scoreBatchWithFeatures, type ScoredInBatch, type StageTimings } from './grade.ts';
 import {
   createOrtRuntime,
   sameTuning,
@@ -22,12 +22,12 @@ import {
   type BackendInfo,
   type OrtWebRuntime,
   type SessionTuning,
-} from './ort-web';
-import { HttpPackSource, LocalFolderPackSource, modelsUrl, type LocalFile } from './pack-sources';
-import { SerialQueue, type TaskContext } from './queue';
-import { runContextState, type RunContextState } from './run-context';
-import { waitForQuietCpu, type SettleReport } from './settle';
-import { defaultVariant, variantReason } from './variants';
+} from './ort-web.ts';
+import { HttpPackSource, LocalFolderPackSource, modelsUrl, type LocalFile } from './pack-sources.ts';
+import { SerialQueue, type TaskContext } from './queue.ts';
+import { runContextState, type RunContextState } from './run-context.ts';
+import { waitForQuietCpu, type SettleReport } from './settle.ts';
+import { defaultVariant, variantReason } from './variants.ts';
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
 

@@ -1,12 +1,12 @@
 // The decoding stage of the worker's grading pipeline (header check, browser
 // decode, thumbnail), kept apart from inference (encoders and heads, in the
 // session queue) so the next images decode while the current ones are in the encoder.
-import { nowMs } from '../model/clock';
-import type { RgbaImage } from '../model/image';
-import type { DecodeRequest } from './chunks';
-import { decodeImage, thumbnail } from './decode';
+import { nowMs } from '../model/util/clock.ts';
+import type { RgbaImage } from '../model/image/image.ts';
+import type { DecodeRequest } from './chunks.ts';
+import { decodeImage, thumbnail } from './decode.ts';
 
-export { CHUNK_PIXELS, planChunks, type DecodeRequest } from './chunks';
+export { CHUNK_PIXELS, planChunks, type DecodeRequest } from './chunks.ts';
 
 /** Longest edge of the card thumbnails, in pixels (cards show them at up to half this, on 2x screens). */
 export const THUMB_EDGE = 320;

@@ -1,8 +1,8 @@
 // How the worker cuts a batch into chunks that share one encoder run: by
 // declared (header) pixels, so the decoded images a chunk holds stay bounded
 // whatever their dimensions. No DOM here: Node tests import it.
-import { readImageHeader } from '../model/image-header';
-import { MAX_IMAGE_PIXELS } from '../model/limits';
+import { readImageHeader } from '../model/image/image-header.ts';
+import { MAX_IMAGE_PIXELS } from '../model/limits.ts';
 
 /**
  * Decoded pixels one chunk may hold: as many as the largest image the grader accepts, so a

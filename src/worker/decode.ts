@@ -2,11 +2,11 @@
 // size, truncation) so bombs and non-images are refused before any decoder
 // runs; the browser's decoder then does the rest without colour management,
 // like the Node decoders.
-import { AgqgError } from '../model/errors';
-import type { RgbaImage } from '../model/image';
-import { readImageHeader, type ImageHeader } from '../model/image-header';
-import { pngToRgba } from '../model/png';
-import { pngHasAlpha } from './png-alpha';
+import { AgqgError } from '../model/errors.ts';
+import type { RgbaImage } from '../model/image/image.ts';
+import { readImageHeader, type ImageHeader } from '../model/image/image-header.ts';
+import { pngToRgba } from '../model/image/png.ts';
+import { pngHasAlpha } from './png-alpha.ts';
 
 export interface Decoded {
   image: RgbaImage;

@@ -2,11 +2,11 @@
 // batch sizes and session options, interleaved run by run so that load from
 // other processes hits every option alike (the page-level benchmark cannot
 // separate them on a busy machine). Synthetic inputs: only time is measured.
-import { AgqgError } from '../model/errors';
-import type { Manifest } from '../model/manifest';
-import type { SessionRunner, TensorIn } from '../model/runtime';
-import { OrtWebRuntime, type SessionTuning } from './ort-web';
-import { runContextState, type RunContextState } from './run-context';
+import { AgqgError } from '../model/errors.ts';
+import type { Manifest } from '../model/pack/manifest.ts';
+import type { SessionRunner, TensorIn } from '../model/scoring/runtime.ts';
+import { OrtWebRuntime, type SessionTuning } from './ort-web.ts';
+import { runContextState, type RunContextState } from './run-context.ts';
 
 /** In freeDimensionOverrides, stands for the vision input's batch axis (whatever the graph calls it). */
 export const BATCH_DIM = '$batch';

@@ -7,8 +7,8 @@
 // WebGPU runs with backend_failed without starting them once the device is gone; the caller
 // then moves the pack to WASM.
 import * as ort from 'onnxruntime-web/webgpu';
-import { AgqgError } from '../model/errors';
-import type { SessionRunner, TensorIn, TensorOut } from '../model/runtime';
+import { AgqgError } from '../model/errors.ts';
+import type { SessionRunner, TensorIn, TensorOut } from '../model/scoring/runtime.ts';
 
 /** What the worker needs of a GPUDevice (the WebGPU types are not in this project's libs). */
 export interface GpuDeviceLike {

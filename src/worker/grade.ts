@@ -1,12 +1,12 @@
 // Grading in the worker with the image embedding kept: the page holds on to it
 // so a new prompt is graded from the embedding (text encoder and heads only),
 // not from the image again. Same result shape and rules as PackScorer.scoreImage.
-import { nowMs } from '../model/clock';
-import { AgqgError } from '../model/errors';
-import type { RgbaImage } from '../model/image';
-import { MAX_PROMPT_CHARS } from '../model/limits';
-import type { ImageResult } from '../model/result';
-import { failedResult, type GradedFeatures, type ImageEmbedding, type PackScorer } from '../model/scorer';
+import { nowMs } from '../model/util/clock.ts';
+import { AgqgError } from '../model/errors.ts';
+import type { RgbaImage } from '../model/image/image.ts';
+import { MAX_PROMPT_CHARS } from '../model/limits.ts';
+import type { ImageResult } from '../model/grading/result.ts';
+import { failedResult, type GradedFeatures, type ImageEmbedding, type PackScorer } from '../model/scoring/scorer.ts';
 
 export interface ScoredWithFeatures {
   result: ImageResult;

@@ -5,13 +5,13 @@
 // never fetched from a CDN, so grading works offline.
 import * as ortWasm from 'onnxruntime-web/wasm';
 import * as ortWebGpu from 'onnxruntime-web/webgpu';
-import { AgqgError } from '../model/errors';
-import type { RuntimeAdapter, SessionRunner } from '../model/runtime';
-import { siteBase } from './pack-sources';
-import { OrtSession } from '../model/ort-session';
-import { DeviceLossGuard, watchOrtWebGpuDevice } from './gpu-loss';
-import { RunContextGuard } from './run-context';
-import { ORT_BUILD_FILES, ORT_DIR, type OrtBuild } from './ort-files';
+import { AgqgError } from '../model/errors.ts';
+import type { RuntimeAdapter, SessionRunner } from '../model/scoring/runtime.ts';
+import { siteBase } from './pack-sources.ts';
+import { OrtSession } from '../model/scoring/ort-session.ts';
+import { DeviceLossGuard, watchOrtWebGpuDevice } from './gpu-loss.ts';
+import { RunContextGuard } from './run-context.ts';
+import { ORT_BUILD_FILES, ORT_DIR, type OrtBuild } from './ort-files.ts';
 
 /** Both builds expose onnxruntime-common's API (one types.d.ts). */
 type Ort = typeof ortWebGpu;

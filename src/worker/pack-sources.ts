@@ -1,8 +1,8 @@
 // PackSources for the browser: a pack served with the site (models/<id>/) and a
 // pack the user picked from a local folder (File objects, never uploaded).
-import { AgqgError } from '../model/errors';
-import { MANIFEST_FILE } from '../model/manifest';
-import type { PackSource } from '../model/pack';
+import { AgqgError } from '../model/errors.ts';
+import { MANIFEST_FILE } from '../model/pack/manifest.ts';
+import type { PackSource } from '../model/pack/pack.ts';
 
 /** The site's root URL (Vite's base), absolute. */
 export function siteBase(): URL {

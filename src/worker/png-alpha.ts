@@ -7,7 +7,7 @@
 // pub_alpha.png, see e2e/clip-parity.e2e.ts). Opaque images keep the native decoder,
 // which is exact for PNG and, in Chromium, for JPEG too.
 //
-// The decoding itself is src/model/png.ts, shared with the CLI.
+// The decoding itself is src/model/image/png.ts, shared with the CLI.
 
 const SIGNATURE_BYTES = 8;
 const IHDR_COLOR_TYPE = 25;

@@ -2,7 +2,7 @@
 // is not re-entrant per session, and on 2 cores two concurrent runs only thrash.
 // cancel() rejects every task that has not started yet with a `cancelled` error
 // and flags the running one so it can stop at its next checkpoint.
-import { AgqgError } from '../model/errors';
+import { AgqgError } from '../model/errors.ts';
 
 export interface TaskContext {
   /** True once cancel() was called after this task started. */

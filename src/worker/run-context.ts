@@ -13,9 +13,9 @@
 // from a fresh task of one kind (a MessageChannel message), which fixes the depth; when
 // runs turn slow and stay slow, it starts them from another kind of task (a timer), whose
 // depth differs by far more than the slots' size. No DOM here: tests pass their own hops.
-import { nowMs } from '../model/clock';
-import { nextTask } from '../model/next-task';
-import type { SessionRunner, TensorIn, TensorOut } from '../model/runtime';
+import { nowMs } from '../model/util/clock.ts';
+import { nextTask } from '../model/util/next-task.ts';
+import type { SessionRunner, TensorIn, TensorOut } from '../model/scoring/runtime.ts';
 
 export type RunContextKind = 'message' | 'timeout';
 

@@ -1,5 +1,5 @@
 // Worker entry: exposes the scorer API to the page over Comlink.
 import * as Comlink from 'comlink';
-import { api } from './api';
+import { api } from './api.ts';
 
 Comlink.expose(api);

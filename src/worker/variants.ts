@@ -2,8 +2,8 @@
 // WebGPU runs float graphs well and has no fast path for the integer ops of
 // quantized exports (MatMulInteger, DynamicQuantizeLinear), so it gets full
 // precision; WASM has int8 kernels, and q8 is a quarter of the download.
-import type { Variant, VariantDtype } from '../model/manifest';
-import type { BackendKind } from './ort-web';
+import type { Variant, VariantDtype } from '../model/pack/manifest.ts';
+import type { BackendKind } from './ort-web.ts';
 
 export const BACKEND_VARIANT_PREFERENCE: Readonly<Record<BackendKind, readonly VariantDtype[]>> = {
   webgpu: ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4f16', 'q4', 'bnb4'],

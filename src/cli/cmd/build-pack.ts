@@ -1,6 +1,6 @@
 // agqg build-pack: the default offline pack (see src/cli/pack/build-default-pack.ts).
-import type { CliIO } from '../io';
-import { main, USAGE } from '../pack/build-default-pack';
+import type { CliIO } from '../io.ts';
+import { main, USAGE } from '../pack/build-default-pack.ts';
 
 export const help = USAGE;
 

@@ -1,11 +1,11 @@
 // agqg embed: encoder outputs for images and texts, to check a pack against a
 // reference implementation or to feed other tools.
-import { parseCommandArgs, requireOption, parseVariant, UsageError, EXIT_OK, EXIT_SOME_FAILED } from '../args';
-import { readImage } from '../images';
-import type { CliIO } from '../io';
-import { loadScorer } from '../load-pack';
-import { toErrorInfo, type ErrorInfo } from '../../model/errors';
-import { norm } from '../../model/similarity';
+import { parseCommandArgs, requireOption, parseVariant, UsageError, EXIT_OK, EXIT_SOME_FAILED } from '../args.ts';
+import { readImage } from '../images.ts';
+import type { CliIO } from '../io.ts';
+import { loadScorer } from '../load-pack.ts';
+import { toErrorInfo, type ErrorInfo } from '../../model/errors.ts';
+import { norm } from '../../model/grading/similarity.ts';
 
 export const help = `agqg embed --pack DIR [--image IMG]... [--text T]... [--json] [--variant DTYPE]
 

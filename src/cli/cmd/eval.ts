@@ -3,16 +3,16 @@
 // overall and per generator, quality and alignment side by side.
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseCommandArgs, parsePositiveInt, parseVariant, requireOption, UsageError, EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE } from '../args';
-import { readImage } from '../images';
-import type { CliIO } from '../io';
-import { loadScorer, noHeadMessage } from '../load-pack';
-import { progress } from '../progress';
-import { parseCsvTable } from '../../model/csv';
-import { toErrorInfo, type ErrorInfo } from '../../model/errors';
-import { isUnimodal } from '../../model/grm';
-import { summarize, type MetricsSummary } from '../../model/metrics';
-import { generatorOf } from '../../model/generator';
+import { parseCommandArgs, parsePositiveInt, parseVariant, requireOption, UsageError, EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE } from '../args.ts';
+import { readImage } from '../images.ts';
+import type { CliIO } from '../io.ts';
+import { loadScorer, noHeadMessage } from '../load-pack.ts';
+import { progress } from '../progress.ts';
+import { parseCsvTable } from '../../model/util/csv.ts';
+import { toErrorInfo, type ErrorInfo } from '../../model/errors.ts';
+import { isUnimodal } from '../../model/grading/grm.ts';
+import { summarize, type MetricsSummary } from '../../model/grading/metrics.ts';
+import { generatorOf } from '../../model/util/generator.ts';
 
 export const help = `agqg eval --pack DIR --data DIR [--target mos_quality|mos_align|both] [--limit N] [--json] [--variant DTYPE]
 

@@ -1,11 +1,11 @@
 // agqg preprocess: the exact tensor the vision encoder would get, as a raw file,
 // to compare with a reference pipeline (numpy.fromfile(path, '<f4')).
 import { writeFile } from 'node:fs/promises';
-import { parseCommandArgs, requireOption, UsageError, EXIT_OK } from '../args';
-import { readImage } from '../images';
-import type { CliIO } from '../io';
-import { openPackFolder } from '../load-pack';
-import { preprocess } from '../../model/preprocess';
+import { parseCommandArgs, requireOption, UsageError, EXIT_OK } from '../args.ts';
+import { readImage } from '../images.ts';
+import type { CliIO } from '../io.ts';
+import { openPackFolder } from '../load-pack.ts';
+import { preprocess } from '../../model/image/preprocess.ts';
 
 export const help = `agqg preprocess --pack DIR IMAGE --out FILE.f32 [--input NAME]
 

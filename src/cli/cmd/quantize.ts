@@ -1,10 +1,10 @@
 // agqg quantize: the q8 variant of a float32 ONNX encoder, as Hugging Face
 // publishes next to its exports (onnx/*_quantized.onnx).
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import { EXIT_OK, parseCommandArgs, UsageError } from '../args';
-import type { CliIO } from '../io';
-import { AgqgError } from '../../model/errors';
-import { DEFAULT_MIN_WEIGHTS, quantizeDynamicInt8 } from '../../model/onnx/quantize-int8';
+import { EXIT_OK, parseCommandArgs, UsageError } from '../args.ts';
+import type { CliIO } from '../io.ts';
+import { AgqgError } from '../../model/errors.ts';
+import { DEFAULT_MIN_WEIGHTS, quantizeDynamicInt8 } from '../../model/onnx/quantize-int8.ts';
 
 export const help = `agqg quantize IN.onnx OUT.onnx [--min-weights N]
 

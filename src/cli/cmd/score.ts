@@ -1,19 +1,19 @@
 // agqg score: grades image files with a pack. One bad file gives an error
 // entry and the batch goes on; the exit code says whether any failed.
 import { availableParallelism } from 'node:os';
-import { parseCommandArgs, parsePositiveInt, parseVariant, requireOption, UsageError, EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE } from '../args';
-import { DecodePool } from '../decode-pool';
-import { mainThreadReader, type ImageReader } from '../image-reader';
-import { expandImageArgs, IMAGE_EXTENSIONS } from '../images';
-import type { CliIO } from '../io';
-import type { JpegDecoderChoice } from '../jpeg-native';
-import { loadScorer, noHeadMessage } from '../load-pack';
-import { progress } from '../progress';
-import { readPromptTable, type PromptTable } from '../prompts';
-import { scoreFiles } from '../score-pipeline';
-import { AgqgError } from '../../model/errors';
-import { ResultsFileSchema, resultsToCsv, type GradeResult, type ImageResult, type ResultsFile } from '../../model/result';
-import type { PackScorer } from '../../model/scorer';
+import { parseCommandArgs, parsePositiveInt, parseVariant, requireOption, UsageError, EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE } from '../args.ts';
+import { DecodePool } from '../decode-pool.ts';
+import { mainThreadReader, type ImageReader } from '../image-reader.ts';
+import { expandImageArgs, IMAGE_EXTENSIONS } from '../images.ts';
+import type { CliIO } from '../io.ts';
+import type { JpegDecoderChoice } from '../jpeg-native.ts';
+import { loadScorer, noHeadMessage } from '../load-pack.ts';
+import { progress } from '../progress.ts';
+import { readPromptTable, type PromptTable } from '../prompts.ts';
+import { scoreFiles } from '../score-pipeline.ts';
+import { AgqgError } from '../../model/errors.ts';
+import { ResultsFileSchema, resultsToCsv, type GradeResult, type ImageResult, type ResultsFile } from '../../model/grading/result.ts';
+import type { PackScorer } from '../../model/scoring/scorer.ts';
 
 /**
  * Images per encoder run unless --batch says otherwise. Measured (bench/node-vs-ort.ts): on CLIP

@@ -1,9 +1,9 @@
 // agqg tokenize: the pack's tokenizer on the command line, ids as the text encoder gets them.
-import { parseCommandArgs, requireOption, UsageError, EXIT_OK } from '../args';
-import type { CliIO } from '../io';
-import { openPackFolder } from '../load-pack';
-import { AgqgError } from '../../model/errors';
-import { loadTokenizer } from '../../model/scorer';
+import { parseCommandArgs, requireOption, UsageError, EXIT_OK } from '../args.ts';
+import type { CliIO } from '../io.ts';
+import { openPackFolder } from '../load-pack.ts';
+import { AgqgError } from '../../model/errors.ts';
+import { loadTokenizer } from '../../model/scoring/scorer.ts';
 
 export const help = `agqg tokenize --pack DIR [--json] TEXT...
 

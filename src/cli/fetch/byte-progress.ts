@@ -1,6 +1,6 @@
 // Download progress on stderr: one redrawn line per file on a terminal; in logs
 // a line at each tenth of the file, so a 350 MB download prints ~10 lines.
-import type { CliIO } from '../io';
+import type { CliIO } from '../io.ts';
 
 /** Terminal redraws at most this often (ms). */
 const REDRAW_MS = 200;

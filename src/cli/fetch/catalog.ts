@@ -2,9 +2,9 @@
 // pack: the model's plain files plus, per ONNX encoder, one file per weight
 // format asked for, named as transformers.js exports name them.
 import { z } from 'zod';
-import { AgqgError } from '../../model/errors';
-import { HF_VARIANT_SUFFIXES } from '../../model/hf-clip';
-import { VARIANT_DTYPES, type VariantDtype } from '../../model/manifest';
+import { AgqgError } from '../../model/errors.ts';
+import { HF_VARIANT_SUFFIXES } from '../../model/pack/hf-clip.ts';
+import { VARIANT_DTYPES, type VariantDtype } from '../../model/pack/manifest.ts';
 import table from './known-models.json';
 
 const RepoId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/, 'owner/name');

@@ -1,12 +1,12 @@
 // agqg fetch: download an official ONNX export of CLIP from the Hugging Face
 // hub (or a mirror) into a pack folder, resumable and verified (see fetch-pack.ts).
 import { dirname, join, resolve } from 'node:path';
-import { parseCommandArgs, parsePositiveInt, UsageError } from '../args';
-import type { CliIO } from '../io';
-import { DEFAULT_VARIANTS, isRepoId, KNOWN_MODELS, parseVariantList, specForRepo } from './catalog';
-import { DEFAULT_BASE_URL, DEFAULT_RETRIES, fetchPack } from './fetch-pack';
-import { formatBytes } from './byte-progress';
-import { AgqgError } from '../../model/errors';
+import { parseCommandArgs, parsePositiveInt, UsageError } from '../args.ts';
+import type { CliIO } from '../io.ts';
+import { DEFAULT_VARIANTS, isRepoId, KNOWN_MODELS, parseVariantList, specForRepo } from './catalog.ts';
+import { DEFAULT_BASE_URL, DEFAULT_RETRIES, fetchPack } from './fetch-pack.ts';
+import { formatBytes } from './byte-progress.ts';
+import { AgqgError } from '../../model/errors.ts';
 
 const MODELS_DIR = join('public', 'models');
 const INDEX_FILE = 'index.json';

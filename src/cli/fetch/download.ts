@@ -7,10 +7,10 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
-import { AgqgError } from '../../model/errors';
-import type { CliIO } from '../io';
-import { fileProgress, type FileProgress } from './byte-progress';
-import type { FetchFn, RemoteFile } from './hub';
+import { AgqgError } from '../../model/errors.ts';
+import type { CliIO } from '../io.ts';
+import { fileProgress, type FileProgress } from './byte-progress.ts';
+import type { FetchFn, RemoteFile } from './hub.ts';
 
 export interface DownloadOptions {
   fetch: FetchFn;

@@ -9,16 +9,16 @@ import { createReadStream } from 'node:fs';
 import { link, copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
-import { AgqgError } from '../../model/errors';
-import { hfClipManifest } from '../../model/hf-clip';
-import { MANIFEST_FILE, parseManifest, type Manifest, type ManifestInput, type VariantDtype } from '../../model/manifest';
-import type { CliIO } from '../io';
-import { FolderPackSource } from '../node-pack-source';
-import { formatBytes } from './byte-progress';
-import { planFiles, type ModelSpec, type PlannedFile } from './catalog';
-import { downloadVerified, gitBlobOid, type DownloadResult } from './download';
-import { HubClient, type FetchFn, type RemoteFile } from './hub';
-import { upsertIndexEntry } from './models-index';
+import { AgqgError } from '../../model/errors.ts';
+import { hfClipManifest } from '../../model/pack/hf-clip.ts';
+import { MANIFEST_FILE, parseManifest, type Manifest, type ManifestInput, type VariantDtype } from '../../model/pack/manifest.ts';
+import type { CliIO } from '../io.ts';
+import { FolderPackSource } from '../node-pack-source.ts';
+import { formatBytes } from './byte-progress.ts';
+import { planFiles, type ModelSpec, type PlannedFile } from './catalog.ts';
+import { downloadVerified, gitBlobOid, type DownloadResult } from './download.ts';
+import { HubClient, type FetchFn, type RemoteFile } from './hub.ts';
+import { upsertIndexEntry } from './models-index.ts';
 
 /** Provenance record next to the manifest (not a pack file): what was fetched from where. */
 export const FETCH_RECORD_FILE = '.fetch.json';

@@ -7,7 +7,7 @@
 // For LFS files lfs.oid is the SHA-256 of the content; for plain git files oid
 // is the git blob id (SHA-1 of "blob <size>\0" + content), also checkable.
 import { z } from 'zod';
-import { AgqgError } from '../../model/errors';
+import { AgqgError } from '../../model/errors.ts';
 
 export interface RemoteFile {
   path: string;

@@ -4,7 +4,7 @@
 // stays in that form. Written to a temp file and renamed.
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { AgqgError } from '../../model/errors';
+import { AgqgError } from '../../model/errors.ts';
 
 export interface IndexEntry {
   id: string;

@@ -8,9 +8,9 @@ import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { AgqgError, toErrorInfo } from '../../model/errors';
-import { type BackboneDescription, convertNsfwjsMid } from './nsfwjs-backbone';
-import type { WeightStorage } from './tf-graph-to-onnx';
+import { AgqgError, toErrorInfo } from '../../model/errors.ts';
+import { type BackboneDescription, convertNsfwjsMid } from './nsfwjs-backbone.ts';
+import type { WeightStorage } from './tf-graph-to-onnx.ts';
 
 export const BACKBONE_FILE = 'backbone.onnx';
 export const BACKBONE_DESCRIPTION_FILE = 'backbone.json';

@@ -12,12 +12,12 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { AgqgError, toErrorInfo } from '../../model/errors';
-import { parseHeadParams, type HeadParams } from '../../model/head';
-import { MANIFEST_FILE, MosScaleSchema, parseManifest, type Manifest, type ManifestInput, type PackFile } from '../../model/manifest';
-import { HEAD_IO, headToOnnx } from '../../model/onnx-head';
-import { outputSize, PreprocessConfigSchema } from '../../model/preprocess';
-import { convertNsfwjsMultiView, loadMid } from './nsfwjs-backbone';
+import { AgqgError, toErrorInfo } from '../../model/errors.ts';
+import { parseHeadParams, type HeadParams } from '../../model/grading/head.ts';
+import { MANIFEST_FILE, MosScaleSchema, parseManifest, type Manifest, type ManifestInput, type PackFile } from '../../model/pack/manifest.ts';
+import { HEAD_IO, headToOnnx } from '../../model/onnx/onnx-head.ts';
+import { outputSize, PreprocessConfigSchema } from '../../model/image/preprocess.ts';
+import { convertNsfwjsMultiView, loadMid } from './nsfwjs-backbone.ts';
 
 export const SPEC_FILE = 'pack.json';
 export const HEAD_FILE = 'head.json';

@@ -5,10 +5,10 @@
 // SRCC 0.77 on AGIQA-3K). Each block contributes the mean and the population
 // standard deviation of its activations over H and W, per channel.
 import * as tf from '@tensorflow/tfjs';
-import { AgqgError } from '../../model/errors';
-import { GraphBuilder } from '../../model/onnx/graph-builder';
-import { loadNsfwjsGraphModel, type NsfwjsArtifacts, quantizedWeights, type TfNodeDef } from './nsfwjs-source';
-import { convertTfGraph, type WeightStorage, type WeightTensor } from './tf-graph-to-onnx';
+import { AgqgError } from '../../model/errors.ts';
+import { GraphBuilder } from '../../model/onnx/graph-builder.ts';
+import { loadNsfwjsGraphModel, type NsfwjsArtifacts, quantizedWeights, type TfNodeDef } from './nsfwjs-source.ts';
+import { convertTfGraph, type WeightStorage, type WeightTensor } from './tf-graph-to-onnx.ts';
 
 /** Common prefix of every node of the MobileNetV2-mid graph (TF-Hub module inside a Keras model). */
 export const MID_NODE_PREFIX =

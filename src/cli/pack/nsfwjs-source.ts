@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { AgqgError } from '../../model/errors';
+import { AgqgError } from '../../model/errors.ts';
 
 const require = createRequire(import.meta.url);
 

@@ -4,9 +4,9 @@
 // are remapped. TF 'SAME' padding is emulated with explicit (possibly
 // asymmetric) pads computed from the static spatial size, so the graph needs a
 // fixed input resolution; only the batch dimension is symbolic.
-import { AgqgError } from '../../model/errors';
-import { type GraphBuilder, attr } from '../../model/onnx/graph-builder';
-import type { TfAttrValue, TfNodeDef } from './nsfwjs-source';
+import { AgqgError } from '../../model/errors.ts';
+import { type GraphBuilder, attr } from '../../model/onnx/graph-builder.ts';
+import type { TfAttrValue, TfNodeDef } from './nsfwjs-source.ts';
 
 export interface WeightTensor {
   data: Float32Array;

@@ -5,18 +5,18 @@
 // GRM link: fitted on out-of-fold abilities (nested folds inside each outer
 // training set), never on in-sample ridge outputs, whose spread is inflated.
 // The final head: ridge on the whole pool, link on the CV out-of-fold abilities.
-import { AgqgError } from '../../model/errors';
-import { expectedGrade, gradeProbs, toMos, type GrmParams, type MosScale } from '../../model/grm';
-import { HEAD_FORMAT, HEAD_VERSION, type HeadInput, type HeadParams } from '../../model/head';
-import { groupedSrcc, summarize, type MetricsSummary } from '../../model/metrics';
-import { foldIndices, groupedFolds } from './folds';
-import { fitGrmLink } from './grm-fit';
-import { cholesky, choleskySolve, gram, matTVec, matrix, type Matrix } from './linalg';
-import { applyStandardizer, fitStandardizer } from './standardize';
-import { kernelRidgePredict } from './ridge';
-import { inputName } from './design';
-import { DEFAULT_MLP, mlpPredict, trainMlp, type Mlp, type MlpConfig } from './mlp';
-import { fitKernelPca, kernelPcaScores, type MatMulFn } from './pca';
+import { AgqgError } from '../../model/errors.ts';
+import { expectedGrade, gradeProbs, toMos, type GrmParams, type MosScale } from '../../model/grading/grm.ts';
+import { HEAD_FORMAT, HEAD_VERSION, type HeadInput, type HeadParams } from '../../model/grading/head.ts';
+import { groupedSrcc, summarize, type MetricsSummary } from '../../model/grading/metrics.ts';
+import { foldIndices, groupedFolds } from './folds.ts';
+import { fitGrmLink } from './grm-fit.ts';
+import { cholesky, choleskySolve, gram, matTVec, matrix, type Matrix } from './linalg.ts';
+import { applyStandardizer, fitStandardizer } from './standardize.ts';
+import { kernelRidgePredict } from './ridge.ts';
+import { inputName } from './design.ts';
+import { DEFAULT_MLP, mlpPredict, trainMlp, type Mlp, type MlpConfig } from './mlp.ts';
+import { fitKernelPca, kernelPcaScores, type MatMulFn } from './pca.ts';
 
 export interface TrainData {
   mos: Float64Array;

@@ -7,9 +7,9 @@
 // "midjourney_lowstep", "sd1.5_highcorr", ...; AGIQA-3K has 10).
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseCsvTable } from '../../model/csv';
-import { UsageError } from '../args';
-import { generatorOf, settingOf } from '../../model/generator';
+import { parseCsvTable } from '../../model/util/csv.ts';
+import { UsageError } from '../args.ts';
+import { generatorOf, settingOf } from '../../model/util/generator.ts';
 
 export const TARGETS = ['mos_quality', 'mos_align'] as const;
 export type Target = (typeof TARGETS)[number];

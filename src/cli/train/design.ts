@@ -1,10 +1,10 @@
 // The training design matrix for one head input: the cached image features as
 // they are, or alignment features composed exactly as the head composes them
-// at inference (headFeatures in src/model/head.ts), so training and serving agree.
-import { AgqgError } from '../../model/errors';
-import { composedDim, headFeatures, type HeadInput } from '../../model/head';
-import type { FeatureTable } from './features';
-import { matrix, type Matrix } from './linalg';
+// at inference (headFeatures in src/model/grading/head.ts), so training and serving agree.
+import { AgqgError } from '../../model/errors.ts';
+import { composedDim, headFeatures, type HeadInput } from '../../model/grading/head.ts';
+import type { FeatureTable } from './features.ts';
+import { matrix, type Matrix } from './linalg.ts';
 
 export function designMatrix(table: FeatureTable, input: HeadInput): Matrix {
   const n = table.names.length;

@@ -5,13 +5,13 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AgqgError } from '../../model/errors';
-import type { Manifest } from '../../model/manifest';
-import { pickVariant, type OpenedPack } from '../../model/pack';
-import { VARIANT_PREFERENCE, type PackScorer } from '../../model/scorer';
-import { readImage } from '../images';
-import type { CliIO } from '../io';
-import type { Dataset } from './dataset';
+import { AgqgError } from '../../model/errors.ts';
+import type { Manifest } from '../../model/pack/manifest.ts';
+import { pickVariant, type OpenedPack } from '../../model/pack/pack.ts';
+import { VARIANT_PREFERENCE, type PackScorer } from '../../model/scoring/scorer.ts';
+import { readImage } from '../images.ts';
+import type { CliIO } from '../io.ts';
+import type { Dataset } from './dataset.ts';
 
 export const FEATURE_CACHE_VERSION = 1;
 

@@ -1,8 +1,8 @@
 // Fits the GRM link (a, b1, d) on top of a fixed ability: the ability sets the
 // ranking, the link maps it onto the grade/MOS scale. Fitted in the
-// unimodality-safe raw parameterisation of src/model/grm.ts, so every fitted
+// unimodality-safe raw parameterisation of src/model/grading/grm.ts, so every fitted
 // head satisfies a*d >= minDiscriminationSpacing(K) by construction.
-import { AgqgError } from '../../model/errors';
+import { AgqgError } from '../../model/errors.ts';
 import {
   constrainParams,
   expectedGradeGradRaw,
@@ -12,8 +12,8 @@ import {
   toRaw,
   type GrmParams,
   type MosScale,
-} from '../../model/grm';
-import { levenbergMarquardt } from './lm';
+} from '../../model/grading/grm.ts';
+import { levenbergMarquardt } from './lm.ts';
 
 export interface GrmLinkFit {
   params: GrmParams;

@@ -1,7 +1,7 @@
 // Levenberg-Marquardt for small least-squares problems (a handful of
 // parameters, thousands of residuals): the GRM link and the 4-parameter
 // logistic both fit this way, deterministically and to convergence.
-import { cholesky, choleskySolve, matrix } from './linalg';
+import { cholesky, choleskySolve, matrix } from './linalg.ts';
 
 export interface Residuals {
   /** r_i(params) */

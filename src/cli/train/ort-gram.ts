@@ -2,8 +2,8 @@
 // Gram matrices of cross-validation take seconds instead of minutes in plain
 // TypeScript. Float32 products, accumulated by the runtime; returned as float64.
 import * as ort from 'onnxruntime-node';
-import { GraphBuilder } from '../../model/onnx/graph-builder';
-import { matrix, type Matrix } from './linalg';
+import { GraphBuilder } from '../../model/onnx/graph-builder.ts';
+import { matrix, type Matrix } from './linalg.ts';
 
 let session: Promise<ort.InferenceSession> | null = null;
 

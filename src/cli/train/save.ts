@@ -1,15 +1,15 @@
 // Writes a trained head into a pack folder: the head as ONNX (what the scorer
-// runs) and as JSON parameters (the reference, see src/model/head.ts), plus a
+// runs) and as JSON parameters (the reference, see src/model/grading/head.ts), plus a
 // training report; then records them in manifest.json (heads.<kind>, files
 // with size and SHA-256, metrics, provenance). A Hugging Face folder without a
 // manifest gets one written from its inferred manifest.
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { parseHeadParams, type HeadParams } from '../../model/head';
-import { MANIFEST_FILE, parseManifest, type Head, type Manifest, type PackFile } from '../../model/manifest';
-import { HEAD_IO, headToOnnx } from '../../model/onnx-head';
-import type { OpenedPack } from '../../model/pack';
+import { parseHeadParams, type HeadParams } from '../../model/grading/head.ts';
+import { MANIFEST_FILE, parseManifest, type Head, type Manifest, type PackFile } from '../../model/pack/manifest.ts';
+import { HEAD_IO, headToOnnx } from '../../model/onnx/onnx-head.ts';
+import type { OpenedPack } from '../../model/pack/pack.ts';
 
 export type HeadKind = 'quality' | 'alignment';
 

@@ -1,6 +1,6 @@
 // Per-feature standardisation fitted on training rows only (never on the rows
 // being evaluated), the first layer of every head.
-import { matrix, type Matrix } from './linalg';
+import { matrix, type Matrix } from './linalg.ts';
 
 export interface Standardizer {
   mean: Float64Array;

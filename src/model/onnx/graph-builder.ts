@@ -1,8 +1,8 @@
 // A tiny ONNX graph builder that serialises straight to ModelProto bytes, so
 // packs can be built (and tested) without Python or the onnx package.
 // Field numbers follow onnx/onnx.proto.
-import { AgqgError } from '../errors';
-import { littleEndianBytes, ProtoWriter } from './protobuf';
+import { AgqgError } from '../errors.ts';
+import { littleEndianBytes, ProtoWriter } from './protobuf.ts';
 
 export type OnnxElemType = 'float32' | 'int64' | 'int32' | 'uint8';
 /** A dimension: a fixed size, or a symbolic name (e.g. 'batch'). */

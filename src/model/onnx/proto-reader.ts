@@ -1,7 +1,7 @@
 // Minimal protobuf wire-format reader: each field with the byte range it
 // occupies, so a message can be edited by copying the fields it keeps
 // verbatim and re-encoding only the ones it changes (ONNX graph rewrites).
-import { AgqgError } from '../errors';
+import { AgqgError } from '../errors.ts';
 
 export const WIRE = { varint: 0, i64: 1, len: 2, i32: 5 } as const;
 

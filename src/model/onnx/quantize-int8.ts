@@ -9,9 +9,9 @@
 // kernel for uint8 x int8 adds pairs of products in saturating 16-bit lanes,
 // which measurably corrupts outputs (off by 11% in test/quantize.test.ts),
 // while its uint8 x uint8 kernel does not saturate.
-import { AgqgError } from '../errors';
-import { ProtoWriter } from './protobuf';
-import { protoFields, protoString, repeatedVarints, WIRE, type ProtoField } from './proto-reader';
+import { AgqgError } from '../errors.ts';
+import { ProtoWriter } from './protobuf.ts';
+import { protoFields, protoString, repeatedVarints, WIRE, type ProtoField } from './proto-reader.ts';
 
 const ONNX_FLOAT = 1;
 const ONNX_UINT8 = 2;

@@ -1,7 +1,7 @@
 import { useShallow } from 'zustand/react/shallow';
-import { clearCompare, toggleCompare, useStore, type Item } from '../store';
-import { GradeBlock } from './GradeBlock';
-import { useThumbUrl } from '../thumbs';
+import { clearCompare, toggleCompare, useStore, type Item } from '../store.ts';
+import { GradeBlock } from './GradeBlock.tsx';
+import { useThumbUrl } from '../thumbs.ts';
 
 function CompareThumb({ it }: { it: Item }) {
   const url = useThumbUrl(it.thumbnail);

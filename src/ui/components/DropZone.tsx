@@ -1,9 +1,9 @@
 import { useEffect, useRef, useState, type DragEvent } from 'react';
-import { AgqgError, toErrorInfo } from '../../model/errors';
-import { filesFromDataTransfer, filesFromList, isCsv, type PickedFile } from '../files';
-import { promptsFromCsv } from '../prompts';
-import { nextTask } from '../paced';
-import { applyPromptMap, setNotice, stageFiles } from '../store';
+import { AgqgError, toErrorInfo } from '../../model/errors.ts';
+import { filesFromDataTransfer, filesFromList, isCsv, type PickedFile } from '../files.ts';
+import { promptsFromCsv } from '../prompts.ts';
+import { nextTask } from '../paced.ts';
+import { applyPromptMap, setNotice, stageFiles } from '../store.ts';
 
 let intakes: Promise<void> = Promise.resolve();
 

@@ -1,6 +1,6 @@
-import type { GradeResult } from '../../model/result';
-import { GrmChart, gradeColor } from '../GrmChart';
-import { UncalibratedBadge } from './Uncalibrated';
+import type { GradeResult } from '../../model/grading/result.ts';
+import { GrmChart, gradeColor } from '../GrmChart.tsx';
+import { UncalibratedBadge } from './Uncalibrated.tsx';
 
 export function GradeSummary({ grade, title, mosMax }: { grade: GradeResult; title: string; mosMax?: number }) {
   const K = grade.labels.length;

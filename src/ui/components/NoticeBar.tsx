@@ -1,4 +1,4 @@
-import { setNotice, useStore } from '../store';
+import { setNotice, useStore } from '../store.ts';
 
 export function NoticeBar() {
   const notice = useStore((s) => s.notice);

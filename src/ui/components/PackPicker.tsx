@@ -1,8 +1,8 @@
 import { useId, useRef } from 'react';
-import type { VariantDtype } from '../../model/manifest';
-import { loadLocalPackFromInput, loadPack, pickPackDirectory, switchVariant } from '../runner';
-import { useStore } from '../store';
-import { UncalibratedBadge } from './Uncalibrated';
+import type { VariantDtype } from '../../model/pack/manifest.ts';
+import { loadLocalPackFromInput, loadPack, pickPackDirectory, switchVariant } from '../runner.ts';
+import { useStore } from '../store.ts';
+import { UncalibratedBadge } from './Uncalibrated.tsx';
 
 export function PackPicker() {
   const packs = useStore((s) => s.packs);

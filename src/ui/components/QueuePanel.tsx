@@ -1,10 +1,10 @@
 import { memo, useId, useRef } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { useDrawnCount, usePaced } from '../paced';
-import { QUEUE_ROWS } from '../paging';
-import { cancelBatch, gradeStaged, restage } from '../runner';
-import { applyBatchPrompt, removeItems, selectSummary, setBatchPrompt, setPrompt, useStore, type Item, type StoreState } from '../store';
-import { intake } from './DropZone';
+import { useDrawnCount, usePaced } from '../paced.ts';
+import { QUEUE_ROWS } from '../paging.ts';
+import { cancelBatch, gradeStaged, restage } from '../runner.ts';
+import { applyBatchPrompt, removeItems, selectSummary, setBatchPrompt, setPrompt, useStore, type Item, type StoreState } from '../store.ts';
+import { intake } from './DropZone.tsx';
 
 const STATUS_TEXT: Record<Item['status'], string> = {
   staged: 'ready',

@@ -1,9 +1,9 @@
 import { memo, useState } from 'react';
-import { canGradeFromEmbedding, deleteItems, regradePrompt } from '../runner';
-import { setPrompt, toggleCompare, useStore, type Item } from '../store';
-import { GrmChart } from '../GrmChart';
-import { GradeSummary } from './GradeBlock';
-import { useThumbUrl } from '../thumbs';
+import { canGradeFromEmbedding, deleteItems, regradePrompt } from '../runner.ts';
+import { setPrompt, toggleCompare, useStore, type Item } from '../store.ts';
+import { GrmChart } from '../GrmChart.tsx';
+import { GradeSummary } from './GradeBlock.tsx';
+import { useThumbUrl } from '../thumbs.ts';
 
 export const NO_TEXT_TEXT =
   'this pack has no text encoder, so it cannot compare the image with a prompt. Load a CLIP pack (one with a text model) to grade alignment.';

@@ -1,9 +1,9 @@
 import { useDeferredValue, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { useDrawnCount } from '../paced';
-import { CARD_WEIGHT, RESULTS_PAGE } from '../paging';
-import { selectFinishedCount, selectResultIds, selectView, useStore } from '../store';
-import { ResultCard } from './ResultCard';
+import { useDrawnCount } from '../paced.ts';
+import { CARD_WEIGHT, RESULTS_PAGE } from '../paging.ts';
+import { selectFinishedCount, selectResultIds, selectView, useStore } from '../store.ts';
+import { ResultCard } from './ResultCard.tsx';
 
 export function ResultsGrid() {
   const latestIds = useStore(useShallow(selectResultIds));

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { downloadCsv, downloadJson, exportable } from '../export';
-import { clearAll } from '../runner';
+import { downloadCsv, downloadJson, exportable } from '../export.ts';
+import { clearAll } from '../runner.ts';
 import {
   selectGradeLabels,
   selectResultCount,
@@ -13,7 +13,7 @@ import {
   useStore,
   type SortKey,
   type StatusFilter,
-} from '../store';
+} from '../store.ts';
 
 export function ResultsToolbar() {
   const sort = useStore((s) => s.sort);

@@ -1,4 +1,4 @@
-import { useStore } from '../store';
+import { useStore } from '../store.ts';
 
 const OFFLINE_TEXT = {
   unsupported: 'Offline: not available here',

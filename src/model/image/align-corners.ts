@@ -1,0 +1,250 @@
+// tf.image.resizeBilinear(images, [outH, outW], alignCorners=true) as TF.js's CPU
+// kernel computes it (tfjs-backend-cpu/src/kernels/ResizeBilinear.ts): source
+// coordinate = r * (in-1)/(out-1), two lerps in double, result stored as float32.
+// No antialiasing and no 8-bit rounding: TF.js models (nsfwjs) resize float pixels.
+//
+// Computed separably without changing a single rounding: the horizontal lerp
+// t = tl + (tr - tl) * cf is kept in double for each source row a window row
+// reads (Float64Array, exact), so a source row shared by two output rows is
+// interpolated once; the vertical lerp then runs over contiguous planes, rounds
+// to float32 and applies the normalisation (float32 semantics) in the same pass.
+// The passes run in WebAssembly (wasm/align-corners.wat, the vertical one with
+// SIMD) where the runtime has WebAssembly SIMD, with the same double operations
+// in the same order; this JS is the fallback, tested like the wasm against the
+// formulation it replaced (test/align-corners-reference.ts).
+import type { Window } from './resample.ts';
+import { alignCornersKernel, wasmAlignCorners } from './wasm/align-corners-wasm.ts';
+import type { KernelBackend } from './wasm/simd-module.ts';
+
+const RGBA = 4;
+const CHANNELS = 3;
+const LEVELS = 256;
+
+/** Per-channel x -> fround(x - mean) / std in float32 (torchvision Normalize); values already float32. */
+export interface ChannelNormalisation {
+  mean: readonly [number, number, number];
+  std: readonly [number, number, number];
+}
+
+/** Where the window's [3, win.height, win.width] values go inside a larger CHW tensor. */
+export interface PlanarTarget {
+  data: Float32Array;
+  /** Index of the window's top-left value of channel 0. */
+  offset: number;
+  /** Floats from one row to the next (the tensor's width). */
+  rowStride: number;
+  /** Floats from one channel plane to the next. */
+  planeStride: number;
+}
+
+/** One resize of the RGB channels of an RGBA image into float32 planes. */
+export interface AlignCornersJob {
+  src: Uint8Array | Uint8ClampedArray;
+  srcW: number;
+  srcH: number;
+  /** The size of the whole resized image; `win` is the part computed. */
+  outW: number;
+  outH: number;
+  win: Window;
+  /** Float32 value of each 8-bit level (the input tensor's values, e.g. v/255). */
+  levels: Float32Array;
+  /** Applied after the resize's float32 rounding; null = none. */
+  norm: ChannelNormalisation | null;
+  dst: PlanarTarget;
+}
+
+/** Source columns of the window's output columns, and the fraction between them. */
+export interface ColumnTable {
+  /** Byte offsets of the left and right source pixels in an RGBA row. */
+  left: Int32Array;
+  right: Int32Array;
+  frac: Float64Array;
+}
+
+/** TF.js's scale: (in-1)/(out-1) with corners aligned, in/out for a single output. */
+function ratio(inSize: number, outSize: number): number {
+  return outSize > 1 ? (inSize - 1) / (outSize - 1) : inSize / outSize;
+}
+
+function columnTable(srcW: number, outW: number, win: Window): ColumnTable {
+  const colRatio = ratio(srcW, outW);
+  const left = new Int32Array(win.width);
+  const right = new Int32Array(win.width);
+  const frac = new Float64Array(win.width);
+  for (let i = 0; i < win.width; i++) {
+    const f = colRatio * (win.x + i);
+    const fl = Math.max(0, Math.floor(f));
+    left[i] = fl * RGBA;
+    right[i] = Math.min(srcW - 1, Math.ceil(f)) * RGBA;
+    frac[i] = f - fl;
+  }
+  return { left, right, frac };
+}
+
+/**
+ * For each window row j: the source rows to lerp into row slots 0 and 1 before
+ * it (-1: the slot keeps its row), the slots of its top and bottom rows, and its
+ * fraction. Source rows only move down as j grows, so keeping the last two
+ * lerped rows is all the reuse there is.
+ */
+export interface RowSchedule {
+  load: Int32Array;
+  topSlot: Uint8Array;
+  bottomSlot: Uint8Array;
+  frac: Float64Array;
+}
+
+function rowSchedule(srcH: number, outH: number, win: Window): RowSchedule {
+  const rowRatio = ratio(srcH, outH);
+  const wh = win.height;
+  const load = new Int32Array(2 * wh).fill(-1);
+  const topSlot = new Uint8Array(wh);
+  const bottomSlot = new Uint8Array(wh);
+  const frac = new Float64Array(wh);
+  const held = [-1, -1];
+  /** Slot holding `row`, loading it into the slot that does not hold `keep`. */
+  const slot = (j: number, row: number, keep: number): number => {
+    if (held[0] === row) return 0;
+    if (held[1] === row) return 1;
+    const s = held[0] === keep ? 1 : 0;
+    held[s] = row;
+    load[2 * j + s] = row;
+    return s;
+  };
+  for (let j = 0; j < wh; j++) {
+    const f = rowRatio * (win.y + j);
+    const fl = Math.max(0, Math.floor(f));
+    const top = fl;
+    const bottom = Math.min(srcH - 1, Math.ceil(f));
+    topSlot[j] = slot(j, top, bottom);
+    bottomSlot[j] = slot(j, bottom, top);
+    frac[j] = f - fl;
+  }
+  return { load, topSlot, bottomSlot, frac };
+}
+
+/** The horizontal lerp of one RGBA row at `base`, in double, as planes [c][i] of `h`. */
+function lerpRow(src: Uint8Array, base: number, cols: ColumnTable, lv: Float64Array, h: Float64Array): void {
+  const { left, right, frac } = cols;
+  const n = left.length;
+  for (let i = 0; i < n; i++) {
+    const l = base + left[i];
+    const r = base + right[i];
+    const cf = frac[i];
+    const l0 = lv[src[l]];
+    const l1 = lv[src[l + 1]];
+    const l2 = lv[src[l + 2]];
+    h[i] = l0 + (lv[src[r]] - l0) * cf;
+    h[n + i] = l1 + (lv[src[r + 1]] - l1) * cf;
+    h[2 * n + i] = l2 + (lv[src[r + 2]] - l2) * cf;
+  }
+}
+
+/** The tables of one job, shared by both kernels. */
+export interface AlignCornersPlan {
+  cols: ColumnTable;
+  rows: RowSchedule;
+}
+
+function alignCornersPlan(job: AlignCornersJob): AlignCornersPlan {
+  return { cols: columnTable(job.srcW, job.outW, job.win), rows: rowSchedule(job.srcH, job.outH, job.win) };
+}
+
+/** The JS kernel: the reference for the wasm one and the fallback where wasm is missing. */
+export function alignCornersBilinearJs(job: AlignCornersJob, plan = alignCornersPlan(job)): void {
+  const { srcW, win, levels, norm, dst } = job;
+  if (win.width <= 0 || win.height <= 0) return;
+  // One element type for the loops whatever the caller's (ImageData gives Uint8ClampedArray).
+  const src = new Uint8Array(job.src.buffer, job.src.byteOffset, job.src.length);
+  const lv = Float64Array.from(levels);
+  const { cols, rows } = plan;
+  const ww = win.width;
+  const stride = srcW * RGBA;
+  const bufs = [new Float64Array(CHANNELS * ww), new Float64Array(CHANNELS * ww)];
+  const out = dst.data;
+  for (let j = 0; j < win.height; j++) {
+    for (let s = 0; s < 2; s++) {
+      const row = rows.load[2 * j + s];
+      if (row >= 0) lerpRow(src, row * stride, cols, lv, bufs[s]);
+    }
+    const t = bufs[rows.topSlot[j]];
+    const b = bufs[rows.bottomSlot[j]];
+    const rf = rows.frac[j];
+    for (let c = 0; c < CHANNELS; c++) {
+      const d = dst.offset + c * dst.planeStride + j * dst.rowStride;
+      if (norm) lerpPlaneNormalised(t, b, c * ww, ww, rf, norm.mean[c], norm.std[c], out, d);
+      else lerpPlane(t, b, c * ww, ww, rf, out, d);
+    }
+  }
+}
+
+/** The vertical lerp of `n` values from `i`, stored as float32 from `d`. */
+function lerpPlane(t: Float64Array, b: Float64Array, i: number, n: number, rf: number, out: Float32Array, d: number): void {
+  for (const end = i + n; i < end; i++, d++) {
+    const tv = t[i];
+    out[d] = tv + (b[i] - tv) * rf;
+  }
+}
+
+/** lerpPlane, then fround(x - m) / s in float32 (m, s float32 values). */
+function lerpPlaneNormalised(
+  t: Float64Array,
+  b: Float64Array,
+  i: number,
+  n: number,
+  rf: number,
+  m: number,
+  s: number,
+  out: Float32Array,
+  d: number,
+): void {
+  for (const end = i + n; i < end; i++, d++) {
+    const tv = t[i];
+    out[d] = Math.fround(Math.fround(tv + (b[i] - tv) * rf) - m) / s;
+  }
+}
+
+export type AlignCornersBackend = KernelBackend;
+
+/** Tests and benchmarks only: 'js' forces the JS port; 'auto' (the default) uses wasm where it works. */
+export const setAlignCornersBackend = (mode: 'js' | 'auto'): void => alignCornersKernel.setMode(mode);
+/** Which backend alignCornersBilinear uses now ('js' when forced or when wasm is unavailable). */
+export const alignCornersBackend = (): AlignCornersBackend => alignCornersKernel.backend();
+/** Which backend computed the last alignCornersBilinear call (null before the first). */
+export const lastAlignCornersBackend = (): AlignCornersBackend | null => alignCornersKernel.lastServed();
+
+/** Whether the job is well formed, so the wasm kernel reads and writes only inside its buffers. */
+function wasmFits(job: AlignCornersJob): boolean {
+  const { srcW, srcH, outW, outH, win, dst } = job;
+  const ints = [srcW, srcH, outW, outH, win.x, win.y, win.width, win.height, dst.offset, dst.rowStride, dst.planeStride];
+  const last = dst.offset + 2 * dst.planeStride + (win.height - 1) * dst.rowStride + win.width;
+  return (
+    ints.every(Number.isSafeInteger) &&
+    srcW > 0 &&
+    srcH > 0 &&
+    win.x >= 0 &&
+    win.y >= 0 &&
+    win.x + win.width <= outW &&
+    win.y + win.height <= outH &&
+    job.src.length >= srcW * srcH * RGBA &&
+    job.levels.length === LEVELS &&
+    dst.offset >= 0 &&
+    dst.rowStride >= win.width &&
+    dst.planeStride >= win.height * dst.rowStride &&
+    last <= dst.data.length
+  );
+}
+
+/**
+ * Resizes the RGB channels of an RGBA image (each 8-bit value mapped through
+ * `levels` first), rounds to float32, normalises, and writes the `win` part of
+ * the output as three planes into `dst`.
+ */
+export function alignCornersBilinear(job: AlignCornersJob): void {
+  if (job.win.width <= 0 || job.win.height <= 0) return;
+  const plan = alignCornersPlan(job);
+  alignCornersKernel.run(
+    () => wasmFits(job) && wasmAlignCorners(job, plan),
+    () => alignCornersBilinearJs(job, plan),
+  );
+}

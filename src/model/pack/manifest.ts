@@ -1,0 +1,248 @@
+// The pack manifest: one versioned, validated description of a model pack
+// (files with sizes and hashes, tensor names and shapes, preprocessing, grade
+// labels, heads, provenance, measured metrics). Code reads packs only through it.
+import { z } from 'zod';
+import { AgqgError } from '../errors.ts';
+import { meetsUnimodalBound, minDiscriminationSpacing } from '../grading/grm.ts';
+import { PreprocessConfigSchema } from '../image/preprocess.ts';
+
+export const MANIFEST_SCHEMA = 'agqg-pack';
+export const MANIFEST_VERSION = 1;
+export const MANIFEST_FILE = 'manifest.json';
+
+/** A path inside a pack: relative, forward slashes, no escaping the pack folder. */
+const PackPath = z
+  .string()
+  .min(1)
+  .refine((p) => !p.startsWith('/') && !p.includes('\\') && !p.split('/').includes('..'), {
+    message: 'must be a relative path inside the pack (no leading "/", no "..", no "\\")',
+  });
+
+const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits');
+
+export const FILE_ROLES = ['vision', 'text', 'head', 'tokenizer', 'config', 'other'] as const;
+
+export const PackFileSchema = z.object({
+  path: PackPath,
+  /** Bytes. Absent only in manifests inferred from a folder nobody has hashed. */
+  size: z.number().int().nonnegative().optional(),
+  sha256: Sha256.optional(),
+  role: z.enum(FILE_ROLES).default('other'),
+});
+export type PackFile = z.infer<typeof PackFileSchema>;
+
+const Dim = z.union([z.number().int().positive(), z.string().min(1)]);
+
+export const TensorSpecSchema = z.object({
+  name: z.string().min(1),
+  dtype: z.enum(['float32', 'float16', 'int64', 'int32', 'uint8', 'int8']).default('float32'),
+  /** Symbolic dims (strings) are free, e.g. "batch". */
+  shape: z.array(Dim),
+});
+export type TensorSpec = z.infer<typeof TensorSpecSchema>;
+
+/** Weight formats of one ONNX graph, as Hugging Face / transformers.js exports name them. */
+export const VARIANT_DTYPES = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'] as const;
+export type VariantDtype = (typeof VARIANT_DTYPES)[number];
+
+export const VariantSchema = z.object({ dtype: z.enum(VARIANT_DTYPES), file: PackPath });
+export type Variant = z.infer<typeof VariantSchema>;
+
+/** One image input of the vision graph and how to make it from decoded pixels. */
+export const ImageInputSchema = TensorSpecSchema.extend({
+  preprocess: PreprocessConfigSchema,
+});
+export type ImageInput = z.infer<typeof ImageInputSchema>;
+
+/** Images per encoder run on each onnxruntime-web backend (see VisionEncoderSchema.imagesPerRun). */
+export const ImagesPerRunSchema = z
+  .object({ wasm: z.number().int().positive(), webgpu: z.number().int().positive() })
+  .partial()
+  .strict();
+export type ImagesPerRun = z.infer<typeof ImagesPerRunSchema>;
+
+export const VisionEncoderSchema = z.object({
+  variants: z.array(VariantSchema).min(1),
+  inputs: z.array(ImageInputSchema).min(1),
+  output: TensorSpecSchema,
+  /**
+   * How many images the page puts in one encoder run on a backend, when the URL names none
+   * (?batch=N); absent, the page's own default. Measured per model: batching pays for small
+   * encoders and not for large ones, and on some it costs (see hf-clip.ts).
+   */
+  imagesPerRun: ImagesPerRunSchema.optional(),
+});
+export type VisionEncoder = z.infer<typeof VisionEncoderSchema>;
+
+export const TokenizerRefSchema = z.union([
+  z.object({ tokenizerJson: PackPath }),
+  z.object({ vocab: PackPath, merges: PackPath }),
+]);
+export type TokenizerRef = z.infer<typeof TokenizerRefSchema>;
+
+export const TextEncoderSchema = z.object({
+  variants: z.array(VariantSchema).min(1),
+  inputIds: z.string().min(1),
+  attentionMask: z.string().min(1).nullable(),
+  output: TensorSpecSchema,
+  tokenizer: TokenizerRefSchema,
+  contextLength: z.number().int().positive(),
+});
+export type TextEncoder = z.infer<typeof TextEncoderSchema>;
+
+export const GrmSchema = z.object({
+  a: z.number().positive(),
+  b1: z.number(),
+  d: z.number().positive(),
+});
+
+export const MosScaleSchema = z
+  .object({ min: z.number(), max: z.number() })
+  .refine((s) => s.max > s.min, { message: 'mos.max must exceed mos.min' });
+
+const HeadCommon = {
+  grm: GrmSchema,
+  /** Zero-shot heads are not fitted to human scores; every place that shows them says so. */
+  uncalibrated: z.boolean().default(false),
+};
+
+/** A trained head stored as an ONNX graph: features in, ability + GRM outputs out. */
+export const OnnxHeadSchema = z.object({
+  type: z.literal('onnx'),
+  file: PackPath,
+  /** Graph input name -> what feeds it. */
+  inputs: z.record(z.string(), z.enum(['image_features', 'text_features'])),
+  outputs: z.object({
+    ability: z.string(),
+    probabilities: z.string(),
+    score: z.string(),
+    thresholds: z.string().optional(),
+  }),
+  ...HeadCommon,
+});
+
+/** CLIP-IQA style: ability from the image's similarity to antonym prompt pairs. */
+export const ZeroShotQualityHeadSchema = z.object({
+  type: z.literal('zero-shot-quality'),
+  pairs: z.array(z.tuple([z.string().min(1), z.string().min(1)])).min(1),
+  /** theta = scale * (mean softmax prob of the positive prompt - center). */
+  logitScale: z.number().positive(),
+  center: z.number(),
+  scale: z.number().positive(),
+  ...HeadCommon,
+});
+
+/** CLIPScore style: ability from image-prompt cosine similarity. */
+export const ZeroShotAlignmentHeadSchema = z.object({
+  type: z.literal('zero-shot-alignment'),
+  /** theta = scale * (cosine - center). */
+  center: z.number(),
+  scale: z.number().positive(),
+  ...HeadCommon,
+});
+
+export const HeadSchema = z.discriminatedUnion('type', [
+  OnnxHeadSchema,
+  ZeroShotQualityHeadSchema,
+  ZeroShotAlignmentHeadSchema,
+]);
+export type Head = z.infer<typeof HeadSchema>;
+
+export const ManifestSchema = z
+  .object({
+    schema: z.literal(MANIFEST_SCHEMA),
+    version: z.literal(MANIFEST_VERSION),
+    id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i, 'letters, digits, ".", "_" and "-" only'),
+    name: z.string().min(1),
+    description: z.string().default(''),
+    packVersion: z.string().default('0'),
+    files: z.array(PackFileSchema),
+    vision: VisionEncoderSchema,
+    text: TextEncoderSchema.nullable().default(null),
+    grades: z.object({
+      labels: z.array(z.string().min(1)).min(2),
+      mos: MosScaleSchema,
+    }),
+    // A pack with encoders only (no heads yet) is valid: it can embed, and `agqg train` gives it heads.
+    heads: z
+      .object({
+        quality: HeadSchema.nullable().default(null),
+        alignment: HeadSchema.nullable().default(null),
+      })
+      .default({ quality: null, alignment: null }),
+    provenance: z
+      .object({
+        backbone: z
+          .object({ name: z.string(), source: z.string(), license: z.string() })
+          .partial()
+          .optional(),
+        /** Where a fetched pack came from (agqg fetch). */
+        source: z
+          .object({
+            repo: z.string(),
+            revision: z.string(),
+            commit: z.string(),
+            baseUrl: z.string(),
+            fetchedAt: z.string(),
+          })
+          .partial()
+          .optional(),
+        training: z.record(z.string(), z.unknown()).optional(),
+        notes: z.string().optional(),
+        inferred: z.boolean().optional(),
+      })
+      .default({}),
+    metrics: z.record(z.string(), z.unknown()).default({}),
+  })
+  .superRefine((m, ctx) => {
+    const listed = new Set(m.files.map((f) => f.path));
+    const need = (path: string, where: string): void => {
+      if (!listed.has(path)) {
+        ctx.addIssue({ code: 'custom', message: `${where} names "${path}", which is not in files[]` });
+      }
+    };
+    for (const v of m.vision.variants) need(v.file, 'vision.variants');
+    if (m.text) {
+      for (const v of m.text.variants) need(v.file, 'text.variants');
+      const t = m.text.tokenizer;
+      if ('tokenizerJson' in t) need(t.tokenizerJson, 'text.tokenizer');
+      else {
+        need(t.vocab, 'text.tokenizer');
+        need(t.merges, 'text.tokenizer');
+      }
+    }
+    for (const [kind, head] of Object.entries(m.heads)) {
+      if (!head) continue;
+      if (head.type === 'onnx') need(head.file, `heads.${kind}`);
+      if (head.type === 'onnx' && Object.values(head.inputs).includes('text_features') && !m.text) {
+        ctx.addIssue({ code: 'custom', message: `heads.${kind} needs text features but the pack has no text encoder` });
+      }
+      if (head.type.startsWith('zero-shot') && !m.text) {
+        ctx.addIssue({ code: 'custom', message: `heads.${kind} is zero-shot and needs a text encoder` });
+      }
+    }
+    const K = m.grades.labels.length;
+    for (const [kind, head] of Object.entries(m.heads)) {
+      if (head && !meetsUnimodalBound(head.grm, K)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['heads', kind, 'grm'],
+          message: `a*d = ${head.grm.a * head.grm.d} is below ${minDiscriminationSpacing(K)}, so some grade distributions would be U-shaped`,
+        });
+      }
+    }
+    if (m.heads.alignment && !m.text) {
+      ctx.addIssue({ code: 'custom', message: 'heads.alignment needs a text encoder' });
+    }
+  });
+
+export type Manifest = z.infer<typeof ManifestSchema>;
+export type ManifestInput = z.input<typeof ManifestSchema>;
+
+/** Validates parsed JSON; the error lists every problem with its path. */
+export function parseManifest(json: unknown, where = MANIFEST_FILE): Manifest {
+  const r = ManifestSchema.safeParse(json);
+  if (r.success) return r.data;
+  const problems = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+  throw new AgqgError('pack_invalid', `${where} is not a valid AGQG pack manifest:\n  ${problems.join('\n  ')}`);
+}
