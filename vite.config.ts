@@ -43,7 +43,11 @@ function ortRuntime(): Plugin {
     },
     generateBundle() {
       for (const name of ORT_FILE_NAMES) {
-        this.emitFile({ type: 'asset', fileName: `${ORT_DIR}/${name}`, source: readFileSync(join(ORT_DIST, name)) });
+        this.emitFile({
+          type: 'asset',
+          fileName: `${ORT_DIR}/${name}`,
+          source: readFileSync(join(ORT_DIST, name)),
+        });
       }
     },
   };
@@ -87,7 +91,8 @@ function serviceWorkerManifest(): Plugin {
         .filter((f) => !f.startsWith('models/') && f !== 'sw.js' && !f.endsWith('.map'))
         .sort();
       let hash = 0;
-      for (const f of precache) for (let i = 0; i < f.length; i++) hash = (Math.imul(hash, 31) + f.charCodeAt(i)) | 0;
+      for (const f of precache)
+        for (let i = 0; i < f.length; i++) hash = (Math.imul(hash, 31) + f.charCodeAt(i)) | 0;
       const version = `${(hash >>> 0).toString(36)}-${Date.now().toString(36)}`;
       const src = readFileSync(swPath, 'utf8')
         .replace("'__AGQG_VERSION__'", JSON.stringify(version))

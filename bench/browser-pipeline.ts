@@ -3,7 +3,16 @@
 // thread per core), images given to the file input, grades and per-image
 // timings (decode/preprocess/inference/total, measured in the worker) read
 // back from the page's JSON export.
-import { cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { basename, join, resolve, sep } from 'node:path';
@@ -67,10 +76,14 @@ export async function buildSite(outDir: string, log: (line: string) => void): Pr
 
 async function prepareSite(opts: SiteOptions, packs: readonly ServedPack[]): Promise<void> {
   if (opts.fromDist) {
-    if (!existsSync(join(opts.fromDist, 'index.html'))) throw new Error(`--dist ${opts.fromDist} has no index.html: build the site first`);
+    if (!existsSync(join(opts.fromDist, 'index.html')))
+      throw new Error(`--dist ${opts.fromDist} has no index.html: build the site first`);
     rmSync(BENCH_DIST, { recursive: true, force: true });
     const skip = resolve(opts.fromDist, 'models');
-    cpSync(opts.fromDist, BENCH_DIST, { recursive: true, filter: (src) => resolve(src) !== skip && !resolve(src).startsWith(skip + sep) });
+    cpSync(opts.fromDist, BENCH_DIST, {
+      recursive: true,
+      filter: (src) => resolve(src) !== skip && !resolve(src).startsWith(skip + sep),
+    });
   } else if (!(opts.noBuild && existsSync(join(BENCH_DIST, 'index.html')))) {
     await buildSite(BENCH_DIST, opts.log);
   }
@@ -86,7 +99,14 @@ async function prepareSite(opts: SiteOptions, packs: readonly ServedPack[]): Pro
       cpSync(p.dir, join(models, p.id), { recursive: true });
     }
   }
-  writeFileSync(join(models, 'index.json'), JSON.stringify(packs.map((p) => ({ id: p.id, ...p.listing })), null, 2));
+  writeFileSync(
+    join(models, 'index.json'),
+    JSON.stringify(
+      packs.map((p) => ({ id: p.id, ...p.listing })),
+      null,
+      2,
+    ),
+  );
 }
 
 function linkTree(from: string, to: string): void {
@@ -106,7 +126,10 @@ export function listingOf(packDir: string): { name: string; description: string 
   const manifest = join(packDir, 'manifest.json');
   if (existsSync(manifest)) {
     const m = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown; description?: unknown };
-    return { name: typeof m.name === 'string' ? m.name : basename(packDir), description: typeof m.description === 'string' ? m.description : '' };
+    return {
+      name: typeof m.name === 'string' ? m.name : basename(packDir),
+      description: typeof m.description === 'string' ? m.description : '',
+    };
   }
   return { name: basename(packDir), description: 'benchmark' };
 }
@@ -225,14 +248,21 @@ export class PageBench {
   async session(
     session: PageSession,
     runs: readonly PageRun[],
-  ): Promise<{ results: PageRunResult[]; loadMs: number; threads: number | null; runContext: RunContextSeen | null }> {
+  ): Promise<{
+    results: PageRunResult[];
+    loadMs: number;
+    threads: number | null;
+    runContext: RunContextSeen | null;
+  }> {
     this.browser ??= await launch();
     const pageErrors: string[] = [];
     const page = await this.browser.context.newPage();
     try {
       page.on('pageerror', (e) => pageErrors.push(e.message));
       // The page loads the last used pack on open: make it this one, so no other pack loads first.
-      await page.addInitScript(`localStorage.setItem(${JSON.stringify(LAST_PACK_KEY)}, ${JSON.stringify(session.packId)})`);
+      await page.addInitScript(
+        `localStorage.setItem(${JSON.stringify(LAST_PACK_KEY)}, ${JSON.stringify(session.packId)})`,
+      );
       const ui = new GraderPage(page, this.url, { pollMs: POLL_MS });
       const t0 = performance.now();
       await ui.open(this.query(session, runs[0]?.batch ?? null, runs[0]?.inflight));
@@ -241,10 +271,14 @@ export class PageBench {
       const badge = await ui.backendText();
       const m = /(\d+)\s+threads?/.exec(badge);
       const threads = m ? Number(m[1]) : null;
-      this.log(`${session.packId} threads=${threads} ort=${session.ort ?? '-'}: ${badge.trim()}, loaded in ${(loadMs / 1000).toFixed(1)} s`);
+      this.log(
+        `${session.packId} threads=${threads} ort=${session.ort ?? '-'}: ${badge.trim()}, loaded in ${(loadMs / 1000).toFixed(1)} s`,
+      );
       const results: PageRunResult[] = [];
       for (const run of runs) {
-        await page.evaluate(`history.replaceState(null, '', ${JSON.stringify(`/?${this.query(session, run.batch, run.inflight)}`)})`);
+        await page.evaluate(
+          `history.replaceState(null, '', ${JSON.stringify(`/?${this.query(session, run.batch, run.inflight)}`)})`,
+        );
         const r = run.mode === 'drop' ? await this.dropRun(ui, run) : await this.sequentialRun(ui, run);
         const res: PageRunResult = {
           session,
@@ -260,10 +294,18 @@ export class PageBench {
         results.push(res);
       }
       if (pageErrors.length > 0) throw new Error(`page errors: ${pageErrors.join('; ')}`);
-      const runContext = (await page.evaluate('window.__agqg ? window.__agqg.runContext() : null')) as RunContextSeen | null;
+      const runContext = (await page.evaluate(
+        'window.__agqg ? window.__agqg.runContext() : null',
+      )) as RunContextSeen | null;
       if (runContext) {
-        const why = runContext.recent.map((r) => `${r.session} ${r.perItemMs.toFixed(0)} vs best ${r.bestMs.toFixed(0)} ms/item -> ${r.to}`).join('; ');
-        this.log(`  runs started from a ${runContext.context} task at the end (${runContext.switches} switch(es) after slow runs${why ? `: ${why}` : ''})`);
+        const why = runContext.recent
+          .map(
+            (r) => `${r.session} ${r.perItemMs.toFixed(0)} vs best ${r.bestMs.toFixed(0)} ms/item -> ${r.to}`,
+          )
+          .join('; ');
+        this.log(
+          `  runs started from a ${runContext.context} task at the end (${runContext.switches} switch(es) after slow runs${why ? `: ${why}` : ''})`,
+        );
       }
       return { results, loadMs, threads, runContext };
     } finally {
@@ -275,12 +317,17 @@ export class PageBench {
    * Opens one page per session (all kept open, each with its own worker), then calls `each` on
    * them in turn: comparisons across thread counts interleave run by run.
    */
-  async pages(sessions: readonly PageSession[]): Promise<{ pages: { session: PageSession; page: Page; threads: number | null }[]; close(): Promise<void> }> {
+  async pages(sessions: readonly PageSession[]): Promise<{
+    pages: { session: PageSession; page: Page; threads: number | null }[];
+    close(): Promise<void>;
+  }> {
     this.browser ??= await launch();
     const pages: { session: PageSession; page: Page; threads: number | null }[] = [];
     for (const session of sessions) {
       const page = await this.browser.context.newPage();
-      await page.addInitScript(`localStorage.setItem(${JSON.stringify(LAST_PACK_KEY)}, ${JSON.stringify(session.packId)})`);
+      await page.addInitScript(
+        `localStorage.setItem(${JSON.stringify(LAST_PACK_KEY)}, ${JSON.stringify(session.packId)})`,
+      );
       const ui = new GraderPage(page, this.url, { pollMs: POLL_MS });
       await ui.open(this.query(session, 1));
       await ui.waitForPack(PACK_LOAD_WAIT_MS);
@@ -301,11 +348,18 @@ export class PageBench {
 
   private async addImages(ui: GraderPage, images: readonly BenchImage[], prompts: PromptMode): Promise<void> {
     const payloads: FilePayload[] = await Promise.all(
-      images.map(async (im) => ({ name: basename(im.path), mimeType: mimeOf(im.path), buffer: await readFile(im.path) })),
+      images.map(async (im) => ({
+        name: basename(im.path),
+        mimeType: mimeOf(im.path),
+        buffer: await readFile(im.path),
+      })),
     );
     await ui.addFiles(payloads);
     if (prompts === 'distinct') {
-      const csv = ['name,prompt', ...images.map((im) => `${csvCell(basename(im.path))},${csvCell(im.prompt)}`)].join('\n');
+      const csv = [
+        'name,prompt',
+        ...images.map((im) => `${csvCell(basename(im.path))},${csvCell(im.prompt)}`),
+      ].join('\n');
       await ui.addFiles([{ name: 'prompts.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) }]);
     } else if (prompts === 'same') {
       await ui.setBatchPrompt(images[0]?.prompt ?? 'a photo');
@@ -315,15 +369,24 @@ export class PageBench {
   private async gradeAndWait(ui: GraderPage, n: number): Promise<RunStats> {
     await ui.page.evaluate('window.__agqgRun = null');
     await ui.gradeAll();
-    await ui.waitForJs(`(() => { const r = window.__agqgRun; return !!r && r.done && r.perImage.length === ${n}; })()`, WAIT_BASE_MS + WAIT_PER_IMAGE_MS * n);
+    await ui.waitForJs(
+      `(() => { const r = window.__agqgRun; return !!r && r.done && r.perImage.length === ${n}; })()`,
+      WAIT_BASE_MS + WAIT_PER_IMAGE_MS * n,
+    );
     await ui.waitForIdle();
     const stats = (await ui.page.evaluate('window.__agqgRun')) as RunStats;
     const bad = stats.perImage.filter((p) => p.error !== null);
-    if (bad.length > 0) throw new Error(`the page failed ${bad.length} images: ${bad.map((b) => `${b.name}: ${b.error}`).join('; ')}`);
+    if (bad.length > 0)
+      throw new Error(
+        `the page failed ${bad.length} images: ${bad.map((b) => `${b.name}: ${b.error}`).join('; ')}`,
+      );
     return stats;
   }
 
-  private async dropRun(ui: GraderPage, run: PageRun): Promise<Omit<PageRunResult, 'session' | 'run' | 'threads' | 'loadAvg1m'>> {
+  private async dropRun(
+    ui: GraderPage,
+    run: PageRun,
+  ): Promise<Omit<PageRunResult, 'session' | 'run' | 'threads' | 'loadAvg1m'>> {
     const t0 = performance.now();
     await this.addImages(ui, run.images, run.prompts);
     // Done = every result stored and the page idle again (the grid pages its cards, so they are not counted).
@@ -338,7 +401,10 @@ export class PageBench {
     };
   }
 
-  private async sequentialRun(ui: GraderPage, run: PageRun): Promise<Omit<PageRunResult, 'session' | 'run' | 'threads' | 'loadAvg1m'>> {
+  private async sequentialRun(
+    ui: GraderPage,
+    run: PageRun,
+  ): Promise<Omit<PageRunResult, 'session' | 'run' | 'threads' | 'loadAvg1m'>> {
     const lat: number[] = [];
     const per: RunImageStats[] = [];
     const t0 = performance.now();
@@ -351,7 +417,13 @@ export class PageBench {
     }
     const wallMs = performance.now() - t0;
     // One image is graded at a time, whatever the page would put in a run.
-    return { wallMs, imagesPerSecond: (run.images.length / wallMs) * 1000, imagesPerRun: 1, latency: summarize(lat), stages: totals(per) };
+    return {
+      wallMs,
+      imagesPerSecond: (run.images.length / wallMs) * 1000,
+      imagesPerRun: 1,
+      latency: summarize(lat),
+      stages: totals(per),
+    };
   }
 }
 
@@ -374,7 +446,9 @@ function totals(per: readonly RunImageStats[]): StageTotals {
 
 function shareNote(t: StageTotals): string {
   const sum = Object.values(t).reduce((a, b) => a + b, 0) || 1;
-  return (Object.entries(t) as [keyof StageTotals, number][]).map(([k, v]) => `${k} ${((100 * v) / sum).toFixed(0)}%`).join(', ');
+  return (Object.entries(t) as [keyof StageTotals, number][])
+    .map(([k, v]) => `${k} ${((100 * v) / sum).toFixed(0)}%`)
+    .join(', ');
 }
 
 /** Rows for one run: throughput, latency, per-image stage times and shares. */
@@ -383,7 +457,13 @@ export function pageRunRows(r: PageRunResult): Row[] {
   const name = r.run.label;
   const n = r.run.images || 1;
   const rows: Row[] = [
-    valueRow(section, `${name}: throughput`, r.imagesPerSecond, 'images/s', `${r.run.images} images, ${r.imagesPerRun} per encoder run, wall ${(r.wallMs / 1000).toFixed(1)} s, load ${r.loadAvg1m.toFixed(2)}`),
+    valueRow(
+      section,
+      `${name}: throughput`,
+      r.imagesPerSecond,
+      'images/s',
+      `${r.run.images} images, ${r.imagesPerRun} per encoder run, wall ${(r.wallMs / 1000).toFixed(1)} s, load ${r.loadAvg1m.toFixed(2)}`,
+    ),
     valueRow(section, `${name}: latency median`, r.latency.median, 'ms'),
     valueRow(section, `${name}: latency p90`, r.latency.p90, 'ms'),
   ];
@@ -392,7 +472,13 @@ export function pageRunRows(r: PageRunResult): Row[] {
   }
   const overlapped = r.run.mode === 'drop' && r.run.inflight !== 1;
   rows.push(
-    valueRow(section, `${name}: stage shares`, Number.NaN, '', `${shareNote(r.stages)}${overlapped ? '; decode includes the wait behind the encoder (decoded ahead)' : ''}`),
+    valueRow(
+      section,
+      `${name}: stage shares`,
+      Number.NaN,
+      '',
+      `${shareNote(r.stages)}${overlapped ? '; decode includes the wait behind the encoder (decoded ahead)' : ''}`,
+    ),
   );
   return rows;
 }
@@ -429,7 +515,9 @@ export interface PageMatrixEntry {
 }
 
 /** The issue's figures for the page: each pack x {1 thread, all cores} x {one at a time, 32 at once}. */
-export async function benchPageMatrix(opts: PageMatrixOptions): Promise<{ rows: Row[]; entries: PageMatrixEntry[] }> {
+export async function benchPageMatrix(
+  opts: PageMatrixOptions,
+): Promise<{ rows: Row[]; entries: PageMatrixEntry[] }> {
   const bench = await PageBench.start(opts, opts.packs);
   const entries: PageMatrixEntry[] = [];
   const rows: Row[] = [];
@@ -439,34 +527,90 @@ export async function benchPageMatrix(opts: PageMatrixOptions): Promise<{ rows: 
         const seq = opts.images.slice(0, opts.sequential ?? 8);
         const batch = opts.batch ?? null;
         const runs: PageRun[] = [
-          { label: `batch of 1 (${seq.length} images one at a time)`, batch: 1, prompts: 'none', mode: 'sequential', images: seq },
-          { label: `batch of ${opts.images.length} (dropped at once)`, batch, prompts: 'none', mode: 'drop', images: opts.images },
+          {
+            label: `batch of 1 (${seq.length} images one at a time)`,
+            batch: 1,
+            prompts: 'none',
+            mode: 'sequential',
+            images: seq,
+          },
+          {
+            label: `batch of ${opts.images.length} (dropped at once)`,
+            batch,
+            prompts: 'none',
+            mode: 'drop',
+            images: opts.images,
+          },
           // Two rounds back to back, pooled, as transformers.js's rounds are (bench/transformers-js.ts).
-          { label: `batch of ${opts.images.length} (dropped at once), round 2`, batch, prompts: 'none', mode: 'drop', images: opts.images },
+          {
+            label: `batch of ${opts.images.length} (dropped at once), round 2`,
+            batch,
+            prompts: 'none',
+            mode: 'drop',
+            images: opts.images,
+          },
           // Decoding ahead overlaps the next chunk's decode with the encoder, so its decode times include the wait
           // behind the encoder; one call at a time gives each stage's own time (the stage shares).
-          { label: `batch of ${opts.images.length}, no decoding ahead (stage shares)`, batch, inflight: 1, prompts: 'none', mode: 'drop', images: opts.images },
+          {
+            label: `batch of ${opts.images.length}, no decoding ahead (stage shares)`,
+            batch,
+            inflight: 1,
+            prompts: 'none',
+            mode: 'drop',
+            images: opts.images,
+          },
         ];
         const text = packHasText(pack.dir);
         if (text) {
           runs.push(
-            { label: `batch of ${opts.images.length}, each with its own prompt`, batch, prompts: 'distinct', mode: 'drop', images: opts.images },
+            {
+              label: `batch of ${opts.images.length}, each with its own prompt`,
+              batch,
+              prompts: 'distinct',
+              mode: 'drop',
+              images: opts.images,
+            },
             // The images again after the text tower's first runs: V8 can deoptimise onnxruntime's hot wasm functions
             // when other kernels first run, and they run on baseline code until re-optimised (docs/performance.md).
-            { label: `batch of ${opts.images.length} (dropped at once), after the prompts`, batch, prompts: 'none', mode: 'drop', images: opts.images },
+            {
+              label: `batch of ${opts.images.length} (dropped at once), after the prompts`,
+              batch,
+              prompts: 'none',
+              mode: 'drop',
+              images: opts.images,
+            },
           );
         }
         const s = await bench.session({ packId: pack.id, threads }, runs);
         const [batch1, batch32, again, serial] = s.results;
         const prompts = text ? s.results[4] : null;
         const afterPrompts = text ? s.results[5] : null;
-        const batch32Pooled = (batch32.run.images + again.run.images) / ((batch32.wallMs + again.wallMs) / 1000);
-        entries.push({ packId: pack.id, threads: s.threads, batch1, batch32, batch32Again: again, batch32Pooled, stageShares: serial, prompts, afterPrompts, loadMs: s.loadMs, runContext: s.runContext });
+        const batch32Pooled =
+          (batch32.run.images + again.run.images) / ((batch32.wallMs + again.wallMs) / 1000);
+        entries.push({
+          packId: pack.id,
+          threads: s.threads,
+          batch1,
+          batch32,
+          batch32Again: again,
+          batch32Pooled,
+          stageShares: serial,
+          prompts,
+          afterPrompts,
+          loadMs: s.loadMs,
+          runContext: s.runContext,
+        });
         const section = `page (chromium wasm): ${pack.id}, ${s.threads ?? '?'} thread(s)`;
         rows.push(valueRow(section, 'page open -> pack loaded', s.loadMs, 'ms'));
         for (const r of s.results) rows.push(...pageRunRows(r));
         rows.push(
-          valueRow(section, `batch of ${opts.images.length}, both rounds: throughput`, batch32Pooled, 'images/s', `rounds ${batch32.imagesPerSecond.toFixed(2)}, ${again.imagesPerSecond.toFixed(2)}`),
+          valueRow(
+            section,
+            `batch of ${opts.images.length}, both rounds: throughput`,
+            batch32Pooled,
+            'images/s',
+            `rounds ${batch32.imagesPerSecond.toFixed(2)}, ${again.imagesPerSecond.toFixed(2)}`,
+          ),
         );
       }
     }
@@ -482,7 +626,8 @@ const DEFAULT_PAGE_BATCH = 8;
 /** Whether a pack folder has a text encoder (manifest "text", or a Hugging Face export's text_model.onnx). */
 export function packHasText(dir: string): boolean {
   const manifest = join(dir, 'manifest.json');
-  if (existsSync(manifest)) return (JSON.parse(readFileSync(manifest, 'utf8')) as { text?: unknown }).text != null;
+  if (existsSync(manifest))
+    return (JSON.parse(readFileSync(manifest, 'utf8')) as { text?: unknown }).text != null;
   return existsSync(join(dir, 'onnx', 'text_model.onnx'));
 }
 
@@ -494,13 +639,24 @@ export interface LeverResult {
   rows: Row[];
 }
 
-function leverRows(section: string, lever: string, tp: Record<string, number[]>, enc: Record<string, number[]>): Row[] {
+function leverRows(
+  section: string,
+  lever: string,
+  tp: Record<string, number[]>,
+  enc: Record<string, number[]>,
+): Row[] {
   const base = Object.keys(tp)[0];
   const baseMedian = summarize(tp[base]).median;
   return Object.entries(tp).map(([k, v]) => {
     const med = summarize(v).median;
     const e = summarize(enc[k] ?? []).median;
-    return valueRow(section, `${lever}: ${k}`, med, 'images/s', `x${(med / baseMedian).toFixed(2)} vs ${base}; encoder ${e.toFixed(0)} ms/img; runs ${v.map((x) => x.toFixed(2)).join(' ')}`);
+    return valueRow(
+      section,
+      `${lever}: ${k}`,
+      med,
+      'images/s',
+      `x${(med / baseMedian).toFixed(2)} vs ${base}; encoder ${e.toFixed(0)} ms/img; runs ${v.map((x) => x.toFixed(2)).join(' ')}`,
+    );
   });
 }
 
@@ -508,7 +664,16 @@ function leverRows(section: string, lever: string, tp: Record<string, number[]>,
  * Speed levers, each compared within one session (or interleaved sessions) so load from other
  * processes hits every option alike: images per encoder run, decoding ahead, session options.
  */
-export async function benchPageLevers(opts: SiteOptions & { pack: ServedPack; images: readonly BenchImage[]; threads: number | null; reps?: number; batches?: number[]; ortVariants?: string[] }): Promise<LeverResult[]> {
+export async function benchPageLevers(
+  opts: SiteOptions & {
+    pack: ServedPack;
+    images: readonly BenchImage[];
+    threads: number | null;
+    reps?: number;
+    batches?: number[];
+    ortVariants?: string[];
+  },
+): Promise<LeverResult[]> {
   const bench = await PageBench.start(opts, [opts.pack]);
   const reps = opts.reps ?? 2;
   const out: LeverResult[] = [];
@@ -519,8 +684,17 @@ export async function benchPageLevers(opts: SiteOptions & { pack: ServedPack; im
     const runs: PageRun[] = [];
     for (let r = 0; r < reps; r++) {
       const order = r % 2 === 0 ? batches : [...batches].reverse();
-      for (const b of order) runs.push({ label: `batch ${b}`, batch: b, prompts: 'none', mode: 'drop', images: opts.images });
-      for (const f of r % 2 === 0 ? [1, 2] : [2, 1]) runs.push({ label: `inflight ${f}`, batch: DEFAULT_PAGE_BATCH, inflight: f, prompts: 'none', mode: 'drop', images: opts.images });
+      for (const b of order)
+        runs.push({ label: `batch ${b}`, batch: b, prompts: 'none', mode: 'drop', images: opts.images });
+      for (const f of r % 2 === 0 ? [1, 2] : [2, 1])
+        runs.push({
+          label: `inflight ${f}`,
+          batch: DEFAULT_PAGE_BATCH,
+          inflight: f,
+          prompts: 'none',
+          mode: 'drop',
+          images: opts.images,
+        });
     }
     const s = await bench.session({ packId: opts.pack.id, threads: opts.threads }, runs);
     const tp: Record<string, number[]> = {};
@@ -529,12 +703,24 @@ export async function benchPageLevers(opts: SiteOptions & { pack: ServedPack; im
       (tp[r.run.label] ??= []).push(r.imagesPerSecond);
       (enc[r.run.label] ??= []).push(r.stages.encoder / r.run.images);
     }
-    const pick = (pred: (k: string) => boolean) => Object.fromEntries(Object.entries(tp).filter(([k]) => pred(k)));
-    const pickE = (pred: (k: string) => boolean) => Object.fromEntries(Object.entries(enc).filter(([k]) => pred(k)));
+    const pick = (pred: (k: string) => boolean) =>
+      Object.fromEntries(Object.entries(tp).filter(([k]) => pred(k)));
+    const pickE = (pred: (k: string) => boolean) =>
+      Object.fromEntries(Object.entries(enc).filter(([k]) => pred(k)));
     const isBatch = (k: string) => k.startsWith('batch ');
     const isFlight = (k: string) => k.startsWith('inflight ');
-    out.push({ lever: 'images per encoder run', throughput: pick(isBatch), encoderMsPerImage: pickE(isBatch), rows: leverRows(section, 'images per encoder run', pick(isBatch), pickE(isBatch)) });
-    out.push({ lever: 'batches in flight (decode ahead)', throughput: pick(isFlight), encoderMsPerImage: pickE(isFlight), rows: leverRows(section, 'batches in flight', pick(isFlight), pickE(isFlight)) });
+    out.push({
+      lever: 'images per encoder run',
+      throughput: pick(isBatch),
+      encoderMsPerImage: pickE(isBatch),
+      rows: leverRows(section, 'images per encoder run', pick(isBatch), pickE(isBatch)),
+    });
+    out.push({
+      lever: 'batches in flight (decode ahead)',
+      throughput: pick(isFlight),
+      encoderMsPerImage: pickE(isFlight),
+      rows: leverRows(section, 'batches in flight', pick(isFlight), pickE(isFlight)),
+    });
 
     // (c) session options: one session each, interleaved ABAB.
     const variants = opts.ortVariants ?? [];
@@ -544,15 +730,29 @@ export async function benchPageLevers(opts: SiteOptions & { pack: ServedPack; im
       const venc: Record<string, number[]> = {};
       for (let r = 0; r < reps; r++) {
         for (const v of r % 2 === 0 ? all : [...all].reverse()) {
-          const run: PageRun = { label: `ort ${v || 'defaults'}`, batch: DEFAULT_PAGE_BATCH, prompts: 'none', mode: 'drop', images: opts.images };
-          const res = await bench.session({ packId: opts.pack.id, threads: opts.threads, ort: v || undefined }, [run, run]);
+          const run: PageRun = {
+            label: `ort ${v || 'defaults'}`,
+            batch: DEFAULT_PAGE_BATCH,
+            prompts: 'none',
+            mode: 'drop',
+            images: opts.images,
+          };
+          const res = await bench.session(
+            { packId: opts.pack.id, threads: opts.threads, ort: v || undefined },
+            [run, run],
+          );
           // The first run warms the sessions up; the second is the measured one.
           const m = res.results[1];
           (vtp[run.label] ??= []).push(m.imagesPerSecond);
           (venc[run.label] ??= []).push(m.stages.encoder / m.run.images);
         }
       }
-      out.push({ lever: 'session options', throughput: vtp, encoderMsPerImage: venc, rows: leverRows(section, 'session options', vtp, venc) });
+      out.push({
+        lever: 'session options',
+        throughput: vtp,
+        encoderMsPerImage: venc,
+        rows: leverRows(section, 'session options', vtp, venc),
+      });
     }
   } finally {
     await bench.close();
@@ -572,11 +772,19 @@ interface SessionTuning {
 
 interface EncoderBenchOut {
   ok: boolean;
-  value?: { msPerImage: Record<string, number[]>; threads: number; sequenceMs?: number[]; runContext?: RunContextSeen };
+  value?: {
+    msPerImage: Record<string, number[]>;
+    threads: number;
+    sequenceMs?: number[];
+    runContext?: RunContextSeen;
+  };
   error?: { code: string; message: string };
 }
 
-async function encoderBench(page: Page, req: { batches: number[]; tunings: SessionTuning[]; reps: number }): Promise<Record<string, number[]>> {
+async function encoderBench(
+  page: Page,
+  req: { batches: number[]; tunings: SessionTuning[]; reps: number },
+): Promise<Record<string, number[]>> {
   const out = (await page.evaluate(`window.__agqgBench.encoder(${JSON.stringify(req)})`)) as EncoderBenchOut;
   if (!out.ok || !out.value) throw new Error(`encoder bench: ${out.error?.code} ${out.error?.message}`);
   return out.value.msPerImage;
@@ -608,7 +816,14 @@ export const SESSION_OPTION_VARIANTS: Record<string, SessionTuning> = {
  * defaults, in the same worker, run by run).
  */
 export async function benchEncoderLevers(
-  opts: SiteOptions & { pack: ServedPack; batches?: number[]; threads?: (number | null)[]; rounds?: number; optionBatch?: number; options?: string[] },
+  opts: SiteOptions & {
+    pack: ServedPack;
+    batches?: number[];
+    threads?: (number | null)[];
+    rounds?: number;
+    optionBatch?: number;
+    options?: string[];
+  },
 ): Promise<EncoderLeverResult> {
   const bench = await PageBench.start(opts, [opts.pack]);
   const batches = opts.batches ?? [1, 4, 8, 16, 32];
@@ -619,12 +834,15 @@ export async function benchEncoderLevers(
   const batchAndThreads: Record<string, number[]> = {};
   const sessionOptions: Record<string, { base: number[]; option: number[] }> = {};
   try {
-    const { pages, close } = await bench.pages((opts.threads ?? [1, null]).map((threads) => ({ packId: opts.pack.id, threads })));
+    const { pages, close } = await bench.pages(
+      (opts.threads ?? [1, null]).map((threads) => ({ packId: opts.pack.id, threads })),
+    );
     try {
       for (let r = 0; r < rounds; r++) {
         for (const p of r % 2 === 0 ? pages : [...pages].reverse()) {
           const ms = await encoderBench(p.page, { batches, tunings: [{}], reps: 1 });
-          for (const b of batches) (batchAndThreads[`threads=${p.threads} batch=${b}`] ??= []).push(...(ms[`0|${b}`] ?? []));
+          for (const b of batches)
+            (batchAndThreads[`threads=${p.threads} batch=${b}`] ??= []).push(...(ms[`0|${b}`] ?? []));
         }
         opts.log(`round ${r + 1}/${rounds} (load ${loadavg()[0].toFixed(2)})`);
       }
@@ -632,22 +850,44 @@ export async function benchEncoderLevers(
       for (const name of opts.options ?? Object.keys(SESSION_OPTION_VARIANTS)) {
         const v = SESSION_OPTION_VARIANTS[name];
         const t = v.freeDimensionOverrides ? { ...v, freeDimensionOverrides: { $batch: optionBatch } } : v;
-        const ms = await encoderBench(first.page, { batches: [optionBatch], tunings: [{}, t], reps: Math.max(2, rounds) });
+        const ms = await encoderBench(first.page, {
+          batches: [optionBatch],
+          tunings: [{}, t],
+          reps: Math.max(2, rounds),
+        });
         sessionOptions[name] = { base: ms[`0|${optionBatch}`] ?? [], option: ms[`1|${optionBatch}`] ?? [] };
-        opts.log(`${name}: ${summarize(sessionOptions[name].option).median.toFixed(0)} vs ${summarize(sessionOptions[name].base).median.toFixed(0)} ms/img (load ${loadavg()[0].toFixed(2)})`);
+        opts.log(
+          `${name}: ${summarize(sessionOptions[name].option).median.toFixed(0)} vs ${summarize(sessionOptions[name].base).median.toFixed(0)} ms/img (load ${loadavg()[0].toFixed(2)})`,
+        );
       }
       for (const p of pages) {
         const base = summarize(batchAndThreads[`threads=${p.threads} batch=1`] ?? []).median;
         for (const b of batches) {
           const v = batchAndThreads[`threads=${p.threads} batch=${b}`] ?? [];
           const med = summarize(v).median;
-          rows.push(valueRow(section, `${p.threads} thread(s), batch ${b}: encoder per image`, med, 'ms', `x${(base / med).toFixed(2)} images/s vs batch 1; runs ${v.map((x) => x.toFixed(0)).join(' ')}`));
+          rows.push(
+            valueRow(
+              section,
+              `${p.threads} thread(s), batch ${b}: encoder per image`,
+              med,
+              'ms',
+              `x${(base / med).toFixed(2)} images/s vs batch 1; runs ${v.map((x) => x.toFixed(0)).join(' ')}`,
+            ),
+          );
         }
       }
       for (const [name, v] of Object.entries(sessionOptions)) {
         const b = summarize(v.base).median;
         const o = summarize(v.option).median;
-        rows.push(valueRow(section, `${first.threads} thread(s), batch ${optionBatch}: ${name}`, o, 'ms', `defaults ${b.toFixed(0)} ms/img: x${(b / o).toFixed(2)} images/s`));
+        rows.push(
+          valueRow(
+            section,
+            `${first.threads} thread(s), batch ${optionBatch}: ${name}`,
+            o,
+            'ms',
+            `defaults ${b.toFixed(0)} ms/img: x${(b / o).toFixed(2)} images/s`,
+          ),
+        );
       }
     } finally {
       await close();
@@ -663,27 +903,49 @@ export async function benchEncoderLevers(
  * no warm-up: how run times change as V8 tiers up (and deoptimises) onnxruntime's wasm.
  * `sequence` like "8*14,1*24": 14 runs of 8 images, then 24 of 1.
  */
-export async function benchEncoderSequence(opts: SiteOptions & { pack: ServedPack; threads: number | null; sequence: string; rounds: number; ort?: string }): Promise<Row[]> {
+export async function benchEncoderSequence(
+  opts: SiteOptions & {
+    pack: ServedPack;
+    threads: number | null;
+    sequence: string;
+    rounds: number;
+    ort?: string;
+  },
+): Promise<Row[]> {
   const sizes = opts.sequence.split(',').flatMap((part) => {
     const [b, n] = part.split('*').map(Number);
-    if (!Number.isInteger(b) || b < 1 || !Number.isInteger(n ?? 1) || (n ?? 1) < 1) throw new Error(`--sequence: bad part "${part}" (want B*N)`);
+    if (!Number.isInteger(b) || b < 1 || !Number.isInteger(n ?? 1) || (n ?? 1) < 1)
+      throw new Error(`--sequence: bad part "${part}" (want B*N)`);
     return Array.from({ length: n ?? 1 }, () => b);
   });
   const bench = await PageBench.start(opts, [opts.pack]);
   const rows: Row[] = [];
   try {
     for (let r = 0; r < opts.rounds; r++) {
-      const { pages, close } = await bench.pages([{ packId: opts.pack.id, threads: opts.threads, ...(opts.ort ? { ort: opts.ort } : {}) }]);
+      const { pages, close } = await bench.pages([
+        { packId: opts.pack.id, threads: opts.threads, ...(opts.ort ? { ort: opts.ort } : {}) },
+      ]);
       try {
-        const out = (await pages[0].page.evaluate(`window.__agqgBench.encoder(${JSON.stringify({ batches: [], tunings: [{}], reps: 0, sequence: sizes })})`)) as EncoderBenchOut;
-        if (!out.ok || !out.value?.sequenceMs) throw new Error(`encoder bench: ${out.error?.code} ${out.error?.message}`);
+        const out = (await pages[0].page.evaluate(
+          `window.__agqgBench.encoder(${JSON.stringify({ batches: [], tunings: [{}], reps: 0, sequence: sizes })})`,
+        )) as EncoderBenchOut;
+        if (!out.ok || !out.value?.sequenceMs)
+          throw new Error(`encoder bench: ${out.error?.code} ${out.error?.message}`);
         const ms = out.value.sequenceMs;
         const rc = out.value.runContext;
         const line = `${ms.map((x, i) => `${sizes[i]}:${x.toFixed(0)}`).join(' ')}; runs start from a ${rc?.context ?? '?'} task (${rc?.switches ?? '?'} switch(es))`;
         opts.log(`round ${r + 1}: ${line}`);
         // The first run is cold (the session's first allocations and plans), so the ratio leaves it out.
         const warm = ms.length > 1 ? ms.slice(1) : ms;
-        rows.push(valueRow(`encoder run by run: ${opts.pack.id}, ${pages[0].threads ?? '?'} thread(s)`, `round ${r + 1}: slowest / fastest run after the first, ms per image`, Math.max(...warm) / Math.min(...warm), 'x', line));
+        rows.push(
+          valueRow(
+            `encoder run by run: ${opts.pack.id}, ${pages[0].threads ?? '?'} thread(s)`,
+            `round ${r + 1}: slowest / fastest run after the first, ms per image`,
+            Math.max(...warm) / Math.min(...warm),
+            'x',
+            line,
+          ),
+        );
       } finally {
         await close();
       }
@@ -720,13 +982,22 @@ async function cli(): Promise<void> {
   const log = (l: string) => console.log(`  ${l}`);
   const packs: ServedPack[] = [];
   const defaultDir = resolve(ROOT, 'public/models/default');
-  if (values.pack !== 'b32' && existsSync(join(defaultDir, 'manifest.json'))) packs.push({ dir: defaultDir, id: 'default', listing: listingOf(defaultDir) });
+  if (values.pack !== 'b32' && existsSync(join(defaultDir, 'manifest.json')))
+    packs.push({ dir: defaultDir, id: 'default', listing: listingOf(defaultDir) });
   if (values.pack !== 'default') {
     const dir = await ensureClipB32Pack(log);
-    packs.push({ dir, id: 'clip-vit-b32', listing: { name: 'CLIP ViT-B/32 (random weights)', description: 'benchmark' } });
+    packs.push({
+      dir,
+      id: 'clip-vit-b32',
+      listing: { name: 'CLIP ViT-B/32 (random weights)', description: 'benchmark' },
+    });
   }
   const images = agiqaImages(Number(values.n));
-  const site = { noBuild: values['no-build'] === true, fromDist: values.dist ? resolve(values.dist) : undefined, log };
+  const site = {
+    noBuild: values['no-build'] === true,
+    fromDist: values.dist ? resolve(values.dist) : undefined,
+    log,
+  };
   const threads = values.threads?.split(',').map((t) => (t === 'all' ? null : Number(t)));
   const t0 = performance.now();
   const load0 = loadavg()[0];
@@ -751,7 +1022,17 @@ async function cli(): Promise<void> {
     json = all.map(({ rows: _r, ...rest }) => rest);
   } else if (values.what === 'sequence') {
     for (const pack of packs) {
-      for (const t of threads ?? [null]) rows.push(...(await benchEncoderSequence({ ...site, pack, threads: t, sequence: values.sequence as string, rounds: Number(values.reps), ort: values.ort })));
+      for (const t of threads ?? [null])
+        rows.push(
+          ...(await benchEncoderSequence({
+            ...site,
+            pack,
+            threads: t,
+            sequence: values.sequence as string,
+            rounds: Number(values.reps),
+            ort: values.ort,
+          })),
+        );
       site.noBuild = true;
     }
   } else if (values.what === 'matrix') {
@@ -778,7 +1059,9 @@ async function cli(): Promise<void> {
     }
     json = all.map(({ rows: _r, ...rest }) => rest);
   }
-  console.log(`load average 1m before/after: ${load0.toFixed(2)} / ${loadavg()[0].toFixed(2)} · ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  console.log(
+    `load average 1m before/after: ${load0.toFixed(2)} / ${loadavg()[0].toFixed(2)} · ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+  );
   console.log(formatTable(rows));
   if (values.json) writeFileSync(values.json, JSON.stringify(json, null, 2));
 }

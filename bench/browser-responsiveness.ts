@@ -136,7 +136,10 @@ const POLL_MS = 250;
 async function finishBatch(s: Session, n: number): Promise<void> {
   const timeout = WAIT_BASE_MS + WAIT_PER_IMAGE_MS * n;
   const idle = `![...document.querySelectorAll('button')].some((b) => b.textContent === 'Cancel' || b.textContent === 'Cancelling…')`;
-  await s.page.waitForFunction(`${RESULTS_EXPR} >= ${n} && ${idle}`, undefined, { timeout, polling: POLL_MS });
+  await s.page.waitForFunction(`${RESULTS_EXPR} >= ${n} && ${idle}`, undefined, {
+    timeout,
+    polling: POLL_MS,
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -212,7 +215,9 @@ export interface LongTaskResult {
 }
 
 async function metrics(cdp: CDPSession): Promise<Record<string, number>> {
-  const { metrics: list } = (await cdp.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] };
+  const { metrics: list } = (await cdp.send('Performance.getMetrics')) as {
+    metrics: { name: string; value: number }[];
+  };
   return Object.fromEntries(list.map((m) => [m.name, m.value]));
 }
 
@@ -231,7 +236,10 @@ async function traced(cdp: CDPSession, f: () => Promise<void>): Promise<TraceEve
   const events: TraceEvent[] = [];
   const onData = (e: { value: object[] }) => events.push(...(e.value as TraceEvent[]));
   cdp.on('Tracing.dataCollected', onData);
-  await cdp.send('Tracing.start', { categories: process.env.TRACE_CATS ?? 'toplevel,devtools.timeline,v8.execute', transferMode: 'ReportEvents' });
+  await cdp.send('Tracing.start', {
+    categories: process.env.TRACE_CATS ?? 'toplevel,devtools.timeline,v8.execute',
+    transferMode: 'ReportEvents',
+  });
   try {
     await f();
   } finally {
@@ -246,10 +254,14 @@ async function traced(cdp: CDPSession, f: () => Promise<void>): Promise<TraceEve
 const isTask = (e: TraceEvent) => e.name === 'ThreadControllerImpl::RunTask' || e.name === 'RunTask';
 
 /** The renderer main thread's complete events, and its click event (the click on Grade), if any. */
-function mainThread(events: readonly TraceEvent[]): { onMain: TraceEvent[]; click: TraceEvent | undefined } | null {
+function mainThread(
+  events: readonly TraceEvent[],
+): { onMain: TraceEvent[]; click: TraceEvent | undefined } | null {
   const main = events.find((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
   if (!main) return null;
-  const onMain = events.filter((e) => e.pid === main.pid && e.tid === main.tid && e.ph === 'X' && typeof e.dur === 'number');
+  const onMain = events.filter(
+    (e) => e.pid === main.pid && e.tid === main.tid && e.ph === 'X' && typeof e.dur === 'number',
+  );
   return { onMain, click: onMain.find((e) => e.name === 'EventDispatch' && e.args?.data?.type === 'click') };
 }
 
@@ -266,7 +278,7 @@ function longTasksFromTrace(events: readonly TraceEvent[]): TraceTask[] {
   const tasks = onMain.filter((e) => isTask(e) && (e.dur ?? 0) > LONG_TASK_MS * 1000);
   const detail = (e: TraceEvent) => {
     const d = e.args?.data;
-    const what = d ? (d.functionName || d.type || d.url || '') : '';
+    const what = d ? d.functionName || d.type || d.url || '' : '';
     const src = (e.args as { src_func?: string } | undefined)?.src_func;
     return what ? `${e.name}(${String(what).slice(0, 40)})` : src ? `${e.name}(${src})` : e.name;
   };
@@ -295,7 +307,11 @@ function longTasksFromTrace(events: readonly TraceEvent[]): TraceTask[] {
 function clickTaskFromTrace(events: readonly TraceEvent[]): { ms: number; cpuMs: number } {
   const main = mainThread(events);
   const click = main?.click;
-  const task = click ? main.onMain.find((e) => isTask(e) && e.ts <= click.ts && e.ts + (e.dur ?? 0) >= click.ts + (click.dur ?? 0)) : undefined;
+  const task = click
+    ? main.onMain.find(
+        (e) => isTask(e) && e.ts <= click.ts && e.ts + (e.dur ?? 0) >= click.ts + (click.dur ?? 0),
+      )
+    : undefined;
   if (!task) return { ms: Number.NaN, cpuMs: Number.NaN };
   return { ms: (task.dur ?? 0) / 1000, cpuMs: ((task as { tdur?: number }).tdur ?? Number.NaN) / 1000 };
 }
@@ -309,7 +325,11 @@ interface TraceTask {
 }
 
 interface CpuProfile {
-  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number }; children?: number[] }[];
+  nodes: {
+    id: number;
+    callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+    children?: number[];
+  }[];
   samples: number[];
   timeDeltas: number[];
 }
@@ -338,12 +358,21 @@ function topSelfTime(p: CpuProfile, n: number): string[] {
     }
   }
   const fmt = (m: Map<string, number>, tag: string) =>
-    [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => `${tag} ${v.toFixed(0)} ms ${k}`);
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([k, v]) => `${tag} ${v.toFixed(0)} ms ${k}`);
   return [...fmt(selfBy, 'self'), ...fmt(totalBy, 'total')];
 }
 
 export async function benchLongTasks(
-  opts: SiteOptions & { images: readonly BenchImage[]; label?: string; dist: string; trace?: boolean; profile?: boolean },
+  opts: SiteOptions & {
+    images: readonly BenchImage[];
+    label?: string;
+    dist: string;
+    trace?: boolean;
+    profile?: boolean;
+  },
 ): Promise<LongTaskResult> {
   const section = `chromium wasm: main thread during a ${opts.images.length}-image batch${opts.label ? ` (${opts.label})` : ''}`;
   const s = await openSession(opts.dist, LONGTASK_OBSERVER);
@@ -379,9 +408,9 @@ export async function benchLongTasks(
       traceTasks = longTasksFromTrace(events);
       clickTask = clickTaskFromTrace(events);
       // A run with a long task keeps its trace (the next run overwrites ui-trace.json).
-      if (traceTasks.some((t) => t.inBatch)) writeFileSync(resolve(ROOT, `.cache/bench/ui-trace-long-${Date.now()}.json`), json);
-    }
-    else await run();
+      if (traceTasks.some((t) => t.inBatch))
+        writeFileSync(resolve(ROOT, `.cache/bench/ui-trace-long-${Date.now()}.json`), json);
+    } else await run();
     const wallMs = performance.now() - w0;
     if (opts.profile) {
       const { profile } = (await s.cdp.send('Profiler.stop')) as { profile: CpuProfile };
@@ -390,7 +419,9 @@ export async function benchLongTasks(
     }
     if (opts.trace !== false) {
       for (const t of [...traceTasks].sort((a, b) => b.cpuMs - a.cpuMs).slice(0, 10)) {
-        opts.log(`  trace: ${t.ms.toFixed(0)} ms (cpu ${t.cpuMs.toFixed(0)})${t.inBatch ? '' : ' [adding files]'}: ${t.inside}`);
+        opts.log(
+          `  trace: ${t.ms.toFixed(0)} ms (cpu ${t.cpuMs.toFixed(0)})${t.inBatch ? '' : ' [adding files]'}: ${t.inside}`,
+        );
       }
     }
     const t1 = (await s.page.evaluate('performance.now()')) as number;
@@ -408,7 +439,10 @@ export async function benchLongTasks(
     const recalcStyleMs = d('RecalcStyleDuration');
     const cpuLong = traceTasks.filter((t) => t.cpuMs > LONG_TASK_MS);
     const cpuCount = opts.trace === false ? Number.NaN : cpuLong.length;
-    const cpuMaxMs = opts.trace === false ? Number.NaN : Math.max(0, ...traceTasks.map((t) => t.cpuMs).filter(Number.isFinite));
+    const cpuMaxMs =
+      opts.trace === false
+        ? Number.NaN
+        : Math.max(0, ...traceTasks.map((t) => t.cpuMs).filter(Number.isFinite));
     const traceCount = opts.trace === false ? Number.NaN : traceTasks.length;
     const traceMaxMs = opts.trace === false ? Number.NaN : Math.max(0, ...traceTasks.map((t) => t.ms));
     // The batch running: from the click on Grade to the last result.
@@ -419,11 +453,29 @@ export async function benchLongTasks(
     const batchTraceCount = opts.trace === false ? Number.NaN : inBatchTrace.length;
     const batchTraceMaxMs = opts.trace === false ? Number.NaN : Math.max(0, ...inBatchTrace.map((t) => t.ms));
     const rows: Row[] = [
-      valueRow(section, `long tasks (> ${LONG_TASK_MS} ms), files given -> last result`, count, 'tasks', count === 0 ? 'meets target' : 'OVER target (0)'),
+      valueRow(
+        section,
+        `long tasks (> ${LONG_TASK_MS} ms), files given -> last result`,
+        count,
+        'tasks',
+        count === 0 ? 'meets target' : 'OVER target (0)',
+      ),
       valueRow(section, 'longest task', maxMs, 'ms'),
       valueRow(section, 'long tasks, total', totalMs, 'ms'),
-      valueRow(section, `long tasks (> ${LONG_TASK_MS} ms), Grade clicked -> last result`, batchCount, 'tasks', batchCount === 0 ? 'meets target' : 'OVER target (0)'),
-      valueRow(section, 'longest long task, Grade clicked -> last result', batchMaxMs, 'ms', batchCount === 0 ? `none over ${LONG_TASK_MS} ms` : ''),
+      valueRow(
+        section,
+        `long tasks (> ${LONG_TASK_MS} ms), Grade clicked -> last result`,
+        batchCount,
+        'tasks',
+        batchCount === 0 ? 'meets target' : 'OVER target (0)',
+      ),
+      valueRow(
+        section,
+        'longest long task, Grade clicked -> last result',
+        batchMaxMs,
+        'ms',
+        batchCount === 0 ? `none over ${LONG_TASK_MS} ms` : '',
+      ),
       valueRow(
         section,
         `main-thread tasks over ${LONG_TASK_MS} ms wall after Grade (trace, rendering included)`,
@@ -431,17 +483,63 @@ export async function benchLongTasks(
         'tasks',
         batchTraceCount > 0 ? `longest ${batchTraceMaxMs.toFixed(0)} ms` : '',
       ),
-      valueRow(section, "the click on Grade's task, wall (trace)", clickTask.ms, 'ms', `${clickTask.cpuMs.toFixed(1)} ms of main-thread CPU`),
-      valueRow(section, `main-thread tasks over ${LONG_TASK_MS} ms wall (trace, rendering included)`, traceCount, 'tasks'),
+      valueRow(
+        section,
+        "the click on Grade's task, wall (trace)",
+        clickTask.ms,
+        'ms',
+        `${clickTask.cpuMs.toFixed(1)} ms of main-thread CPU`,
+      ),
+      valueRow(
+        section,
+        `main-thread tasks over ${LONG_TASK_MS} ms wall (trace, rendering included)`,
+        traceCount,
+        'tasks',
+      ),
       valueRow(section, 'longest main-thread task, wall (trace)', traceMaxMs, 'ms'),
-      valueRow(section, `tasks over ${LONG_TASK_MS} ms of main-thread CPU (trace)`, cpuCount, 'tasks', 'wall time minus waiting for a core'),
+      valueRow(
+        section,
+        `tasks over ${LONG_TASK_MS} ms of main-thread CPU (trace)`,
+        cpuCount,
+        'tasks',
+        'wall time minus waiting for a core',
+      ),
       valueRow(section, 'longest task, main-thread CPU (trace)', cpuMaxMs, 'ms'),
       valueRow(section, 'main-thread script (CDP)', scriptMs, 'ms'),
       valueRow(section, 'main-thread layout + style (CDP)', layoutMs + recalcStyleMs, 'ms'),
       valueRow(section, 'wall clock, files given -> last result', wallMs, 'ms'),
-      valueRow(section, 'pack load, as the page shows it', load.loadS, 's', `of which ${load.settleS.toFixed(1)} s waiting for the browser's compile (settle.ts)`),
+      valueRow(
+        section,
+        'pack load, as the page shows it',
+        load.loadS,
+        's',
+        `of which ${load.settleS.toFixed(1)} s waiting for the browser's compile (settle.ts)`,
+      ),
     ];
-    return { images: opts.images.length, loadS: load.loadS, settleS: load.settleS, count, maxMs, totalMs, wallMs, worst, batchCount, batchMaxMs, batchTraceCount, batchTraceMaxMs, clickTaskMs: clickTask.ms, clickTaskCpuMs: clickTask.cpuMs, cpuCount, cpuMaxMs, traceCount, traceMaxMs, scriptMs, layoutMs, recalcStyleMs, rows };
+    return {
+      images: opts.images.length,
+      loadS: load.loadS,
+      settleS: load.settleS,
+      count,
+      maxMs,
+      totalMs,
+      wallMs,
+      worst,
+      batchCount,
+      batchMaxMs,
+      batchTraceCount,
+      batchTraceMaxMs,
+      clickTaskMs: clickTask.ms,
+      clickTaskCpuMs: clickTask.cpuMs,
+      cpuCount,
+      cpuMaxMs,
+      traceCount,
+      traceMaxMs,
+      scriptMs,
+      layoutMs,
+      recalcStyleMs,
+      rows,
+    };
   } finally {
     await s.close();
   }
@@ -464,7 +562,11 @@ function processes(): ProcInfo[] {
       const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
       // Field 4 (ppid) follows the parenthesised command name, which may itself hold spaces.
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      out.push({ pid: Number(d), ppid, cmdline: readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' ') });
+      out.push({
+        pid: Number(d),
+        ppid,
+        cmdline: readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' '),
+      });
     } catch {
       // the process ended while we looked
     }
@@ -477,7 +579,7 @@ function rendererPss(profile: string): number {
   const all = processes();
   const roots = all.filter((p) => p.cmdline.includes(profile) && !p.cmdline.includes('--type='));
   const tree = new Set(roots.map((p) => p.pid));
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const p of all) {
       if (!tree.has(p.pid) && tree.has(p.ppid)) {
@@ -545,7 +647,9 @@ const DONE_EXPR = `(() => { const m = /(\\d+) of \\d+ graded/.exec(document.quer
 async function sample(s: Session, t0: number, full: boolean): Promise<MemorySample> {
   if (full) await s.cdp.send('HeapProfiler.collectGarbage');
   const m = await metrics(s.cdp);
-  const ua = full ? ((await s.page.evaluate(UA_MEMORY).catch(() => null)) as { page: number; workers: number } | null) : null;
+  const ua = full
+    ? ((await s.page.evaluate(UA_MEMORY).catch(() => null)) as { page: number; workers: number } | null)
+    : null;
   const done = (await s.page.evaluate(DONE_EXPR)) as number;
   return {
     t: (performance.now() - t0) / 1000,
@@ -558,7 +662,9 @@ async function sample(s: Session, t0: number, full: boolean): Promise<MemorySamp
   };
 }
 
-export async function benchMemory(opts: SiteOptions & { images: readonly BenchImage[]; label?: string; dist: string }): Promise<MemoryResult> {
+export async function benchMemory(
+  opts: SiteOptions & { images: readonly BenchImage[]; label?: string; dist: string },
+): Promise<MemoryResult> {
   const n = opts.images.length;
   const section = `chromium wasm: memory over a ${n}-image batch${opts.label ? ` (${opts.label})` : ''}`;
   const s = await openSession(opts.dist);
@@ -579,7 +685,10 @@ export async function benchMemory(opts: SiteOptions & { images: readonly BenchIm
     );
     let lastLog = 0;
     while (!done) {
-      await Promise.race([finished.catch(() => undefined), new Promise((r) => setTimeout(r, SAMPLE_EVERY_MS))]);
+      await Promise.race([
+        finished.catch(() => undefined),
+        new Promise((r) => setTimeout(r, SAMPLE_EVERY_MS)),
+      ]);
       if (done) break;
       let x = await sample(s, t0, false);
       if (!warm && x.done >= warmAt) {
@@ -589,7 +698,9 @@ export async function benchMemory(opts: SiteOptions & { images: readonly BenchIm
       samples.push(x);
       if (x.t - lastLog > 30) {
         lastLog = x.t;
-        opts.log(`  ${x.t.toFixed(0)} s: ${x.done}/${n} done, renderers ${(x.rendererPss / MB).toFixed(0)} MB, page heap ${(x.pageHeap / MB).toFixed(1)} MB, nodes ${x.domNodes}`);
+        opts.log(
+          `  ${x.t.toFixed(0)} s: ${x.done}/${n} done, renderers ${(x.rendererPss / MB).toFixed(0)} MB, page heap ${(x.pageHeap / MB).toFixed(1)} MB, nodes ${x.domNodes}`,
+        );
       }
     }
     await finished;
@@ -606,15 +717,51 @@ export async function benchMemory(opts: SiteOptions & { images: readonly BenchIm
     const mb = (b: number) => b / MB;
     const growth = (end.rendererPss - afterWarm.rendererPss) / MB;
     const rows: Row[] = [
-      valueRow(section, 'renderer processes PSS, peak', mb(peakRendererPss), 'MB', 'page + worker + wasm, /proc smaps_rollup'),
+      valueRow(
+        section,
+        'renderer processes PSS, peak',
+        mb(peakRendererPss),
+        'MB',
+        'page + worker + wasm, /proc smaps_rollup',
+      ),
       valueRow(section, `renderer PSS after ${afterWarm.done} images`, mb(afterWarm.rendererPss), 'MB'),
       valueRow(section, 'renderer PSS at the end', mb(end.rendererPss), 'MB'),
-      valueRow(section, `renderer PSS growth, ${afterWarm.done} images -> end`, growth, 'MB', `${((growth * 1024) / Math.max(1, n - afterWarm.done)).toFixed(1)} kB/image`),
-      valueRow(section, 'page JS heap, peak', mb(peakPageHeap), 'MB', `start ${mb(start.pageHeap).toFixed(1)} MB (after GC)`),
-      valueRow(section, `page JS heap after GC, ${afterWarm.done} images / end`, mb(afterWarm.pageHeap), 'MB', `end ${mb(end.pageHeap).toFixed(1)} MB`),
-      valueRow(section, `worker JS memory, ${afterWarm.done} images / end`, mb(afterWarm.uaWorkers), 'MB', `end ${mb(end.uaWorkers).toFixed(1)} MB (measureUserAgentSpecificMemory; page ${mb(end.uaPage).toFixed(1)} MB)`),
+      valueRow(
+        section,
+        `renderer PSS growth, ${afterWarm.done} images -> end`,
+        growth,
+        'MB',
+        `${((growth * 1024) / Math.max(1, n - afterWarm.done)).toFixed(1)} kB/image`,
+      ),
+      valueRow(
+        section,
+        'page JS heap, peak',
+        mb(peakPageHeap),
+        'MB',
+        `start ${mb(start.pageHeap).toFixed(1)} MB (after GC)`,
+      ),
+      valueRow(
+        section,
+        `page JS heap after GC, ${afterWarm.done} images / end`,
+        mb(afterWarm.pageHeap),
+        'MB',
+        `end ${mb(end.pageHeap).toFixed(1)} MB`,
+      ),
+      valueRow(
+        section,
+        `worker JS memory, ${afterWarm.done} images / end`,
+        mb(afterWarm.uaWorkers),
+        'MB',
+        `end ${mb(end.uaWorkers).toFixed(1)} MB (measureUserAgentSpecificMemory; page ${mb(end.uaPage).toFixed(1)} MB)`,
+      ),
       valueRow(section, 'DOM nodes, peak / end', peakDomNodes, 'nodes', `end ${end.domNodes}`),
-      valueRow(section, 'wall clock, files given -> last result', wallMs, 'ms', `${((n / wallMs) * 1000).toFixed(2)} images/s`),
+      valueRow(
+        section,
+        'wall clock, files given -> last result',
+        wallMs,
+        'ms',
+        `${((n / wallMs) * 1000).toFixed(2)} images/s`,
+      ),
     ];
     return { images: n, samples, peakRendererPss, afterWarm, end, peakPageHeap, peakDomNodes, wallMs, rows };
   } finally {
@@ -651,10 +798,18 @@ async function main(): Promise<void> {
       const label = basename(dist);
       if (only.has('longtasks')) {
         log(`long tasks, ${label}, load ${load()}`);
-        const r = await benchLongTasks({ dist, images: agiqaImages(Number(values['n-long'])), label, log, trace: !values['no-trace'], profile: values.profile });
+        const r = await benchLongTasks({
+          dist,
+          images: agiqaImages(Number(values['n-long'])),
+          label,
+          log,
+          trace: !values['no-trace'],
+          profile: values.profile,
+        });
         rows.push(...r.rows);
         (out[`longtasks:${label}`] ??= []).push({ ...r, rows: undefined });
-        for (const t of r.worst) log(`  ${t.duration.toFixed(0)} ms at ${t.start.toFixed(0)} (${t.name}; ${t.attribution})`);
+        for (const t of r.worst)
+          log(`  ${t.duration.toFixed(0)} ms at ${t.start.toFixed(0)} (${t.name}; ${t.attribution})`);
       }
       if (only.has('memory')) {
         log(`memory, ${label}, load ${load()}`);

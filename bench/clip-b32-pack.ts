@@ -5,7 +5,17 @@
 // tokenizer files (the real CLIP BPE vocabulary and CLIPImageProcessor
 // settings, the same as openai/clip-vit-base-patch32's). Our scorer,
 // onnxruntime-node and transformers.js all load this one folder.
-import { copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { inlineRandomWeights } from './onnx-external.ts';
 import { CLIP_B32, ROOT, sharedPath, TINY_CLIP } from './shared.ts';
@@ -14,7 +24,13 @@ export const B32_PACK_DIR = resolve(ROOT, '.cache/bench/clip-vit-b32');
 /** Random weights small enough that 12 layers neither overflow nor vanish. */
 export const B32_WEIGHT_STD = 0.02;
 const STAMP = 'bench-stamp.json';
-const COPIED = ['preprocessor_config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.json', 'merges.txt'] as const;
+const COPIED = [
+  'preprocessor_config.json',
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'vocab.json',
+  'merges.txt',
+] as const;
 const GRAPHS = [
   { file: 'vision_model.onnx', seed: 1 },
   { file: 'text_model.onnx', seed: 2 },
@@ -44,9 +60,14 @@ export async function ensureClipB32Pack(log: (line: string) => void = () => {}):
   copyFileSync(sharedPath(CLIP_B32, 'config.json'), join(B32_PACK_DIR, 'config.json'));
   for (const f of COPIED) copyFileSync(sharedPath(TINY_CLIP, f), join(B32_PACK_DIR, f));
   for (const g of GRAPHS) {
-    await writeParts(join(B32_PACK_DIR, 'onnx', g.file), inlineRandomWeights(sharedPath(CLIP_B32, g.file), B32_WEIGHT_STD, g.seed));
+    await writeParts(
+      join(B32_PACK_DIR, 'onnx', g.file),
+      inlineRandomWeights(sharedPath(CLIP_B32, g.file), B32_WEIGHT_STD, g.seed),
+    );
   }
   writeFileSync(stampPath, stamp);
-  log(`wrote the CLIP ViT-B/32 pack with random weights to ${B32_PACK_DIR} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  log(
+    `wrote the CLIP ViT-B/32 pack with random weights to ${B32_PACK_DIR} in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
   return B32_PACK_DIR;
 }

@@ -19,5 +19,8 @@ export function agiqaImages(count: number): BenchImage[] {
   const rows = agiqaRows();
   const n = Math.min(count, rows.length);
   const step = Math.max(1, Math.floor(rows.length / n));
-  return Array.from({ length: n }, (_, i) => rows[i * step]).map((r) => ({ ...r, path: sharedPath(AGIQA, 'images', r.name) }));
+  return Array.from({ length: n }, (_, i) => rows[i * step]).map((r) => ({
+    ...r,
+    path: sharedPath(AGIQA, 'images', r.name),
+  }));
 }

@@ -29,7 +29,9 @@ function pixels(batch: number): ort.Tensor {
 }
 
 /** Median ms per item of each session, runs interleaved round by round. */
-async function interleaved(settings: Record<string, { session: Session; feeds: Record<string, ort.Tensor>; items: number }>): Promise<Record<string, number[]>> {
+async function interleaved(
+  settings: Record<string, { session: Session; feeds: Record<string, ort.Tensor>; items: number }>,
+): Promise<Record<string, number[]>> {
   const times: Record<string, number[]> = {};
   for (const [name, s] of Object.entries(settings)) {
     await s.session.run(s.feeds); // warm-up
@@ -50,16 +52,25 @@ function q8File(packDir: string, file: string): string {
   const dir = join(packDir, '..', 'clip-vit-b32-q8');
   mkdirSync(dir, { recursive: true });
   const out = join(dir, file.replace(/\.onnx$/, '_quantized.onnx'));
-  if (!existsSync(out)) writeFileSync(out, quantizeDynamicInt8(new Uint8Array(readFileSync(join(packDir, 'onnx', file)))).bytes);
+  if (!existsSync(out))
+    writeFileSync(out, quantizeDynamicInt8(new Uint8Array(readFileSync(join(packDir, 'onnx', file)))).bytes);
   return out;
 }
 
-export async function benchNodeLevers(packDir: string, log: (s: string) => void = () => {}): Promise<LeverResult> {
+export async function benchNodeLevers(
+  packDir: string,
+  log: (s: string) => void = () => {},
+): Promise<LeverResult> {
   const threads = availableParallelism();
   const section = `levers: CLIP ViT-B/32 on onnxruntime-node, ${threads} threads, ms per image (interleaved)`;
   const vision = join(packDir, 'onnx', 'vision_model.onnx');
   const create = (path: string, extra: ort.InferenceSession.SessionOptions = {}) =>
-    ort.InferenceSession.create(path, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', ...extra });
+    ort.InferenceSession.create(path, {
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+      ...extra,
+    });
   const rows: Row[] = [];
   const levers: LeverResult['levers'] = {};
   const record = (lever: string, times: Record<string, number[]>) => {
@@ -79,7 +90,12 @@ export async function benchNodeLevers(packDir: string, log: (s: string) => void 
       basic: await create(vision, { graphOptimizationLevel: 'basic' }),
       all: await create(vision, { graphOptimizationLevel: 'all' }),
     };
-    record('graph optimisation', await interleaved(Object.fromEntries(Object.entries(ss).map(([k, s]) => [k, { session: s, feeds: one, items: 1 }]))));
+    record(
+      'graph optimisation',
+      await interleaved(
+        Object.fromEntries(Object.entries(ss).map(([k, s]) => [k, { session: s, feeds: one, items: 1 }])),
+      ),
+    );
     await release(Object.values(ss));
   }
 
@@ -87,9 +103,16 @@ export async function benchNodeLevers(packDir: string, log: (s: string) => void 
   {
     const free = await create(vision);
     const fixed = await create(vision, { freeDimensionOverrides: { batch: 1 } });
-    record('batch dimension', await interleaved({ 'free (batch)': { session: free, feeds: one, items: 1 }, 'fixed to 1': { session: fixed, feeds: one, items: 1 } }));
+    record(
+      'batch dimension',
+      await interleaved({
+        'free (batch)': { session: free, feeds: one, items: 1 },
+        'fixed to 1': { session: fixed, feeds: one, items: 1 },
+      }),
+    );
     const sizes: Record<string, { session: Session; feeds: Record<string, ort.Tensor>; items: number }> = {};
-    for (const b of [1, 4, 8, 16, 32]) sizes[`${b} per run`] = { session: free, feeds: { pixel_values: pixels(b) }, items: b };
+    for (const b of [1, 4, 8, 16, 32])
+      sizes[`${b} per run`] = { session: free, feeds: { pixel_values: pixels(b) }, items: b };
     record('images per run', await interleaved(sizes));
     await release([free, fixed]);
   }
@@ -102,7 +125,13 @@ export async function benchNodeLevers(packDir: string, log: (s: string) => void 
     const a = (await fp.run(one)).image_embeds.data as Float32Array;
     const b = (await q8.run(one)).image_embeds.data as Float32Array;
     q8Cosine.vision = cosine(a, b);
-    record('vision weights', await interleaved({ fp32: { session: fp, feeds: one, items: 1 }, q8: { session: q8, feeds: one, items: 1 } }));
+    record(
+      'vision weights',
+      await interleaved({
+        fp32: { session: fp, feeds: one, items: 1 },
+        q8: { session: q8, feeds: one, items: 1 },
+      }),
+    );
     await release([fp, q8]);
     const text = join(packDir, 'onnx', 'text_model.onnx');
     const tfp = await create(text);
@@ -111,13 +140,30 @@ export async function benchNodeLevers(packDir: string, log: (s: string) => void 
     [49406, 320, 1125, 539, 320, 2368, 49407].forEach((t, i) => (ids[i] = BigInt(t)));
     for (let i = 7; i < 77; i++) ids[i] = 49407n;
     const mask = new BigInt64Array(77).map((_, i) => (i < 7 ? 1n : 0n));
-    const tfeeds = { input_ids: new ort.Tensor('int64', ids, [1, 77]), attention_mask: new ort.Tensor('int64', mask, [1, 77]) };
+    const tfeeds = {
+      input_ids: new ort.Tensor('int64', ids, [1, 77]),
+      attention_mask: new ort.Tensor('int64', mask, [1, 77]),
+    };
     const ta = (await tfp.run(tfeeds)).text_embeds.data as Float32Array;
     const tb = (await tq8.run(tfeeds)).text_embeds.data as Float32Array;
     q8Cosine.text = cosine(ta, tb);
-    record('text weights (per prompt)', await interleaved({ fp32: { session: tfp, feeds: tfeeds, items: 1 }, q8: { session: tq8, feeds: tfeeds, items: 1 } }));
+    record(
+      'text weights (per prompt)',
+      await interleaved({
+        fp32: { session: tfp, feeds: tfeeds, items: 1 },
+        q8: { session: tq8, feeds: tfeeds, items: 1 },
+      }),
+    );
     await release([tfp, tq8]);
   }
-  rows.push(valueRow(section, 'q8 vs fp32 cosine (vision, text)', q8Cosine.vision, 'cosine', `text ${q8Cosine.text.toFixed(5)}; random weights`));
+  rows.push(
+    valueRow(
+      section,
+      'q8 vs fp32 cosine (vision, text)',
+      q8Cosine.vision,
+      'cosine',
+      `text ${q8Cosine.text.toFixed(5)}; random weights`,
+    ),
+  );
   return { rows, levers, q8Cosine };
 }

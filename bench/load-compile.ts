@@ -33,7 +33,11 @@ interface CompileTimes {
 async function measure(dist: string, query: string, afterMs: number): Promise<CompileTimes> {
   const { server, url } = await previewSite(dist);
   const profile = join(ROOT, '.cache/bench', `load-compile-${process.pid}-${Date.now().toString(36)}`);
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
   try {
     const page = context.pages()[0] ?? (await context.newPage());
     const cdp = await context.newCDPSession(page);

@@ -36,7 +36,18 @@ export async function benchTokenizer(): Promise<Row[]> {
   return [
     timedRow(section, 'load from tokenizer.json', fromJson),
     timedRow(section, 'load from vocab.json + merges.txt', fromFiles),
-    valueRow(section, `encode, first pass (${prompts.length} prompts)`, (prompts.length / passes[0]) * 1000, 'prompts/s'),
-    valueRow(section, 'encode, warm passes', (prompts.length / warm) * 1000, 'prompts/s', `${((warm / prompts.length) * 1000).toFixed(1)} µs/prompt, ${Math.round(tokens / prompts.length)} tokens/prompt`),
+    valueRow(
+      section,
+      `encode, first pass (${prompts.length} prompts)`,
+      (prompts.length / passes[0]) * 1000,
+      'prompts/s',
+    ),
+    valueRow(
+      section,
+      'encode, warm passes',
+      (prompts.length / warm) * 1000,
+      'prompts/s',
+      `${((warm / prompts.length) * 1000).toFixed(1)} µs/prompt, ${Math.round(tokens / prompts.length)} tokens/prompt`,
+    ),
   ];
 }

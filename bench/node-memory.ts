@@ -69,7 +69,13 @@ export async function benchScoreMemory(opts: MemoryOptions): Promise<MemoryResul
   }
 }
 
-async function measure(opts: MemoryOptions, args: string[], count: number, warm: number, sampleMs: number): Promise<MemoryResult> {
+async function measure(
+  opts: MemoryOptions,
+  args: string[],
+  count: number,
+  warm: number,
+  sampleMs: number,
+): Promise<MemoryResult> {
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const pid = child.pid as number;
   let scored = 0;
@@ -95,12 +101,15 @@ async function measure(opts: MemoryOptions, args: string[], count: number, warm:
     if (scored > 0 && firstScoredAt === null) firstScoredAt = performance.now();
     samples.push({ t: performance.now() - t0, rss, hwm, scored });
   }, sampleMs);
-  const [code, signal] = await new Promise<[number | null, string | null]>((res) => child.on('exit', (c, s) => res([c, s])));
+  const [code, signal] = await new Promise<[number | null, string | null]>((res) =>
+    child.on('exit', (c, s) => res([c, s])),
+  );
   clearInterval(timer);
   const wallS = (performance.now() - t0) / 1000;
   if (code !== 0) throw new Error(`agqg score exited with ${code ?? signal}: ${errText}`);
   const doc = JSON.parse(Buffer.concat(out).toString('utf8')) as { results: unknown[] };
-  if (doc.results.length !== count) throw new Error(`agqg score gave ${doc.results.length} results for ${count} images`);
+  if (doc.results.length !== count)
+    throw new Error(`agqg score gave ${doc.results.length} results for ${count} images`);
 
   const afterWarm = samples.find((s) => s.scored >= warm);
   // The first sample once every image is scored (for throughput): by then the JSON may be
@@ -112,7 +121,8 @@ async function measure(opts: MemoryOptions, args: string[], count: number, warm:
   const endRss = running.at(-1) ?? end;
   const highest = running.reduce((a, s) => (s.rss > a.rss ? s : a), afterWarm ?? scoring[0]);
   const peak = samples.reduce((a, s) => Math.max(a, s.hwm), 0);
-  if (!afterWarm || !end || !endRss) throw new Error(`too few samples (${samples.length}) to judge memory; is --count too small?`);
+  if (!afterWarm || !end || !endRss)
+    throw new Error(`too few samples (${samples.length}) to judge memory; is --count too small?`);
   const growth = (endRss.rss - afterWarm.rss) / afterWarm.rss;
   const flat = growth < FLAT_GROWTH;
   const scoringS = firstScoredAt === null ? wallS : (end.t - (firstScoredAt - t0)) / 1000;
@@ -121,18 +131,58 @@ async function measure(opts: MemoryOptions, args: string[], count: number, warm:
   const mib = (kib: number) => kib / KIB_PER_MIB;
   const rows: Row[] = [
     valueRow(section, 'peak (VmHWM)', mib(peak), 'MiB'),
-    valueRow(section, `RSS after the first ${warm} images`, mib(afterWarm.rss), 'MiB', `at ${afterWarm.scored} scored`),
-    valueRow(section, 'RSS at the end of scoring', mib(endRss.rss), 'MiB', `at ${endRss.scored} scored (last sample before the last image)`),
-    valueRow(section, `highest RSS after the first ${warm} images`, mib(highest.rss), 'MiB', `at ${highest.scored} scored`),
-    valueRow(section, 'growth end vs after first images', 100 * growth, '%', flat ? 'flat (< 10%)' : 'NOT flat'),
-    valueRow(section, 'wall clock (incl. pack load and JSON)', wallS, 's', `${samples.length} samples every ${sampleMs} ms`),
+    valueRow(
+      section,
+      `RSS after the first ${warm} images`,
+      mib(afterWarm.rss),
+      'MiB',
+      `at ${afterWarm.scored} scored`,
+    ),
+    valueRow(
+      section,
+      'RSS at the end of scoring',
+      mib(endRss.rss),
+      'MiB',
+      `at ${endRss.scored} scored (last sample before the last image)`,
+    ),
+    valueRow(
+      section,
+      `highest RSS after the first ${warm} images`,
+      mib(highest.rss),
+      'MiB',
+      `at ${highest.scored} scored`,
+    ),
+    valueRow(
+      section,
+      'growth end vs after first images',
+      100 * growth,
+      '%',
+      flat ? 'flat (< 10%)' : 'NOT flat',
+    ),
+    valueRow(
+      section,
+      'wall clock (incl. pack load and JSON)',
+      wallS,
+      's',
+      `${samples.length} samples every ${sampleMs} ms`,
+    ),
     valueRow(section, 'throughput while scoring (from progress)', ips, 'images/s'),
     valueRow(section, 'JSON written to stdout', stdoutBytes / 1024, 'KiB'),
   ];
   // One reading per progress step: images scored -> MiB.
   const steps = samples.filter((s, i) => i === 0 || s.scored !== samples[i - 1].scored);
-  opts.log?.(`RSS by images scored: ${steps.map((s) => `${s.scored}: ${Math.round(mib(s.rss))}`).join(', ')}`);
-  return { rows, peakMiB: mib(peak), afterWarmMiB: mib(afterWarm.rss), endMiB: mib(endRss.rss), growth, flat, imagesPerSecond: ips };
+  opts.log?.(
+    `RSS by images scored: ${steps.map((s) => `${s.scored}: ${Math.round(mib(s.rss))}`).join(', ')}`,
+  );
+  return {
+    rows,
+    peakMiB: mib(peak),
+    afterWarmMiB: mib(afterWarm.rss),
+    endMiB: mib(endRss.rss),
+    growth,
+    flat,
+    imagesPerSecond: ips,
+  };
 }
 
 async function cli(): Promise<void> {

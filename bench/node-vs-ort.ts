@@ -162,9 +162,11 @@ export async function benchCliVsRawOrt(opts: CliVsOrtOptions): Promise<CliVsOrtR
   let promptRound = 0;
   const jobsFor = (pass: Pass): ScoreJob[] => {
     promptRound++;
-    if (pass === 'cli-shared-prompt') return images.map((im) => ({ file: im.path, prompt: `a photo, pass ${promptRound}` }));
+    if (pass === 'cli-shared-prompt')
+      return images.map((im) => ({ file: im.path, prompt: `a photo, pass ${promptRound}` }));
     // A suffix per pass: the text cache would otherwise make every pass after the first free.
-    if (pass === 'cli-distinct-prompts') return images.map((im) => ({ file: im.path, prompt: `${im.prompt}, pass ${promptRound}` }));
+    if (pass === 'cli-distinct-prompts')
+      return images.map((im) => ({ file: im.path, prompt: `${im.prompt}, pass ${promptRound}` }));
     return images.map((im) => ({ file: im.path, prompt: null }));
   };
 
@@ -184,7 +186,10 @@ export async function benchCliVsRawOrt(opts: CliVsOrtOptions): Promise<CliVsOrtR
   const stages = new Map<number, StageSums>();
   const cliTotals = new Map<string, number[]>();
   const runCli = async (b: number, pass: Pass): Promise<number> => {
-    const reader = readerFor(pass === 'cli-main-thread' ? 0 : pass === 'cli-one-worker' ? 1 : threads, pass === 'cli-wasm-jpeg' ? 'wasm' : 'auto');
+    const reader = readerFor(
+      pass === 'cli-main-thread' ? 0 : pass === 'cli-one-worker' ? 1 : threads,
+      pass === 'cli-wasm-jpeg' ? 'wasm' : 'auto',
+    );
     const jobs = jobsFor(pass);
     const results: ImageResult[] = [];
     const read: (ReadStages | null)[] = [];
@@ -197,11 +202,26 @@ export async function benchCliVsRawOrt(opts: CliVsOrtOptions): Promise<CliVsOrtR
     });
     const wall = performance.now() - start;
     const failed = results.filter((r) => r.error);
-    if (failed.length > 0) throw new Error(`agqg score failed on ${failed.length} images: ${failed[0].file}: ${failed[0].error?.message}`);
+    if (failed.length > 0)
+      throw new Error(
+        `agqg score failed on ${failed.length} images: ${failed[0].file}: ${failed[0].error?.message}`,
+      );
     const key = `${pass}:${b}`;
-    cliTotals.set(key, [...(cliTotals.get(key) ?? []), ...results.map((r) => r.timings.totalMs ?? Number.NaN)]);
+    cliTotals.set(key, [
+      ...(cliTotals.get(key) ?? []),
+      ...results.map((r) => r.timings.totalMs ?? Number.NaN),
+    ]);
     if (pass === 'cli') {
-      const s = stages.get(b) ?? { n: 0, read: 0, decode: 0, prepared: 0, preprocess: 0, encoder: 0, text: 0, heads: 0 };
+      const s = stages.get(b) ?? {
+        n: 0,
+        read: 0,
+        decode: 0,
+        prepared: 0,
+        preprocess: 0,
+        encoder: 0,
+        text: 0,
+        heads: 0,
+      };
       const encoder = timed.total((l) => l === visionFile);
       const text = timed.total((l) => l === textFile);
       s.n += n;
@@ -226,13 +246,19 @@ export async function benchCliVsRawOrt(opts: CliVsOrtOptions): Promise<CliVsOrtR
 
   const extraPasses: Pass[] = [];
   if (opts.levers) {
-    extraPasses.push('cli-main-thread', ...(threads !== 1 ? (['cli-one-worker'] as const) : []), 'cli-full-first-run');
+    extraPasses.push(
+      'cli-main-thread',
+      ...(threads !== 1 ? (['cli-one-worker'] as const) : []),
+      'cli-full-first-run',
+    );
     if (nativeJpeg()) extraPasses.push('cli-wasm-jpeg');
   }
   if (opts.prompts && scorer.hasText) extraPasses.push('cli-shared-prompt', 'cli-distinct-prompts');
   // A whole-batch first run is the same as the default when the batch is no bigger than it.
   const passesFor = (b: number, r: number): Pass[] =>
-    ['cli' as Pass].concat(r < extraRounds ? extraPasses.filter((p) => p !== 'cli-full-first-run' || b > FIRST_RUN_IMAGES) : []);
+    ['cli' as Pass].concat(
+      r < extraRounds ? extraPasses.filter((p) => p !== 'cli-full-first-run' || b > FIRST_RUN_IMAGES) : [],
+    );
   const ips = new Map<string, number[]>();
   const record = (key: string, v: number) => ips.set(key, [...(ips.get(key) ?? []), v]);
   const pairRatios = new Map<string, number[]>();
@@ -243,8 +269,14 @@ export async function benchCliVsRawOrt(opts: CliVsOrtOptions): Promise<CliVsOrtR
       // One run of each size is enough for the sessions' first-run allocations and the workers' start.
       const first = (rawFeeds.get(b) ?? [])[0];
       if (first) await raw.run(first);
-      await scoreFiles(scorer, jobsFor('cli').slice(0, b), { batch: b, reader: readerFor(threads) }, () => {});
-      if (extraPasses.includes('cli-main-thread')) await scoreFiles(scorer, jobsFor('cli').slice(0, b), { batch: b, reader: readerFor(0) }, () => {});
+      await scoreFiles(
+        scorer,
+        jobsFor('cli').slice(0, b),
+        { batch: b, reader: readerFor(threads) },
+        () => {},
+      );
+      if (extraPasses.includes('cli-main-thread'))
+        await scoreFiles(scorer, jobsFor('cli').slice(0, b), { batch: b, reader: readerFor(0) }, () => {});
     }
     rawRunMs.clear();
     cliTotals.clear();
@@ -253,7 +285,8 @@ export async function benchCliVsRawOrt(opts: CliVsOrtOptions): Promise<CliVsOrtR
       for (const b of batches) {
         // ABBA: raw first on even rounds, last on odd ones, so drift in the machine's load evens out.
         const passes = passesFor(b, r);
-        const order: ('raw' | Pass)[] = r % 2 === 0 ? ['raw', ...passes] : [...passes].reverse().concat('raw');
+        const order: ('raw' | Pass)[] =
+          r % 2 === 0 ? ['raw', ...passes] : [...passes].reverse().concat('raw');
         const round = new Map<string, number>();
         for (const p of order) {
           const v = p === 'raw' ? await runRaw(b) : await runCli(b, p);
@@ -262,8 +295,15 @@ export async function benchCliVsRawOrt(opts: CliVsOrtOptions): Promise<CliVsOrtR
         }
         // Each pass against the raw pass of its own round: drift in the machine's load between
         // rounds then cancels out of the ratio.
-        for (const [p, v] of round) if (p !== 'raw') pairRatios.set(`${p}:${b}`, [...(pairRatios.get(`${p}:${b}`) ?? []), v / (round.get('raw') ?? Number.NaN)]);
-        log(`round ${r + 1}/${rounds}, batch ${b}: raw ${median(ips.get(`raw:${b}`) ?? []).toFixed(2)} img/s, agqg ${median(ips.get(`cli:${b}`) ?? []).toFixed(2)} img/s · load ${loadavg()[0].toFixed(2)}`);
+        for (const [p, v] of round)
+          if (p !== 'raw')
+            pairRatios.set(`${p}:${b}`, [
+              ...(pairRatios.get(`${p}:${b}`) ?? []),
+              v / (round.get('raw') ?? Number.NaN),
+            ]);
+        log(
+          `round ${r + 1}/${rounds}, batch ${b}: raw ${median(ips.get(`raw:${b}`) ?? []).toFixed(2)} img/s, agqg ${median(ips.get(`cli:${b}`) ?? []).toFixed(2)} img/s · load ${loadavg()[0].toFixed(2)}`,
+        );
       }
     }
 
@@ -279,7 +319,9 @@ export async function benchCliVsRawOrt(opts: CliVsOrtOptions): Promise<CliVsOrtR
         for (let k = 0; k <= runs; k++) {
           const chunk = Array.from({ length: b }, (_, i) => prompts[(k * b + i) % prompts.length]);
           const enc = tok.encodeBatch(chunk, spec.contextLength);
-          const feeds: Record<string, ort.Tensor> = { [spec.inputIds]: new ort.Tensor('int64', enc.inputIds, [...enc.dims]) };
+          const feeds: Record<string, ort.Tensor> = {
+            [spec.inputIds]: new ort.Tensor('int64', enc.inputIds, [...enc.dims]),
+          };
           if (spec.attentionMask && text.inputNames.includes(spec.attentionMask)) {
             feeds[spec.attentionMask] = new ort.Tensor('int64', enc.attentionMask, [...enc.dims]);
           }
@@ -292,7 +334,9 @@ export async function benchCliVsRawOrt(opts: CliVsOrtOptions): Promise<CliVsOrtR
       textRows = [timedRow(section, 'raw text tower, 1 prompt per run (per prompt)', await perPrompt(1, 8))];
       if (batches.some((b) => b > 1)) {
         const big = Math.max(...batches);
-        textRows.push(timedRow(section, `raw text tower, ${big} prompts per run (per prompt)`, await perPrompt(big, 2)));
+        textRows.push(
+          timedRow(section, `raw text tower, ${big} prompts per run (per prompt)`, await perPrompt(big, 2)),
+        );
       }
       await text.release();
     }
@@ -319,41 +363,111 @@ export async function benchCliVsRawOrt(opts: CliVsOrtOptions): Promise<CliVsOrtR
       };
     });
     rows.push(valueRow(section, 'pack load for agqg (not in the passes)', loadMs, 'ms'));
-    rows.push(valueRow(section, 'intra-op threads (both paths)', availableParallelism(), 'threads', `agqg decode workers: ${threads}`));
-    rows.push(valueRow(section, 'native JPEG decoder (libjpeg-turbo)', nativeJpeg() ? 1 : 0, 'in use', nativeJpegStatus()));
+    rows.push(
+      valueRow(
+        section,
+        'intra-op threads (both paths)',
+        availableParallelism(),
+        'threads',
+        `agqg decode workers: ${threads}`,
+      ),
+    );
+    rows.push(
+      valueRow(
+        section,
+        'native JPEG decoder (libjpeg-turbo)',
+        nativeJpeg() ? 1 : 0,
+        'in use',
+        nativeJpegStatus(),
+      ),
+    );
     for (const f of byBatch) {
       const b = f.batch;
       rows.push(valueRow(section, `batch ${b}: raw ORT`, f.rawImagesPerSecond, 'images/s'));
       rows.push(timedRow(section, `batch ${b}: raw ORT ms/image (per run)`, rawRunMs.get(b) ?? []));
-      rows.push(valueRow(section, `batch ${b}: agqg score`, f.cliImagesPerSecond, 'images/s', `${threads} decode worker(s)`));
-      rows.push(timedRow(section, `batch ${b}: agqg score totalMs per image`, cliTotals.get(`cli:${b}`) ?? []));
+      rows.push(
+        valueRow(
+          section,
+          `batch ${b}: agqg score`,
+          f.cliImagesPerSecond,
+          'images/s',
+          `${threads} decode worker(s)`,
+        ),
+      );
+      rows.push(
+        timedRow(section, `batch ${b}: agqg score totalMs per image`, cliTotals.get(`cli:${b}`) ?? []),
+      );
       const perRound = f.ratioPerRound.map((r) => r.toFixed(3)).join(', ');
-      rows.push(valueRow(section, `batch ${b}: cli_vs_raw_ort`, f.ratio, 'x', `${f.ratio >= 0.9 ? 'meets 0.9' : 'UNDER 0.9'}; rounds ${perRound}`));
+      rows.push(
+        valueRow(
+          section,
+          `batch ${b}: cli_vs_raw_ort`,
+          f.ratio,
+          'x',
+          `${f.ratio >= 0.9 ? 'meets 0.9' : 'UNDER 0.9'}; rounds ${perRound}`,
+        ),
+      );
       if (f.cliNoPrefetchImagesPerSecond !== null) {
-        rows.push(valueRow(section, `batch ${b}: agqg, decoding on the main thread`, f.cliNoPrefetchImagesPerSecond, 'images/s', `ratio ${f.cliNoPrefetchRatio?.toFixed(3)}`));
+        rows.push(
+          valueRow(
+            section,
+            `batch ${b}: agqg, decoding on the main thread`,
+            f.cliNoPrefetchImagesPerSecond,
+            'images/s',
+            `ratio ${f.cliNoPrefetchRatio?.toFixed(3)}`,
+          ),
+        );
       }
       const wasmJpeg = ips.get(`cli-wasm-jpeg:${b}`);
       if (wasmJpeg) {
         const own = pairRatios.get(`cli:${b}`)?.slice(0, extraRounds) ?? [];
         rows.push(
-          valueRow(section, `batch ${b}: agqg, JPEG decoded in WebAssembly`, median(wasmJpeg), 'images/s', `ratio ${median(pairRatios.get(`cli-wasm-jpeg:${b}`) ?? []).toFixed(3)}; native (default) in the same rounds ${median(own).toFixed(3)}`),
+          valueRow(
+            section,
+            `batch ${b}: agqg, JPEG decoded in WebAssembly`,
+            median(wasmJpeg),
+            'images/s',
+            `ratio ${median(pairRatios.get(`cli-wasm-jpeg:${b}`) ?? []).toFixed(3)}; native (default) in the same rounds ${median(own).toFixed(3)}`,
+          ),
         );
       }
       const one = ips.get(`cli-one-worker:${b}`);
       if (one) {
-        rows.push(valueRow(section, `batch ${b}: agqg, 1 decode worker`, median(one), 'images/s', `ratio ${median(pairRatios.get(`cli-one-worker:${b}`) ?? []).toFixed(3)}`));
+        rows.push(
+          valueRow(
+            section,
+            `batch ${b}: agqg, 1 decode worker`,
+            median(one),
+            'images/s',
+            `ratio ${median(pairRatios.get(`cli-one-worker:${b}`) ?? []).toFixed(3)}`,
+          ),
+        );
       }
       if (f.cliFullFirstRunImagesPerSecond !== null) {
         const own = pairRatios.get(`cli:${b}`)?.slice(0, extraRounds) ?? [];
         rows.push(
-          valueRow(section, `batch ${b}: agqg, first encoder run a whole batch`, f.cliFullFirstRunImagesPerSecond, 'images/s', `ratio ${f.cliFullFirstRunRatio?.toFixed(3)}; default (first run ${Math.min(b, FIRST_RUN_IMAGES)}) in the same rounds ${median(own).toFixed(3)}`),
+          valueRow(
+            section,
+            `batch ${b}: agqg, first encoder run a whole batch`,
+            f.cliFullFirstRunImagesPerSecond,
+            'images/s',
+            `ratio ${f.cliFullFirstRunRatio?.toFixed(3)}; default (first run ${Math.min(b, FIRST_RUN_IMAGES)}) in the same rounds ${median(own).toFixed(3)}`,
+          ),
         );
       }
       for (const p of ['cli-shared-prompt', 'cli-distinct-prompts'] as const) {
         const v = ips.get(`${p}:${b}`);
         if (!v) continue;
         const perImage = 1000 / median(v) - 1000 / f.cliImagesPerSecond;
-        rows.push(valueRow(section, `batch ${b}: agqg, ${p === 'cli-shared-prompt' ? 'one shared prompt' : 'a distinct prompt per image'}`, median(v), 'images/s', `text tower +${perImage.toFixed(1)} ms/image`));
+        rows.push(
+          valueRow(
+            section,
+            `batch ${b}: agqg, ${p === 'cli-shared-prompt' ? 'one shared prompt' : 'a distinct prompt per image'}`,
+            median(v),
+            'images/s',
+            `text tower +${perImage.toFixed(1)} ms/image`,
+          ),
+        );
       }
       const s = stages.get(b);
       if (s && s.n > 0) {
@@ -369,7 +483,15 @@ export async function benchCliVsRawOrt(opts: CliVsOrtOptions): Promise<CliVsOrtR
         const sum = parts.reduce((a, [, v]) => a + v, 0);
         for (const [name, v] of parts) {
           if (name === 'text tower' && v === 0) continue;
-          rows.push(valueRow(section, `batch ${b} stage: ${name}`, v / s.n, 'ms/image', `${((100 * v) / sum).toFixed(1)}% of stage time`));
+          rows.push(
+            valueRow(
+              section,
+              `batch ${b} stage: ${name}`,
+              v / s.n,
+              'ms/image',
+              `${((100 * v) / sum).toFixed(1)}% of stage time`,
+            ),
+          );
         }
       }
     }

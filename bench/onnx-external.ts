@@ -28,7 +28,8 @@ function readTensor(bytes: Uint8Array): ExternalInitializer | null {
   for (const f of protoFields(bytes)) {
     if (f.no === 2 && f.wire === WIRE.varint) dataType = f.varint;
     else if (f.no === 8 && f.wire === WIRE.len) name = protoString(f);
-    else if (f.no === TENSOR_DATA_LOCATION && f.wire === WIRE.varint) external = f.varint === DATA_LOCATION_EXTERNAL;
+    else if (f.no === TENSOR_DATA_LOCATION && f.wire === WIRE.varint)
+      external = f.varint === DATA_LOCATION_EXTERNAL;
     else if (f.no === TENSOR_EXTERNAL_DATA && f.wire === WIRE.len) {
       let k = '';
       let v = '';

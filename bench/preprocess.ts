@@ -67,7 +67,11 @@ function defaultPackConfig(): PreprocessConfig {
 /** The default pack's resize + rescale + normalise of `img` as one kernel job (no crop in its config). */
 function defaultPackJob(img: RgbaImage, cfg: PreprocessConfig): AlignCornersJob {
   const { height, width } = outputSize(img, cfg);
-  const f32 = (v: readonly number[]): [number, number, number] => [Math.fround(v[0]), Math.fround(v[1]), Math.fround(v[2])];
+  const f32 = (v: readonly number[]): [number, number, number] => [
+    Math.fround(v[0]),
+    Math.fround(v[1]),
+    Math.fround(v[2]),
+  ];
   return {
     src: img.data,
     srcW: img.width,
@@ -77,7 +81,12 @@ function defaultPackJob(img: RgbaImage, cfg: PreprocessConfig): AlignCornersJob 
     win: { x: 0, y: 0, width, height },
     levels: Float32Array.from({ length: LEVELS }, (_, v) => (cfg.do_rescale ? v * cfg.rescale_factor : v)),
     norm: cfg.do_normalize ? { mean: f32(cfg.image_mean), std: f32(cfg.image_std) } : null,
-    dst: { data: new Float32Array(3 * height * width), offset: 0, rowStride: width, planeStride: height * width },
+    dst: {
+      data: new Float32Array(3 * height * width),
+      offset: 0,
+      rowStride: width,
+      planeStride: height * width,
+    },
   };
 }
 
@@ -100,19 +109,39 @@ export function benchPreprocess(): Row[] {
     rows.push(timedRow(section, `pil bicubic resize ${SIZE}->${CLIP_EDGE} alone (${backend}) wall`, r.wall));
     const m = measure(() => preprocess(img, CLIP));
     clipMedian[mode] = summarize(m.wall).median;
-    rows.push(timedRow(section, `clip (pil bicubic ${SIZE}->${CLIP_EDGE}, crop, normalise; ${backend}) wall`, m.wall));
+    rows.push(
+      timedRow(section, `clip (pil bicubic ${SIZE}->${CLIP_EDGE}, crop, normalise; ${backend}) wall`, m.wall),
+    );
     rows.push(valueRow(section, `clip (${backend}) CPU`, summarize(m.cpu).median, 'ms', 'median'));
   }
   setResampleBackend('auto');
-  rows.push(valueRow(section, 'pil resize js / wasm', resizeMedian.js / resizeMedian.auto, 'x', 'medians, same run'));
-  rows.push(valueRow(section, 'clip preprocess js / wasm', clipMedian.js / clipMedian.auto, 'x', 'medians, same run'));
+  rows.push(
+    valueRow(section, 'pil resize js / wasm', resizeMedian.js / resizeMedian.auto, 'x', 'medians, same run'),
+  );
+  rows.push(
+    valueRow(section, 'clip preprocess js / wasm', clipMedian.js / clipMedian.auto, 'x', 'medians, same run'),
+  );
 
   const pack = defaultPackConfig();
   const job = defaultPackJob(img, pack);
   const edge = `${SIZE}->${job.outW}x${job.outH}`;
   const before = measure(() => referenceJob(job));
-  rows.push(timedRow(section, `default pack align-corners ${edge} (before: rgb + per-element normaliser) wall`, before.wall));
-  rows.push(valueRow(section, 'default pack align-corners (before) CPU', summarize(before.cpu).median, 'ms', 'median'));
+  rows.push(
+    timedRow(
+      section,
+      `default pack align-corners ${edge} (before: rgb + per-element normaliser) wall`,
+      before.wall,
+    ),
+  );
+  rows.push(
+    valueRow(
+      section,
+      'default pack align-corners (before) CPU',
+      summarize(before.cpu).median,
+      'ms',
+      'median',
+    ),
+  );
   const alignMedian: Record<string, number> = {};
   for (const mode of ['auto', 'js'] as const) {
     setAlignCornersBackend(mode);
@@ -120,21 +149,44 @@ export function benchPreprocess(): Row[] {
     const m = measure(() => alignCornersBilinear(job));
     alignMedian[mode] = summarize(m.wall).median;
     rows.push(timedRow(section, `default pack align-corners ${edge} (${backend}) wall`, m.wall));
-    rows.push(valueRow(section, `default pack align-corners (${backend}) CPU`, summarize(m.cpu).median, 'ms', 'median'));
+    rows.push(
+      valueRow(
+        section,
+        `default pack align-corners (${backend}) CPU`,
+        summarize(m.cpu).median,
+        'ms',
+        'median',
+      ),
+    );
   }
   setAlignCornersBackend('auto');
   const beforeMedian = summarize(before.wall).median;
-  rows.push(valueRow(section, 'align-corners before / wasm', beforeMedian / alignMedian.auto, 'x', 'medians, same run'));
-  rows.push(valueRow(section, 'align-corners before / js', beforeMedian / alignMedian.js, 'x', 'medians, same run'));
+  rows.push(
+    valueRow(
+      section,
+      'align-corners before / wasm',
+      beforeMedian / alignMedian.auto,
+      'x',
+      'medians, same run',
+    ),
+  );
+  rows.push(
+    valueRow(section, 'align-corners before / js', beforeMedian / alignMedian.js, 'x', 'medians, same run'),
+  );
   const t = measure(() => preprocess(img, pack));
-  rows.push(timedRow(section, `default pack preprocess ${edge} (whole call, ${alignCornersBackend()}) wall`, t.wall));
+  rows.push(
+    timedRow(section, `default pack preprocess ${edge} (whole call, ${alignCornersBackend()}) wall`, t.wall),
+  );
   rows.push(valueRow(section, 'default pack preprocess CPU', summarize(t.cpu).median, 'ms', 'median'));
   return rows;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   for (const r of benchPreprocess()) {
-    if ('summary' in r) console.log(`${r.name}: median ${r.summary.median.toFixed(2)} ms, p90 ${r.summary.p90.toFixed(2)} ms (${r.summary.n} runs)`);
+    if ('summary' in r)
+      console.log(
+        `${r.name}: median ${r.summary.median.toFixed(2)} ms, p90 ${r.summary.p90.toFixed(2)} ms (${r.summary.n} runs)`,
+      );
     else console.log(`${r.name}: median ${r.value.toFixed(2)} ${r.unit}`);
   }
 }

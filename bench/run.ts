@@ -16,8 +16,21 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { benchEncoderLevers, benchPageMatrix, listingOf, type EncoderLeverResult, type PageMatrixEntry, type ServedPack } from './browser-pipeline.ts';
-import { benchLongTasks, benchMemory, prepareUiSite, type LongTaskResult, type MemoryResult } from './browser-responsiveness.ts';
+import {
+  benchEncoderLevers,
+  benchPageMatrix,
+  listingOf,
+  type EncoderLeverResult,
+  type PageMatrixEntry,
+  type ServedPack,
+} from './browser-pipeline.ts';
+import {
+  benchLongTasks,
+  benchMemory,
+  prepareUiSite,
+  type LongTaskResult,
+  type MemoryResult,
+} from './browser-responsiveness.ts';
 import { ensureClipB32Pack } from './clip-b32-pack.ts';
 import { agiqaImages } from './images.ts';
 import { benchNodeLevers, type LeverResult } from './levers-node.ts';
@@ -27,7 +40,11 @@ import { benchCliVsRawOrt, type CliVsOrtResult } from './node-vs-ort.ts';
 import { benchPreprocess } from './preprocess.ts';
 import { AGIQA, CLIP_B32, haveShared, ROOT, TINY_CLIP } from './shared.ts';
 import { formatTable, valueRow, type Row } from './stats.ts';
-import { benchTransformersJs, type TransformersJsBench, type TransformersJsResult } from './transformers-js.ts';
+import {
+  benchTransformersJs,
+  type TransformersJsBench,
+  type TransformersJsResult,
+} from './transformers-js.ts';
 
 const DEFAULT_PACK = resolve(ROOT, 'public/models/default');
 const PARTS = ['node', 'levers', 'page', 'tjs', 'ui', 'micro'] as const;
@@ -76,8 +93,12 @@ function parse(): Args {
     process.exit(0);
   }
   const only = new Set<Part>();
-  for (const p of (values.only ?? PARTS.join(',')).split(',').map((s) => s.trim()).filter(Boolean)) {
-    if (!(PARTS as readonly string[]).includes(p)) throw new Error(`--only takes ${PARTS.join(', ')}; got "${p}"`);
+  for (const p of (values.only ?? PARTS.join(','))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    if (!(PARTS as readonly string[]).includes(p))
+      throw new Error(`--only takes ${PARTS.join(', ')}; got "${p}"`);
     only.add(p as Part);
   }
   return {
@@ -94,12 +115,19 @@ const log = (line: string) => console.log(`  ${line}`);
 const served = (dir: string, id: string): ServedPack => ({ dir, id, listing: listingOf(dir) });
 
 /** transformers.js at a thread setting, its faster way of calling (a loop or one batched call). */
-function bestTjs(results: readonly TransformersJsResult[], threads: number | 'default'): TransformersJsResult | null {
+function bestTjs(
+  results: readonly TransformersJsResult[],
+  threads: number | 'default',
+): TransformersJsResult | null {
   const at = results.filter((r) => r.threads === threads);
   return at.length === 0 ? null : at.reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
 }
 
-function pageEntry(entries: readonly PageMatrixEntry[], packId: string, threads: number): PageMatrixEntry | null {
+function pageEntry(
+  entries: readonly PageMatrixEntry[],
+  packId: string,
+  threads: number,
+): PageMatrixEntry | null {
   return entries.find((e) => e.packId === packId && e.threads === threads) ?? null;
 }
 
@@ -128,11 +156,26 @@ async function main(): Promise<void> {
     const nodeImages = agiqaImages(args.nNode);
     if (b32Dir) {
       console.log(`node: agqg score vs raw onnxruntime-node, CLIP ViT-B/32, ${nodeImages.length} images ...`);
-      cliB32 = await benchCliVsRawOrt({ packDir: b32Dir, label: 'clip-vit-b32', images: nodeImages, rounds: NODE_ROUNDS, extraRounds: NODE_EXTRA_ROUNDS, prompts: true, levers: true, log });
+      cliB32 = await benchCliVsRawOrt({
+        packDir: b32Dir,
+        label: 'clip-vit-b32',
+        images: nodeImages,
+        rounds: NODE_ROUNDS,
+        extraRounds: NODE_EXTRA_ROUNDS,
+        prompts: true,
+        levers: true,
+        log,
+      });
       rows.push(...cliB32.rows);
     }
     console.log(`node: agqg score vs raw onnxruntime-node, default pack ...`);
-    cliDefault = await benchCliVsRawOrt({ packDir: DEFAULT_PACK, label: 'default', images: nodeImages, rounds: NODE_ROUNDS, log });
+    cliDefault = await benchCliVsRawOrt({
+      packDir: DEFAULT_PACK,
+      label: 'default',
+      images: nodeImages,
+      rounds: NODE_ROUNDS,
+      log,
+    });
     rows.push(...cliDefault.rows);
     console.log(`node: memory of agqg score over ${args.nMem} images (default pack) ...`);
     cliMemory = await benchScoreMemory({ packDir: DEFAULT_PACK, label: 'default', count: args.nMem, log });
@@ -143,7 +186,13 @@ async function main(): Promise<void> {
     levers = await benchNodeLevers(b32Dir, log);
     rows.push(...levers.rows);
     console.log("levers: the encoder in the page's worker, CLIP ViT-B/32 ...");
-    pageLevers = await benchEncoderLevers({ pack: served(b32Dir, 'clip-vit-b32'), batches: [1, 8, 32], threads: [1, cores], rounds: 2, log });
+    pageLevers = await benchEncoderLevers({
+      pack: served(b32Dir, 'clip-vit-b32'),
+      batches: [1, 8, 32],
+      threads: [1, cores],
+      rounds: 2,
+      log,
+    });
     rows.push(...pageLevers.rows);
   }
   if (args.only.has('page') && haveData) {
@@ -191,49 +240,78 @@ async function main(): Promise<void> {
       ratios[`page_vs_transformersjs_${t}_threads_each`] = p && j ? p / j.imagesPerSecond : null;
     }
     const first = shipped?.batch32.imagesPerSecond ?? null;
-    ratios.page_vs_transformersjs_first_round = first && tjsDefault ? first / tjsDefault.imagesPerSecond : null;
-    notes.page_vs_transformersjs_first_round = 'the first batch of 32 alone (the page fresh but for 8 images graded one at a time before it)';
+    ratios.page_vs_transformersjs_first_round =
+      first && tjsDefault ? first / tjsDefault.imagesPerSecond : null;
+    notes.page_vs_transformersjs_first_round =
+      'the first batch of 32 alone (the page fresh but for 8 images graded one at a time before it)';
     const after = shipped?.afterPrompts?.imagesPerSecond ?? null;
-    ratios.page_vs_transformersjs_after_prompts = after && tjsDefault ? after / tjsDefault.imagesPerSecond : null;
-    notes.page_vs_transformersjs_after_prompts = 'the batch of 32 once more after 32 images with their own prompts (the text tower\'s first runs)';
-    notes.page_vs_transformersjs_matched = 'same thread count on both sides: the encoder (the same ONNX on the same onnxruntime-web version: the page runs its plain WASM build, transformers.js the asyncify one it imports) is ~95% of the time on each';
+    ratios.page_vs_transformersjs_after_prompts =
+      after && tjsDefault ? after / tjsDefault.imagesPerSecond : null;
+    notes.page_vs_transformersjs_after_prompts =
+      "the batch of 32 once more after 32 images with their own prompts (the text tower's first runs)";
+    notes.page_vs_transformersjs_matched =
+      'same thread count on both sides: the encoder (the same ONNX on the same onnxruntime-web version: the page runs its plain WASM build, transformers.js the asyncify one it imports) is ~95% of the time on each';
   }
   if (cliB32) {
     ratios.cli_vs_raw_ort = cliB32.ratio;
     for (const f of cliB32.byBatch) ratios[`cli_vs_raw_ort_batch_${f.batch}`] = f.ratio;
-    notes.cli_vs_raw_ort = 'CLIP ViT-B/32: agqg score (read, decode, preprocess, encoder, heads) / raw session on ready tensors, largest batch';
+    notes.cli_vs_raw_ort =
+      'CLIP ViT-B/32: agqg score (read, decode, preprocess, encoder, heads) / raw session on ready tensors, largest batch';
   }
   if (cliDefault) ratios.cli_vs_raw_ort_default_pack = cliDefault.ratio;
   const defaultPage = pageEntry(page, 'default', cores);
   ratios.default_pack_page_ms_median = defaultPage ? defaultPage.batch1.latency.median : null;
   if (defaultPage) {
     ratios.default_pack_page_ms_per_image_batch32 = 1000 / defaultPage.batch32.imagesPerSecond;
-    notes.default_pack_page_ms_median = 'default pack, all cores: median ms from handing one image to the worker to its result on the page, images one at a time';
+    notes.default_pack_page_ms_median =
+      'default pack, all cores: median ms from handing one image to the worker to its result on the page, images one at a time';
   }
 
   const met = (ok: boolean | null) => (ok === null ? 'not measured' : ok ? 'met' : 'NOT met');
   const targets = {
-    page_vs_transformersjs: { min: TARGETS.pageVsTransformersJs, value: ratios.page_vs_transformersjs ?? null },
+    page_vs_transformersjs: {
+      min: TARGETS.pageVsTransformersJs,
+      value: ratios.page_vs_transformersjs ?? null,
+    },
     cli_vs_raw_ort: { min: TARGETS.cliVsRawOrt, value: ratios.cli_vs_raw_ort ?? null },
     // While the batch runs (Grade clicked -> last result), by the Long Tasks API and by the trace
     // (rendering included), whichever is longer; `withFilesValue` also counts adding the files.
     longest_main_thread_task_ms: {
       max: TARGETS.longTaskMs,
-      value: longTasks ? Math.max(longTasks.batchMaxMs, Number.isFinite(longTasks.batchTraceMaxMs) ? longTasks.batchTraceMaxMs : 0) : null,
+      value: longTasks
+        ? Math.max(
+            longTasks.batchMaxMs,
+            Number.isFinite(longTasks.batchTraceMaxMs) ? longTasks.batchTraceMaxMs : 0,
+          )
+        : null,
       withFilesValue: longTasks?.maxMs ?? null,
       cpuValue: longTasks?.cpuMaxMs ?? null,
     },
     memory_growth_after_warm: {
       max: TARGETS.memoryGrowth,
       cli: cliMemory ? cliMemory.growth : null,
-      page: pageMemory ? (pageMemory.end.rendererPss - pageMemory.afterWarm.rendererPss) / pageMemory.afterWarm.rendererPss : null,
+      page: pageMemory
+        ? (pageMemory.end.rendererPss - pageMemory.afterWarm.rendererPss) / pageMemory.afterWarm.rendererPss
+        : null,
     },
   };
   const section = 'targets (same run)';
   const v = (x: number | null | undefined) => (x === null || x === undefined ? Number.NaN : x);
   rows.push(
-    valueRow(section, 'page vs transformers.js (as shipped)', v(targets.page_vs_transformersjs.value), 'x', `${met(targets.page_vs_transformersjs.value === null ? null : targets.page_vs_transformersjs.value >= TARGETS.pageVsTransformersJs)} (>= ${TARGETS.pageVsTransformersJs})`),
-    valueRow(section, 'agqg score vs raw onnxruntime-node', v(targets.cli_vs_raw_ort.value), 'x', `${met(targets.cli_vs_raw_ort.value === null ? null : targets.cli_vs_raw_ort.value >= TARGETS.cliVsRawOrt)} (>= ${TARGETS.cliVsRawOrt})`),
+    valueRow(
+      section,
+      'page vs transformers.js (as shipped)',
+      v(targets.page_vs_transformersjs.value),
+      'x',
+      `${met(targets.page_vs_transformersjs.value === null ? null : targets.page_vs_transformersjs.value >= TARGETS.pageVsTransformersJs)} (>= ${TARGETS.pageVsTransformersJs})`,
+    ),
+    valueRow(
+      section,
+      'agqg score vs raw onnxruntime-node',
+      v(targets.cli_vs_raw_ort.value),
+      'x',
+      `${met(targets.cli_vs_raw_ort.value === null ? null : targets.cli_vs_raw_ort.value >= TARGETS.cliVsRawOrt)} (>= ${TARGETS.cliVsRawOrt})`,
+    ),
     valueRow(
       section,
       'longest main-thread task while a 100-image batch runs',
@@ -241,31 +319,77 @@ async function main(): Promise<void> {
       'ms',
       `${met(targets.longest_main_thread_task_ms.value === null ? null : targets.longest_main_thread_task_ms.value <= TARGETS.longTaskMs)} (<= ${TARGETS.longTaskMs}); adding the files too: ${v(longTasks?.maxMs).toFixed(0)} ms; by thread CPU ${v(longTasks?.cpuMaxMs).toFixed(0)} ms`,
     ),
-    valueRow(section, 'memory growth after warm-up, agqg score', v(targets.memory_growth_after_warm.cli), 'fraction', met(cliMemory ? cliMemory.growth <= TARGETS.memoryGrowth : null)),
-    valueRow(section, 'memory growth after warm-up, page', v(targets.memory_growth_after_warm.page), 'fraction', met(targets.memory_growth_after_warm.page === null ? null : targets.memory_growth_after_warm.page <= TARGETS.memoryGrowth)),
+    valueRow(
+      section,
+      'memory growth after warm-up, agqg score',
+      v(targets.memory_growth_after_warm.cli),
+      'fraction',
+      met(cliMemory ? cliMemory.growth <= TARGETS.memoryGrowth : null),
+    ),
+    valueRow(
+      section,
+      'memory growth after warm-up, page',
+      v(targets.memory_growth_after_warm.page),
+      'fraction',
+      met(
+        targets.memory_growth_after_warm.page === null
+          ? null
+          : targets.memory_growth_after_warm.page <= TARGETS.memoryGrowth,
+      ),
+    ),
   );
-  for (const [k, x] of Object.entries(ratios)) rows.push(valueRow('ratios (same run)', k, v(x), k.endsWith('_ms_median') || k.includes('ms_per') ? 'ms' : 'x', notes[k]));
+  for (const [k, x] of Object.entries(ratios))
+    rows.push(
+      valueRow(
+        'ratios (same run)',
+        k,
+        v(x),
+        k.endsWith('_ms_median') || k.includes('ms_per') ? 'ms' : 'x',
+        notes[k],
+      ),
+    );
 
   const elapsed = (performance.now() - t0) / 1000;
   const loadAfter = loadavg()[0];
   console.log('');
-  console.log(`AGQG benchmark · ${cpus()[0]?.model ?? 'cpu'} · ${cores} cores · node ${process.version} · ${elapsed.toFixed(0)} s`);
+  console.log(
+    `AGQG benchmark · ${cpus()[0]?.model ?? 'cpu'} · ${cores} cores · node ${process.version} · ${elapsed.toFixed(0)} s`,
+  );
   const busy = Math.max(loadBefore, loadAfter) > cores;
-  console.log(`load average (1 min) before/after: ${loadBefore.toFixed(2)} / ${loadAfter.toFixed(2)}${busy ? ' · WARNING: the machine was busy; absolute numbers are inflated' : ''}`);
+  console.log(
+    `load average (1 min) before/after: ${loadBefore.toFixed(2)} / ${loadAfter.toFixed(2)}${busy ? ' · WARNING: the machine was busy; absolute numbers are inflated' : ''}`,
+  );
   console.log(formatTable(rows));
 
   const out = {
     createdAt: new Date().toISOString(),
-    machine: { cpu: cpus()[0]?.model ?? null, cores, memoryBytes: totalmem(), node: process.version, platform: process.platform, loadAverage1m: { before: loadBefore, after: loadAfter } },
+    machine: {
+      cpu: cpus()[0]?.model ?? null,
+      cores,
+      memoryBytes: totalmem(),
+      node: process.version,
+      platform: process.platform,
+      loadAverage1m: { before: loadBefore, after: loadAfter },
+    },
     options: { parts: [...args.only], n: args.n, nLong: args.nLong, nMem: args.nMem },
     ratios,
     notes,
     targets,
-    node: { clipB32: cliB32 && { byBatch: cliB32.byBatch, ratio: cliB32.ratio }, defaultPack: cliDefault && { byBatch: cliDefault.byBatch, ratio: cliDefault.ratio }, memory: cliMemory && { ...cliMemory, rows: undefined } },
-    levers: { node: levers && { levers: levers.levers, q8Cosine: levers.q8Cosine }, page: pageLevers && { ...pageLevers, rows: undefined } },
+    node: {
+      clipB32: cliB32 && { byBatch: cliB32.byBatch, ratio: cliB32.ratio },
+      defaultPack: cliDefault && { byBatch: cliDefault.byBatch, ratio: cliDefault.ratio },
+      memory: cliMemory && { ...cliMemory, rows: undefined },
+    },
+    levers: {
+      node: levers && { levers: levers.levers, q8Cosine: levers.q8Cosine },
+      page: pageLevers && { ...pageLevers, rows: undefined },
+    },
     page,
     transformersJs: tjs && { ...tjs, rows: undefined },
-    ui: { longTasks: longTasks && { ...longTasks, rows: undefined }, memory: pageMemory && { ...pageMemory, rows: undefined } },
+    ui: {
+      longTasks: longTasks && { ...longTasks, rows: undefined },
+      memory: pageMemory && { ...pageMemory, rows: undefined },
+    },
     rows,
     elapsedSeconds: elapsed,
   };

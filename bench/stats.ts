@@ -16,7 +16,8 @@ function quantile(sorted: readonly number[], q: number): number {
 }
 
 export function summarize(values: readonly number[]): Summary {
-  if (values.length === 0) return { n: 0, median: Number.NaN, p90: Number.NaN, min: Number.NaN, max: Number.NaN };
+  if (values.length === 0)
+    return { n: 0, median: Number.NaN, p90: Number.NaN, min: Number.NaN, max: Number.NaN };
   const s = [...values].sort((a, b) => a - b);
   const mid = s.length >> 1;
   const median = s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
@@ -48,7 +49,8 @@ export function valueRow(section: string, name: string, value: number, unit: str
   return { section, name, unit, value, ...(note ? { note } : {}) };
 }
 
-const fmt = (x: number): string => (Number.isFinite(x) ? (Math.abs(x) >= 100 ? x.toFixed(1) : x.toFixed(2)) : '-');
+const fmt = (x: number): string =>
+  Number.isFinite(x) ? (Math.abs(x) >= 100 ? x.toFixed(1) : x.toFixed(2)) : '-';
 
 /** A plain-text table, one block per section. */
 export function formatTable(rows: readonly Row[]): string {
@@ -69,7 +71,10 @@ export function formatTable(rows: readonly Row[]): string {
   }
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 || i === 4 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (i === 0 || i === 4 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
   lines.push(line(head));
   lines.push(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const b of body) lines.push(line(b));

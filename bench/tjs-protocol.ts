@@ -103,7 +103,14 @@ export interface TextReply {
   nonFinite: number;
 }
 
-export type Request = InitRequest | ImagesRequest | OneByOneRequest | BatchRequest | EmbedImageRequest | EmbedTextRequest | TextRequest;
+export type Request =
+  | InitRequest
+  | ImagesRequest
+  | OneByOneRequest
+  | BatchRequest
+  | EmbedImageRequest
+  | EmbedTextRequest
+  | TextRequest;
 
 export interface ReplyOf {
   init: InitReply;

@@ -27,7 +27,15 @@ import { ORT_BUILD_FILES } from '../src/worker/ort-files.ts';
 import { agiqaImages, type BenchImage } from './images.ts';
 import { ROOT } from './shared.ts';
 import { summarize, timedRow, valueRow, type Row } from './stats.ts';
-import type { InitReply, PartTimes, ReplyOf, Request, RunReply, TextTimes, TjsBenchApi } from './tjs-protocol.ts';
+import type {
+  InitReply,
+  PartTimes,
+  ReplyOf,
+  Request,
+  RunReply,
+  TextTimes,
+  TjsBenchApi,
+} from './tjs-protocol.ts';
 
 const PAGE_SRC = resolve(ROOT, 'bench/tjs-page');
 const PAGE_OUT = resolve(ROOT, '.cache/bench/tjs-page');
@@ -138,7 +146,11 @@ function inside(root: string, rel: string): string | null {
 }
 
 /** COOP/COEP on every response: the page is cross-origin isolated, so ORT may use threads. */
-async function serve(packDir: string, images: readonly BenchImage[], log: (s: string) => void): Promise<{ server: Server; origin: string }> {
+async function serve(
+  packDir: string,
+  images: readonly BenchImage[],
+  log: (s: string) => void,
+): Promise<{ server: Server; origin: string }> {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
@@ -146,7 +158,8 @@ async function serve(packDir: string, images: readonly BenchImage[], log: (s: st
     if (path === '/' || path === '/index.html') file = resolve(PAGE_SRC, 'index.html');
     else if (path === '/main.js' || path === '/worker.js') file = inside(PAGE_OUT, path.slice(1));
     else if (path.startsWith('/ort/')) file = inside(ORT_DIST, path.slice('/ort/'.length));
-    else if (path.startsWith(`/models/${MODEL_ID}/`)) file = inside(resolve(packDir), path.slice(`/models/${MODEL_ID}/`.length));
+    else if (path.startsWith(`/models/${MODEL_ID}/`))
+      file = inside(resolve(packDir), path.slice(`/models/${MODEL_ID}/`.length));
     else if (path.startsWith('/images/')) file = images[Number(path.slice('/images/'.length))]?.path ?? null;
     const headers = {
       'Cross-Origin-Opener-Policy': 'same-origin',
@@ -180,7 +193,11 @@ async function serve(packDir: string, images: readonly BenchImage[], log: (s: st
 
 // ---------------------------------------------------------------- driving the workers
 
-async function call<K extends Request['kind']>(page: Page, key: string, request: Extract<Request, { kind: K }>): Promise<ReplyOf[K]> {
+async function call<K extends Request['kind']>(
+  page: Page,
+  key: string,
+  request: Extract<Request, { kind: K }>,
+): Promise<ReplyOf[K]> {
   const reply = await page.evaluate(
     ({ key, request }) => (globalThis as unknown as { tjsBench: TjsBenchApi }).tjsBench.call(key, request),
     { key, request: request as Request },
@@ -190,7 +207,8 @@ async function call<K extends Request['kind']>(page: Page, key: string, request:
 
 function checkRun(label: string, r: RunReply, expectDims: number): void {
   if (r.nonFinite > 0) throw new Error(`${label}: ${r.nonFinite} image_embeds values are NaN or infinite`);
-  if (r.dims !== expectDims) throw new Error(`${label}: image_embeds has ${r.dims} dims, expected ${expectDims}`);
+  if (r.dims !== expectDims)
+    throw new Error(`${label}: image_embeds has ${r.dims} dims, expected ${expectDims}`);
 }
 
 const chunks = (xs: number[], size: number): number[][] =>
@@ -202,38 +220,62 @@ const label = (c: Config): number | 'default' => c.threads ?? 'default';
 
 function threadName(c: Config): string {
   const eff = c.init?.effectiveThreads ?? Number.NaN;
-  return c.threads === null ? `default (ORT picked ${eff})` : `threads=${c.threads}${eff !== c.threads ? ` (ORT runs ${eff})` : ''}`;
+  return c.threads === null
+    ? `default (ORT picked ${eff})`
+    : `threads=${c.threads}${eff !== c.threads ? ` (ORT runs ${eff})` : ''}`;
 }
 
 /** The text graph's fixed token count, from the pack's config (CLIPConfig.text_config). */
 function maxLengthOf(packDir: string): number {
-  const cfg = JSON.parse(readFileSync(resolve(packDir, 'config.json'), 'utf8')) as { text_config?: { max_position_embeddings?: unknown } };
+  const cfg = JSON.parse(readFileSync(resolve(packDir, 'config.json'), 'utf8')) as {
+    text_config?: { max_position_embeddings?: unknown };
+  };
   const n = cfg.text_config?.max_position_embeddings;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n <= 0) throw new Error(`${packDir}/config.json has no text_config.max_position_embeddings`);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n <= 0)
+    throw new Error(`${packDir}/config.json has no text_config.max_position_embeddings`);
   return n;
 }
 
 /** Projection width, from the same config (what image_embeds must have). */
 function projectionDimOf(packDir: string): number {
-  const cfg = JSON.parse(readFileSync(resolve(packDir, 'config.json'), 'utf8')) as { projection_dim?: unknown };
+  const cfg = JSON.parse(readFileSync(resolve(packDir, 'config.json'), 'utf8')) as {
+    projection_dim?: unknown;
+  };
   if (typeof cfg.projection_dim !== 'number') throw new Error(`${packDir}/config.json has no projection_dim`);
   return cfg.projection_dim;
 }
 
 /** Our pipeline's embeddings of images and one prompt (`agqg embed`, onnxruntime-node, PIL-exact preprocessing). */
-async function agqgEmbed(packDir: string, images: readonly string[], text: string): Promise<{ images: number[][]; text: number[] }> {
+async function agqgEmbed(
+  packDir: string,
+  images: readonly string[],
+  text: string,
+): Promise<{ images: number[][]; text: number[] }> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    [resolve(ROOT, 'bin/agqg.js'), 'embed', '--pack', packDir, ...images.flatMap((im) => ['--image', im]), '--text', text, '--json'],
+    [
+      resolve(ROOT, 'bin/agqg.js'),
+      'embed',
+      '--pack',
+      packDir,
+      ...images.flatMap((im) => ['--image', im]),
+      '--text',
+      text,
+      '--json',
+    ],
     { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 },
   );
-  const doc = JSON.parse(stdout) as { images: { embedding: number[] | null; error: unknown }[]; texts: { embedding: number[] }[] };
+  const doc = JSON.parse(stdout) as {
+    images: { embedding: number[] | null; error: unknown }[];
+    texts: { embedding: number[] }[];
+  };
   const embeddings = doc.images.map((e, i) => {
     if (!e.embedding) throw new Error(`agqg embed failed on ${images[i]}: ${JSON.stringify(e.error)}`);
     return e.embedding;
   });
   const txt = doc.texts[0]?.embedding;
-  if (embeddings.length !== images.length || !txt) throw new Error(`agqg embed gave no embedding: ${stdout.slice(0, 300)}`);
+  if (embeddings.length !== images.length || !txt)
+    throw new Error(`agqg embed gave no embedding: ${stdout.slice(0, 300)}`);
   return { images: embeddings, text: txt };
 }
 
@@ -272,12 +314,19 @@ export async function benchTransformersJs(opts: TransformersJsOptions): Promise<
     page.setDefaultTimeout(CALL_TIMEOUT_MS);
     await page.goto(`${origin}/`);
     await page.waitForFunction(() => 'tjsBench' in globalThis);
-    const isolated = (await page.evaluate(() => (globalThis as unknown as { crossOriginIsolated: boolean }).crossOriginIsolated)) === true;
-    if (!isolated) throw new Error('the bench page is not cross-origin isolated: ORT would run one thread only');
+    const isolated =
+      (await page.evaluate(
+        () => (globalThis as unknown as { crossOriginIsolated: boolean }).crossOriginIsolated,
+      )) === true;
+    if (!isolated)
+      throw new Error('the bench page is not cross-origin isolated: ORT would run one thread only');
 
     const urls = images.map((_, i) => `${origin}/images/${i}`);
     for (const c of configs) {
-      await page.evaluate((key) => (globalThis as unknown as { tjsBench: TjsBenchApi }).tjsBench.spawn(key), c.key);
+      await page.evaluate(
+        (key) => (globalThis as unknown as { tjsBench: TjsBenchApi }).tjsBench.spawn(key),
+        c.key,
+      );
       c.init = await call(page, c.key, {
         kind: 'init',
         threads: c.threads,
@@ -303,10 +352,16 @@ export async function benchTransformersJs(opts: TransformersJsOptions): Promise<
     // one by one and one small batch (a full batch of 32 would cost as much as a timed one).
     for (const c of configs) {
       checkRun(`${c.key} warm-up`, await call(page, c.key, { kind: 'one-by-one', indices: [0] }), dims);
-      checkRun(`${c.key} warm-up`, await call(page, c.key, { kind: 'batch', indices: all.slice(0, WARM_BATCH) }), dims);
+      checkRun(
+        `${c.key} warm-up`,
+        await call(page, c.key, { kind: 'batch', indices: all.slice(0, WARM_BATCH) }),
+        dims,
+      );
       await call(page, c.key, { kind: 'text', prompts: [images[0].prompt] });
     }
-    log(`warm; ${rounds} rounds of ${images.length} images one by one and in batches of ${batchSize}, settings interleaved ...`);
+    log(
+      `warm; ${rounds} rounds of ${images.length} images one by one and in batches of ${batchSize}, settings interleaved ...`,
+    );
     for (let r = 0; r < rounds; r++) {
       const t0 = performance.now();
       const took: string[] = [];
@@ -320,22 +375,37 @@ export async function benchTransformersJs(opts: TransformersJsOptions): Promise<
           const res = await call(page, c.key, { kind: 'batch', indices: b });
           checkRun(`${c.key} batch`, res, dims);
           // Per image: the batch's times shared equally by its images.
-          c.batch.push(...res.times.map((t) => ({ decodeMs: t.decodeMs / b.length, preprocessMs: t.preprocessMs / b.length, modelMs: t.modelMs / b.length, totalMs: t.totalMs / b.length })));
+          c.batch.push(
+            ...res.times.map((t) => ({
+              decodeMs: t.decodeMs / b.length,
+              preprocessMs: t.preprocessMs / b.length,
+              modelMs: t.modelMs / b.length,
+              totalMs: t.totalMs / b.length,
+            })),
+          );
           c.batchImages += b.length;
           c.batchWallMs += res.wallMs;
         }
-        took.push(`${c.key} ${(one.wallMs / all.length).toFixed(0)} / ${((c.batchWallMs - firstBatch) / all.length).toFixed(0)} ms`);
+        took.push(
+          `${c.key} ${(one.wallMs / all.length).toFixed(0)} / ${((c.batchWallMs - firstBatch) / all.length).toFixed(0)} ms`,
+        );
       }
-      log(`round ${r + 1}/${rounds} in ${((performance.now() - t0) / 1000).toFixed(1)} s, per image batch 1 / ${batchSize}: ${took.join(', ')} (load ${loadavg()[0].toFixed(2)})`);
+      log(
+        `round ${r + 1}/${rounds} in ${((performance.now() - t0) / 1000).toFixed(1)} s, per image batch 1 / ${batchSize}: ${took.join(', ')} (load ${loadavg()[0].toFixed(2)})`,
+      );
     }
     // Prompts: once per setting, interleaved in halves (ABC CBA).
     log(`prompts: ${Math.min(TEXT_PROMPTS, images.length)} per setting ...`);
     const prompts = images.slice(0, TEXT_PROMPTS).map((im) => im.prompt);
-    const halves = [prompts.slice(0, Math.ceil(prompts.length / 2)), prompts.slice(Math.ceil(prompts.length / 2))].filter((h) => h.length > 0);
+    const halves = [
+      prompts.slice(0, Math.ceil(prompts.length / 2)),
+      prompts.slice(Math.ceil(prompts.length / 2)),
+    ].filter((h) => h.length > 0);
     for (const [h, half] of halves.entries()) {
       for (const c of h % 2 === 0 ? configs : [...configs].reverse()) {
         const t = await call(page, c.key, { kind: 'text', prompts: half });
-        if (t.nonFinite > 0) throw new Error(`${c.key} text: ${t.nonFinite} text_embeds values are NaN or infinite`);
+        if (t.nonFinite > 0)
+          throw new Error(`${c.key} text: ${t.nonFinite} text_embeds values are NaN or infinite`);
         c.text.push(...t.times);
       }
     }
@@ -350,7 +420,11 @@ export async function benchTransformersJs(opts: TransformersJsOptions): Promise<
   const loadAfter = loadavg()[0];
 
   log('agqg embed on the same image and prompt (onnxruntime-node) for the cosine check ...');
-  const ours = await agqgEmbed(packDir, images.slice(0, 2).map((im) => im.path), images[0].prompt);
+  const ours = await agqgEmbed(
+    packDir,
+    images.slice(0, 2).map((im) => im.path),
+    images[0].prompt,
+  );
   const imageCosine = cosine(embedded.image, ours.images[0]);
   const textCosine = cosine(embedded.text, ours.text);
   // Random weights map all images near one direction: the cosine of two different images is the scale to read the one above against.
@@ -362,12 +436,21 @@ export async function benchTransformersJs(opts: TransformersJsOptions): Promise<
   const rows: Row[] = [];
   const results: TransformersJsResult[] = [];
   const text: TransformersJsTextResult[] = [];
-  const median = (xs: readonly PartTimes[], k: keyof PartTimes): number => summarize(xs.map((x) => x[k])).median;
+  const median = (xs: readonly PartTimes[], k: keyof PartTimes): number =>
+    summarize(xs.map((x) => x[k])).median;
   for (const c of configs) {
     const init = c.init;
     if (!init) continue;
     const name = threadName(c);
-    rows.push(valueRow(section, `${name}: model load (vision / text)`, init.visionLoadMs, 'ms', `text ${init.textLoadMs.toFixed(0)} ms`));
+    rows.push(
+      valueRow(
+        section,
+        `${name}: model load (vision / text)`,
+        init.visionLoadMs,
+        'ms',
+        `text ${init.textLoadMs.toFixed(0)} ms`,
+      ),
+    );
     for (const [batch, times, n, wall] of [
       [1, c.one, c.one.length, c.oneWallMs],
       [batchSize, c.batch, c.batchImages, c.batchWallMs],
@@ -386,21 +469,94 @@ export async function benchTransformersJs(opts: TransformersJsOptions): Promise<
         modelMs: median(times, 'modelMs'),
       });
       const tag = `${name}, batch ${batch}`;
-      rows.push(timedRow(section, `${tag}: per image total (bytes -> image_embeds)`, times.map((t) => t.totalMs)));
-      rows.push(timedRow(section, `${tag}: decode (RawImage.fromBlob)`, times.map((t) => t.decodeMs)));
-      rows.push(timedRow(section, `${tag}: preprocess (processor)`, times.map((t) => t.preprocessMs)));
-      rows.push(timedRow(section, `${tag}: model call`, times.map((t) => t.modelMs)));
-      rows.push(valueRow(section, `${tag}: throughput`, ips, 'images/s', `${n} images in ${(wall / 1000).toFixed(1)} s`));
+      rows.push(
+        timedRow(
+          section,
+          `${tag}: per image total (bytes -> image_embeds)`,
+          times.map((t) => t.totalMs),
+        ),
+      );
+      rows.push(
+        timedRow(
+          section,
+          `${tag}: decode (RawImage.fromBlob)`,
+          times.map((t) => t.decodeMs),
+        ),
+      );
+      rows.push(
+        timedRow(
+          section,
+          `${tag}: preprocess (processor)`,
+          times.map((t) => t.preprocessMs),
+        ),
+      );
+      rows.push(
+        timedRow(
+          section,
+          `${tag}: model call`,
+          times.map((t) => t.modelMs),
+        ),
+      );
+      rows.push(
+        valueRow(
+          section,
+          `${tag}: throughput`,
+          ips,
+          'images/s',
+          `${n} images in ${(wall / 1000).toFixed(1)} s`,
+        ),
+      );
     }
     const tt = summarize(c.text.map((t) => t.totalMs));
-    text.push({ threads: label(c), effectiveThreads: init.effectiveThreads, medianMs: tt.median, p90Ms: tt.p90 });
-    rows.push(timedRow(section, `${name}: prompt (tokenizer + text model, batch 1)`, c.text.map((t) => t.totalMs)));
-    rows.push(timedRow(section, `${name}: prompt tokenizer only`, c.text.map((t) => t.tokenizeMs)));
+    text.push({
+      threads: label(c),
+      effectiveThreads: init.effectiveThreads,
+      medianMs: tt.median,
+      p90Ms: tt.p90,
+    });
+    rows.push(
+      timedRow(
+        section,
+        `${name}: prompt (tokenizer + text model, batch 1)`,
+        c.text.map((t) => t.totalMs),
+      ),
+    );
+    rows.push(
+      timedRow(
+        section,
+        `${name}: prompt tokenizer only`,
+        c.text.map((t) => t.tokenizeMs),
+      ),
+    );
   }
-  rows.push(valueRow(section, 'cosine image_embeds vs agqg embed (same image)', imageCosine, '', 'transformers.js canvas resize vs our PIL-exact bicubic'));
-  rows.push(valueRow(section, 'cosine agqg embed image 1 vs image 2 (scale)', imageCosineBaseline, '', 'two different images, random weights'));
+  rows.push(
+    valueRow(
+      section,
+      'cosine image_embeds vs agqg embed (same image)',
+      imageCosine,
+      '',
+      'transformers.js canvas resize vs our PIL-exact bicubic',
+    ),
+  );
+  rows.push(
+    valueRow(
+      section,
+      'cosine agqg embed image 1 vs image 2 (scale)',
+      imageCosineBaseline,
+      '',
+      'two different images, random weights',
+    ),
+  );
   rows.push(valueRow(section, 'cosine text_embeds vs agqg embed (1 prompt)', textCosine, ''));
-  rows.push(valueRow(section, 'load average (1 min) before / after', loadBefore, '', `after ${loadAfter.toFixed(2)}, ${cores} cores`));
+  rows.push(
+    valueRow(
+      section,
+      'load average (1 min) before / after',
+      loadBefore,
+      '',
+      `after ${loadAfter.toFixed(2)}, ${cores} cores`,
+    ),
+  );
   const allCores = configs.find((c) => c.threads === cores) ?? configs[configs.length - 1];
   return {
     rows,
@@ -421,17 +577,26 @@ export async function benchTransformersJs(opts: TransformersJsOptions): Promise<
 async function main(): Promise<void> {
   const { parseArgs } = await import('node:util');
   const { values } = parseArgs({
-    options: { n: { type: 'string' }, rounds: { type: 'string' }, threads: { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      n: { type: 'string' },
+      rounds: { type: 'string' },
+      threads: { type: 'string' },
+      json: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
     strict: true,
   });
   if (values.help) {
-    console.log(`usage: npx tsx bench/transformers-js.ts [--n ${BATCH}] [--rounds ${DEFAULT_ROUNDS}] [--threads 1,${availableParallelism()}] [--json FILE]`);
+    console.log(
+      `usage: npx tsx bench/transformers-js.ts [--n ${BATCH}] [--rounds ${DEFAULT_ROUNDS}] [--threads 1,${availableParallelism()}] [--json FILE]`,
+    );
     return;
   }
   const n = Number(values.n ?? BATCH);
   const rounds = Number(values.rounds ?? DEFAULT_ROUNDS);
   if (!Number.isInteger(n) || n < 1) throw new Error(`--n must be a positive integer, got ${values.n}`);
-  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer, got ${values.rounds}`);
+  if (!Number.isInteger(rounds) || rounds < 1)
+    throw new Error(`--rounds must be a positive integer, got ${values.rounds}`);
   const threads = values.threads?.split(',').map((s) => {
     const t = Number(s.trim());
     if (!Number.isInteger(t) || t < 1) throw new Error(`--threads takes positive integers, got "${s}"`);
@@ -455,19 +620,28 @@ async function main(): Promise<void> {
         `${x.medianMs.toFixed(1).padStart(10)} ${x.p90Ms.toFixed(1).padStart(7)} ${x.decodeMs.toFixed(1).padStart(7)} ${x.preprocessMs.toFixed(1).padStart(8)} ${x.modelMs.toFixed(1).padStart(6)}`,
     );
   }
-  console.log(`text: ${r.textMsPerPrompt.toFixed(1)} ms per prompt (all cores); cosine image ${r.imageCosine.toFixed(5)} (two different images: ${r.imageCosineBaseline.toFixed(4)}), text ${r.textCosine.toFixed(5)}`);
-  console.log(`load average ${r.loadAverage1m.before.toFixed(2)} -> ${r.loadAverage1m.after.toFixed(2)}; ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  console.log(
+    `text: ${r.textMsPerPrompt.toFixed(1)} ms per prompt (all cores); cosine image ${r.imageCosine.toFixed(5)} (two different images: ${r.imageCosineBaseline.toFixed(4)}), text ${r.textCosine.toFixed(5)}`,
+  );
+  console.log(
+    `load average ${r.loadAverage1m.before.toFixed(2)} -> ${r.loadAverage1m.after.toFixed(2)}; ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+  );
   if (values.json) {
     const { writeFileSync } = await import('node:fs');
     mkdirSync(dirname(resolve(values.json)), { recursive: true });
-    writeFileSync(resolve(values.json), `${JSON.stringify({ createdAt: new Date().toISOString(), n, rounds, ...r }, null, 2)}\n`);
+    writeFileSync(
+      resolve(values.json),
+      `${JSON.stringify({ createdAt: new Date().toISOString(), n, rounds, ...r }, null, 2)}\n`,
+    );
     console.log(`wrote ${resolve(values.json)}`);
   }
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   main().catch((err: unknown) => {
-    console.error(`transformers.js bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    console.error(
+      `transformers.js bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+    );
     process.exit(1);
   });
 }

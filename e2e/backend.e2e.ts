@@ -26,7 +26,7 @@ describeShared('backend selection', [TEST_PACK.fixture], () => {
     expect(await ui.backend.getAttribute('title')).toMatch(/forced by \?backend=wasm/);
   });
 
-  it('WASM loads onnxruntime-web\'s plain build, not the asyncify one only WebGPU needs', async () => {
+  it("WASM loads onnxruntime-web's plain build, not the asyncify one only WebGPU needs", async () => {
     const page = await browser.context.newPage();
     const fetched: string[] = [];
     page.on('request', (r) => {

@@ -16,12 +16,26 @@ describeShared('bad inputs in one batch', [TEST_PACK.fixture, AGIQA], () => {
   const jpeg = readFileSync(good[0].path);
   const huge = blackPng(12000, 12000);
   const bad = [
-    { file: payload('notes.jpg', Buffer.from('these are my notes, not a picture\n'), 'image/jpeg'), code: 'unsupported_format', says: /text/ },
-    { file: payload('cut.jpg', jpeg.subarray(0, Math.floor(jpeg.length * 0.6)), 'image/jpeg'), code: 'decode_failed', says: /truncated/ },
+    {
+      file: payload('notes.jpg', Buffer.from('these are my notes, not a picture\n'), 'image/jpeg'),
+      code: 'unsupported_format',
+      says: /text/,
+    },
+    {
+      file: payload('cut.jpg', jpeg.subarray(0, Math.floor(jpeg.length * 0.6)), 'image/jpeg'),
+      code: 'decode_failed',
+      says: /truncated/,
+    },
     { file: payload('empty.png', Buffer.alloc(0), 'image/png'), code: 'empty_file', says: /0 bytes/ },
     { file: payload('huge.png', huge, 'image/png'), code: 'image_too_large', says: /12000x12000/ },
     {
-      file: payload('drawing.svg', Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'), 'image/svg+xml'),
+      file: payload(
+        'drawing.svg',
+        Buffer.from(
+          '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>',
+        ),
+        'image/svg+xml',
+      ),
       code: 'unsupported_format',
       says: /SVG/,
     },

@@ -45,7 +45,16 @@ describeShared('batched grading', [TEST_PACK.fixture, AGIQA], () => {
     await ui.waitForJs('window.__agqgRun?.done === true');
     const run = (await ui.page.evaluate('window.__agqgRun')) as RunStats;
     const { json } = await ui.exportJson();
-    const results = (json as { results: { file: string; quality: { score: number } | null; alignment: { score: number } | null; error: { code: string } | null }[] }).results;
+    const results = (
+      json as {
+        results: {
+          file: string;
+          quality: { score: number } | null;
+          alignment: { score: number } | null;
+          error: { code: string } | null;
+        }[];
+      }
+    ).results;
     return { ui, run, results };
   }
 
@@ -60,8 +69,10 @@ describeShared('batched grading', [TEST_PACK.fixture, AGIQA], () => {
     expect(four.run.batchSize).toBe(4);
     const stage = (name: string) => four.run.perImage.find((p) => p.name === name);
     expect(stage('cut.jpg')?.error).toBe('decode_failed');
-    for (const name of [images[0].name, images[1].name, images[2].name]) expect(stage(name)?.stages.batch, name).toBe(3);
-    for (const name of [images[3].name, images[4].name, images[5].name]) expect(stage(name)?.stages.batch, name).toBe(3);
+    for (const name of [images[0].name, images[1].name, images[2].name])
+      expect(stage(name)?.stages.batch, name).toBe(3);
+    for (const name of [images[3].name, images[4].name, images[5].name])
+      expect(stage(name)?.stages.batch, name).toBe(3);
     expect(four.results.find((r) => r.file === 'cut.jpg')?.error?.code).toBe('decode_failed');
     expect(await four.ui.errorOf('cut.jpg')).not.toBeNull();
 
@@ -70,9 +81,15 @@ describeShared('batched grading', [TEST_PACK.fixture, AGIQA], () => {
       const b = four.results.find((r) => r.file === im.name);
       expect(a?.error ?? null, im.name).toBeNull();
       expect(b?.error ?? null, im.name).toBeNull();
-      expect(Math.abs((a?.quality?.score ?? Number.NaN) - (b?.quality?.score ?? Number.NaN)), im.name).toBeLessThan(SCORE_TOLERANCE);
+      expect(
+        Math.abs((a?.quality?.score ?? Number.NaN) - (b?.quality?.score ?? Number.NaN)),
+        im.name,
+      ).toBeLessThan(SCORE_TOLERANCE);
       if (a?.alignment || b?.alignment) {
-        expect(Math.abs((a?.alignment?.score ?? Number.NaN) - (b?.alignment?.score ?? Number.NaN)), im.name).toBeLessThan(SCORE_TOLERANCE);
+        expect(
+          Math.abs((a?.alignment?.score ?? Number.NaN) - (b?.alignment?.score ?? Number.NaN)),
+          im.name,
+        ).toBeLessThan(SCORE_TOLERANCE);
       }
     }
   });
@@ -105,7 +122,12 @@ describeShared('batched grading', [TEST_PACK.fixture, AGIQA], () => {
     await ui.waitForJs('window.__agqgRun?.done === true');
     expect(await ui.page.evaluate('window.__agqgRuns()')).toBe(1);
     const run = (await ui.page.evaluate('window.__agqgRun')) as RunStats;
-    expect(run.perImage.map((p) => p.name).sort()).toEqual(images.slice(0, 3).map((im) => im.name).sort());
+    expect(run.perImage.map((p) => p.name).sort()).toEqual(
+      images
+        .slice(0, 3)
+        .map((im) => im.name)
+        .sort(),
+    );
     expect(await ui.cardCount()).toBe(3);
   });
 

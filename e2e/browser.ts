@@ -43,14 +43,18 @@ export interface Browser {
 
 export async function launch(opts: LaunchOptions = {}): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (Debian), or set AGQG_CHROMIUM to a Chromium binary`);
+    throw new Error(
+      `no Chromium at ${CHROMIUM}: apt-get install chromium (Debian), or set AGQG_CHROMIUM to a Chromium binary`,
+    );
   }
   const profile = mkdtempSync(join(tmpdir(), 'agqg-e2e-profile-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     args: [
-      ...(opts.webgpu ? [...CHROMIUM_ARGS.filter((a) => a !== '--disable-gpu'), ...WEBGPU_ARGS] : CHROMIUM_ARGS),
+      ...(opts.webgpu
+        ? [...CHROMIUM_ARGS.filter((a) => a !== '--disable-gpu'), ...WEBGPU_ARGS]
+        : CHROMIUM_ARGS),
       // For experiments only (e.g. AGQG_CHROMIUM_FLAGS=--js-flags=--no-wasm-deopt): benchmarks must measure the defaults.
       ...(process.env.AGQG_CHROMIUM_FLAGS?.split(' ').filter(Boolean) ?? []),
     ],

@@ -34,9 +34,9 @@ describeShared('cancel', [TEST_PACK.fixture, AGIQA], () => {
     // The queue table draws its first 50 rows; the re-queue button counts them all.
     const drawn = await ui.page.locator('.queue-table tbody tr[data-status="cancelled"]').count();
     expect(drawn).toBe(Math.min(50, images.length - finished));
-    await expect.poll(() => ui.page.getByRole('button', { name: /^Re-queue \d+ cancelled$/ }).textContent()).toBe(
-      `Re-queue ${images.length - finished} cancelled`,
-    );
+    await expect
+      .poll(() => ui.page.getByRole('button', { name: /^Re-queue \d+ cancelled$/ }).textContent())
+      .toBe(`Re-queue ${images.length - finished} cancelled`);
     // Nothing keeps running in the background.
     await ui.page.waitForTimeout(1500);
     expect(await ui.cardCount()).toBe(finished);

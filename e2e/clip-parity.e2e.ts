@@ -52,7 +52,11 @@ interface ImageMeasure {
 /** Float noise of the reference's float32 preprocessing (one 8-bit level is ~0.015 after normalising). */
 const PIXEL_VALUE_NOISE = 1e-5;
 
-function measureImage(file: string, page: { embedding: number[] | null; pixelValues: Float32Array | null; rgba: Uint8Array | null }, ref: RefImage): ImageMeasure {
+function measureImage(
+  file: string,
+  page: { embedding: number[] | null; pixelValues: Float32Array | null; rgba: Uint8Array | null },
+  ref: RefImage,
+): ImageMeasure {
   const bytes = readFileSync(sharedPath(REFS, ref.file));
   const node = decodeNode(new Uint8Array(bytes), ref.file);
   const rgba = page.rgba as Uint8Array;
@@ -96,7 +100,10 @@ function saveReport(): void {
 }
 
 describeShared('CLIP parity of the page with the Python reference', [TEST_PACK.fixture, REFS], () => {
-  const refs = JSON.parse(readFileSync(sharedPath(REFS, 'refs.json'), 'utf8')) as { images: RefImage[]; prompts: RefPrompt[] };
+  const refs = JSON.parse(readFileSync(sharedPath(REFS, 'refs.json'), 'utf8')) as {
+    images: RefImage[];
+    prompts: RefPrompt[];
+  };
 
   afterAll(() => saveReport());
 
@@ -118,7 +125,10 @@ describeShared('CLIP parity of the page with the Python reference', [TEST_PACK.f
     it('every fixture image: PNG cosine >= 0.9999, JPEG >= 0.999 (decoded by the browser)', async () => {
       const measures: ImageMeasure[] = [];
       for (const ref of refs.images) {
-        const out = await ui.embed([readFileSync(sharedPath(REFS, ref.file))], [], { pixels: true, rgba: true });
+        const out = await ui.embed([readFileSync(sharedPath(REFS, ref.file))], [], {
+          pixels: true,
+          rgba: true,
+        });
         expect(out.backend.kind).toBe('wasm');
         const im = out.images[0];
         expect(im.error, ref.file).toBeNull();
@@ -142,7 +152,10 @@ describeShared('CLIP parity of the page with the Python reference', [TEST_PACK.f
     });
 
     it('every reference prompt: cosine >= 0.9999, same token counts and truncation', async () => {
-      const out = await ui.embed([], refs.prompts.map((p) => p.text));
+      const out = await ui.embed(
+        [],
+        refs.prompts.map((p) => p.text),
+      );
       const rows = refs.prompts.map((p, i) => {
         const t = out.texts[i];
         expect(t.text).toBe(p.text);
@@ -193,7 +206,9 @@ describeShared('CLIP parity of the page with the Python reference', [TEST_PACK.f
       const backendTitle = (await ui.backend.getAttribute('title')) ?? '';
       if (adapter === null) {
         // No software adapter on this machine: the page must run WASM and say why.
-        console.warn(`WebGPU: no adapter under ${JSON.stringify(launch.name)} flags; checking the fallback instead`);
+        console.warn(
+          `WebGPU: no adapter under ${JSON.stringify(launch.name)} flags; checking the fallback instead`,
+        );
         expect(out.backend.kind).toBe('wasm');
         expect(await ui.backendText()).toMatch(/WASM/);
         expect(backendTitle).toMatch(/no WebGPU adapter/);
@@ -202,10 +217,25 @@ describeShared('CLIP parity of the page with the Python reference', [TEST_PACK.f
       }
       expect(out.backend.kind, out.backend.reason).toBe('webgpu');
       expect(await ui.backendText()).toMatch(/WebGPU/);
-      const imageCos = cosine(Float32Array.from(out.images[0].embedding as number[]), Float32Array.from(ref.image_embeds));
-      const textCos = cosine(Float32Array.from(out.texts[0].embedding), Float32Array.from(prompt.text_embeds));
-      report.webgpu = { adapter, backend: out.backend, image: ref.file, imageCosine: imageCos, prompt: prompt.text, textCosine: textCos };
-      console.log(`WebGPU (${adapter}): ${ref.file} cosine ${imageCos.toFixed(7)}; "${prompt.text}" cosine ${textCos.toFixed(7)}`);
+      const imageCos = cosine(
+        Float32Array.from(out.images[0].embedding as number[]),
+        Float32Array.from(ref.image_embeds),
+      );
+      const textCos = cosine(
+        Float32Array.from(out.texts[0].embedding),
+        Float32Array.from(prompt.text_embeds),
+      );
+      report.webgpu = {
+        adapter,
+        backend: out.backend,
+        image: ref.file,
+        imageCosine: imageCos,
+        prompt: prompt.text,
+        textCosine: textCos,
+      };
+      console.log(
+        `WebGPU (${adapter}): ${ref.file} cosine ${imageCos.toFixed(7)}; "${prompt.text}" cosine ${textCos.toFixed(7)}`,
+      );
       expect(imageCos).toBeGreaterThanOrEqual(MIN_COSINE_EXACT);
       expect(textCos).toBeGreaterThanOrEqual(MIN_COSINE_EXACT);
     });

@@ -28,7 +28,8 @@ function checkGrade(g: GradeResult, where: string): void {
   const sum = g.probabilities.reduce((s, p) => s + p, 0);
   expect(Math.abs(sum - 1), `${where}: probabilities sum to ${sum}`).toBeLessThanOrEqual(PROB_SUM_TOLERANCE);
   expect(g.thresholds.length, where).toBe(g.labels.length - 1);
-  for (let k = 1; k < g.thresholds.length; k++) expect(g.thresholds[k], where).toBeGreaterThan(g.thresholds[k - 1]);
+  for (let k = 1; k < g.thresholds.length; k++)
+    expect(g.thresholds[k], where).toBeGreaterThan(g.thresholds[k - 1]);
   expect(g.labels[g.gradeIndex], where).toBe(g.grade);
 }
 
@@ -54,7 +55,9 @@ function suite(): void {
   });
 
   it('is listed after the test pack, loads on WASM and says it has no text encoder', async () => {
-    const options = await ui.packSelect.locator('option').evaluateAll((els) => els.map((e) => (e as { value: string }).value));
+    const options = await ui.packSelect
+      .locator('option')
+      .evaluateAll((els) => els.map((e) => (e as { value: string }).value));
     expect(options.indexOf(TEST_PACK.id)).toBe(0);
     expect(options).toContain(DEFAULT_PACK.id);
     expect(await ui.packSelect.inputValue()).toBe(DEFAULT_PACK.id);
@@ -69,10 +72,15 @@ function suite(): void {
   });
 
   it('grades ten dropped images, quality only, prompts kept, equal to agqg score', async () => {
-    const payloads: FilePayload[] = images.map((im) => ({ name: im.name, mimeType: 'image/jpeg', buffer: readFileSync(im.path) }));
+    const payloads: FilePayload[] = images.map((im) => ({
+      name: im.name,
+      mimeType: 'image/jpeg',
+      buffer: readFileSync(im.path),
+    }));
     await ui.dropFiles([...payloads, csvOf(images)]);
     // The CSV is read after the images are staged: its prompts arrive a moment later.
-    for (const im of images) await expect.poll(() => ui.promptInput(im.name).inputValue(), { timeout: 10_000 }).toBe(im.prompt);
+    for (const im of images)
+      await expect.poll(() => ui.promptInput(im.name).inputValue(), { timeout: 10_000 }).toBe(im.prompt);
     await ui.gradeAll();
     await ui.waitForCards(images.length);
     await ui.waitForIdle();
@@ -92,7 +100,17 @@ function suite(): void {
     writeFileSync(prompts, csvOf(images).buffer);
     const cli = await run(
       process.execPath,
-      ['bin/agqg.js', 'score', '--pack', DEFAULT_PACK.dir, ...images.map((im) => im.path), '--prompts', prompts, '--json', '--quiet'],
+      [
+        'bin/agqg.js',
+        'score',
+        '--pack',
+        DEFAULT_PACK.dir,
+        ...images.map((im) => im.path),
+        '--prompts',
+        prompts,
+        '--json',
+        '--quiet',
+      ],
       { cwd: ROOT, maxBuffer: 16 << 20 },
     );
     const node: ResultsFile = ResultsFileSchema.parse(JSON.parse(cli.stdout));
@@ -111,7 +129,10 @@ function suite(): void {
       checkGrade(q, `${im.name} (page)`);
       const nq = n!.quality!;
       expect(nq, `${im.name}: agqg score gave no quality`).not.toBeNull();
-      expect(Math.abs(q.score - nq.score), `${im.name}: page ${q.score} vs node ${nq.score}`).toBeLessThanOrEqual(SCORE_TOLERANCE);
+      expect(
+        Math.abs(q.score - nq.score),
+        `${im.name}: page ${q.score} vs node ${nq.score}`,
+      ).toBeLessThanOrEqual(SCORE_TOLERANCE);
       expect(Math.abs(q.ability - nq.ability), `${im.name}: ability`).toBeLessThanOrEqual(SCORE_TOLERANCE);
       expect(q.thresholds).toEqual(nq.thresholds);
       expect(q.grade).toBe(nq.grade);
@@ -132,6 +153,8 @@ if (existsSync(DEFAULT_PACK.manifest)) {
     });
   });
 } else {
-  console.warn(`SKIPPED: the default pack in the browser: ${DEFAULT_PACK.manifest} is missing (build it with node bin/agqg.js build-pack)`);
+  console.warn(
+    `SKIPPED: the default pack in the browser: ${DEFAULT_PACK.manifest} is missing (build it with node bin/agqg.js build-pack)`,
+  );
   describe.skip('the default pack in the browser [SKIPPED: default pack not built]', suite);
 }

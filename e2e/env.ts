@@ -27,7 +27,10 @@ export const DEFAULT_PACK = {
 };
 
 /** Cuts (or restores) the preview server's network; returns how many requests were dropped. */
-export async function serverNetwork(baseUrl: string, state?: 'down' | 'up'): Promise<{ down: boolean; blocked: number }> {
+export async function serverNetwork(
+  baseUrl: string,
+  state?: 'down' | 'up',
+): Promise<{ down: boolean; blocked: number }> {
   const url = new URL('/__e2e__/network', baseUrl);
   if (state) url.searchParams.set('state', state);
   const res = await fetch(url);

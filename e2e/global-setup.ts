@@ -51,7 +51,13 @@ export async function setup(project: TestProject): Promise<void> {
     const nodeEnv = process.env.NODE_ENV;
     process.env.NODE_ENV = 'production';
     try {
-      await build({ mode: 'production', configFile, root: ROOT, logLevel: 'warn', build: { outDir: E2E_DIST, emptyOutDir: true, sourcemap: false } });
+      await build({
+        mode: 'production',
+        configFile,
+        root: ROOT,
+        logLevel: 'warn',
+        build: { outDir: E2E_DIST, emptyOutDir: true, sourcemap: false },
+      });
     } finally {
       process.env.NODE_ENV = nodeEnv;
     }
@@ -71,7 +77,10 @@ export async function setup(project: TestProject): Promise<void> {
     const target = resolve(models, DEFAULT_PACK.id);
     rmSync(target, { recursive: true, force: true });
     cpSync(DEFAULT_PACK.dir, target, { recursive: true });
-    const m = JSON.parse(readFileSync(DEFAULT_PACK.manifest, 'utf8')) as { name?: unknown; description?: unknown };
+    const m = JSON.parse(readFileSync(DEFAULT_PACK.manifest, 'utf8')) as {
+      name?: unknown;
+      description?: unknown;
+    };
     packs.push({
       id: DEFAULT_PACK.id,
       name: typeof m.name === 'string' ? m.name : DEFAULT_PACK.id,

@@ -45,7 +45,8 @@ describeShared('grading in the browser', [TEST_PACK.fixture, AGIQA], () => {
     await ui.addFiles([...images.map((im) => im.path)]);
     await ui.addFiles([csvOf(images)]);
     // The page applies a CSV's prompts in a later task and draws rows a few a frame: wait for them.
-    for (const im of images) await expect.poll(() => ui.promptInput(im.name).inputValue(), { timeout: 10_000 }).toBe(im.prompt);
+    for (const im of images)
+      await expect.poll(() => ui.promptInput(im.name).inputValue(), { timeout: 10_000 }).toBe(im.prompt);
     await ui.gradeAll();
     await ui.waitForCards(images.length);
     await ui.waitForIdle();
@@ -72,7 +73,8 @@ describeShared('grading in the browser', [TEST_PACK.fixture, AGIQA], () => {
         if (!g) continue;
         const sum = g.probabilities.reduce((s, p) => s + p, 0);
         expect(Math.abs(sum - 1)).toBeLessThanOrEqual(1e-6);
-        for (let k = 1; k < g.thresholds.length; k++) expect(g.thresholds[k]).toBeGreaterThan(g.thresholds[k - 1]);
+        for (let k = 1; k < g.thresholds.length; k++)
+          expect(g.thresholds[k]).toBeGreaterThan(g.thresholds[k - 1]);
         expect(g.labels[g.gradeIndex]).toBe(g.grade);
       }
       expect(r.quality).not.toBeNull();
@@ -87,7 +89,8 @@ describeShared('grading in the browser', [TEST_PACK.fixture, AGIQA], () => {
     const shown = await ui.cardNames();
     const shownScores = shown.map((n) => scores.get(n)!);
     // Cards show scores to 2 decimals; the order comes from the full-precision scores.
-    for (let i = 1; i < shownScores.length; i++) expect(shownScores[i]).toBeLessThanOrEqual(shownScores[i - 1]);
+    for (let i = 1; i < shownScores.length; i++)
+      expect(shownScores[i]).toBeLessThanOrEqual(shownScores[i - 1]);
     await ui.sortBy('Order added');
     expect(await ui.cardNames()).toEqual(images.map((im) => im.name));
 

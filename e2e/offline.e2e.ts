@@ -25,7 +25,9 @@ describeShared('offline', [TEST_PACK.fixture, AGIQA], () => {
   it('caches the shell and the pack on the first visit', async () => {
     await ui.open();
     await ui.waitForPack();
-    await ui.waitForJs(`/Available offline|not saved/.test(document.querySelector('[aria-label="Offline status"]')?.textContent ?? '')`);
+    await ui.waitForJs(
+      `/Available offline|not saved/.test(document.querySelector('[aria-label="Offline status"]')?.textContent ?? '')`,
+    );
     expect(await ui.offlineStatus.textContent()).toBe('Available offline');
     await ui.addFiles([first.path]);
     await ui.gradeAll();

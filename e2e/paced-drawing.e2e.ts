@@ -73,9 +73,13 @@ describeShared('a 100-image batch drawn a frame at a time', [TEST_PACK.fixture, 
     expect(added.length).toBeGreaterThanOrEqual(Math.ceil(QUEUE_ROWS / UNITS_PER_FRAME));
 
     // Counted and listed in the order given, the undrawn ones included.
-    expect(await ui.page.getByRole('heading', { name: /^Queue/ }).textContent()).toBe(`Queue (${images.length})`);
+    expect(await ui.page.getByRole('heading', { name: /^Queue/ }).textContent()).toBe(
+      `Queue (${images.length})`,
+    );
     expect(await ui.gradeButton.textContent()).toBe(`Grade ${images.length} images`);
-    expect(await ui.page.locator('.queue-table tbody tr th').allTextContents()).toEqual(images.slice(0, QUEUE_ROWS).map((im) => im.name));
+    expect(await ui.page.locator('.queue-table tbody tr th').allTextContents()).toEqual(
+      images.slice(0, QUEUE_ROWS).map((im) => im.name),
+    );
     expect(await ui.page.getByText(`…and ${images.length - QUEUE_ROWS} more`).count()).toBe(1);
   });
 
@@ -83,7 +87,9 @@ describeShared('a 100-image batch drawn a frame at a time', [TEST_PACK.fixture, 
     await ui.page.evaluate(TAKE_FRAMES);
     await ui.gradeAll();
     // Every drawn row's prompt box becomes text (or the row is done and leaves the queue).
-    await expect.poll(() => ui.page.locator('.queue-table input.q-prompt').count(), { timeout: 30_000 }).toBe(0);
+    await expect
+      .poll(() => ui.page.locator('.queue-table input.q-prompt').count(), { timeout: 30_000 })
+      .toBe(0);
     await waitForResults(ui.page, images.length, 300_000);
     await ui.waitForIdle();
     const frames = (await ui.page.evaluate(TAKE_FRAMES)) as FrameRecord[];
@@ -102,7 +108,9 @@ describeShared('a 100-image batch drawn a frame at a time', [TEST_PACK.fixture, 
 
     expect(await resultTotal(ui.page)).toBe(images.length);
     expect(await ui.cardCount()).toBe(RESULTS_PAGE);
-    expect(await ui.page.locator('.results .count').textContent()).toBe(`Showing ${RESULTS_PAGE} of ${images.length} results`);
+    expect(await ui.page.locator('.results .count').textContent()).toBe(
+      `Showing ${RESULTS_PAGE} of ${images.length} results`,
+    );
     expect(await ui.queuedCount()).toBe(0);
     const exported = ResultsFileSchema.parse((await ui.exportJson()).json).results;
     expect(exported.map((r) => r.file).sort()).toEqual(images.map((im) => im.name).sort());
@@ -110,7 +118,11 @@ describeShared('a 100-image batch drawn a frame at a time', [TEST_PACK.fixture, 
   });
 
   it('gives every drawn card its thumbnail, as a data: URL read without blocking the main thread', async () => {
-    await expect.poll(() => ui.page.locator('article.card .thumb img[src^="data:image/jpeg;base64,"]').count(), { timeout: 30_000 }).toBe(RESULTS_PAGE);
+    await expect
+      .poll(() => ui.page.locator('article.card .thumb img[src^="data:image/jpeg;base64,"]').count(), {
+        timeout: 30_000,
+      })
+      .toBe(RESULTS_PAGE);
     expect(pageErrors).toEqual([]);
   });
 });

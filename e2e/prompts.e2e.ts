@@ -13,7 +13,9 @@ import type { GraderPage } from './pages/grader-page.ts';
 import { openGrader } from './pages/open-grader.ts';
 
 /** 300 characters of a typical tag-style prompt: well over CLIP's 77 tokens. */
-const LONG = 'a lighthouse on a cliff at sunset, ultra-detailed, 8k, hdr, trending on artstation, '.repeat(4).slice(0, 300);
+const LONG = 'a lighthouse on a cliff at sunset, ultra-detailed, 8k, hdr, trending on artstation, '
+  .repeat(4)
+  .slice(0, 300);
 
 describeShared('prompts and alignment on the cards', [TEST_PACK.fixture, AGIQA], () => {
   let browser: Browser;
@@ -57,11 +59,15 @@ describeShared('prompts and alignment on the cards', [TEST_PACK.fixture, AGIQA],
       expect(a, name).not.toBeNull();
       expect(Number.isFinite(a!.score)).toBe(true);
     }
-    expect(await ui.alignmentNote('long.jpg')).toMatch(/longer than the text encoder's 77 tokens: truncated to the first 77/);
+    expect(await ui.alignmentNote('long.jpg')).toMatch(
+      /longer than the text encoder's 77 tokens: truncated to the first 77/,
+    );
     expect(await ui.alignmentNote('emoji.jpg')).toBeNull();
     for (const name of ['empty.jpg', 'spaces.jpg']) {
       expect(await ui.alignmentOf(name), name).toBeNull();
-      expect(await ui.missingPrompt(name).textContent()).toContain('Add the prompt that made this image to grade alignment.');
+      expect(await ui.missingPrompt(name).textContent()).toContain(
+        'Add the prompt that made this image to grade alignment.',
+      );
       // Quality does not need the prompt.
       expect(await ui.qualityOf(name)).not.toBeNull();
     }
@@ -84,7 +90,11 @@ describeShared('prompts and alignment on the cards', [TEST_PACK.fixture, AGIQA],
     const tip = card.getByRole('tooltip').first();
     expect(await tip.isVisible()).toBe(true);
     expect(await tip.textContent()).toMatch(/not fitted to human scores/);
-    expect(await card.getByRole('img', { name: /^Alignment: ability θ.*Uncalibrated \(zero-shot\) head\.$/ }).count()).toBe(1);
+    expect(
+      await card
+        .getByRole('img', { name: /^Alignment: ability θ.*Uncalibrated \(zero-shot\) head\.$/ })
+        .count(),
+    ).toBe(1);
     await ui.page.screenshot({ path: '.cache/e2e/prompts-card.png' });
 
     await ui.toggleCompare('emoji.jpg');
@@ -118,7 +128,10 @@ describeShared('prompts and alignment on the cards', [TEST_PACK.fixture, AGIQA],
     await ui.waitForCards(cases.length);
     await ui.gradePromptOnCard('spaces.jpg', cases[3].prompt);
     const after = await exported();
-    expect(after.get('spaces.jpg')!.alignment!.ability).toBeCloseTo(after.get('cjk.jpg')!.alignment!.ability, 6);
+    expect(after.get('spaces.jpg')!.alignment!.ability).toBeCloseTo(
+      after.get('cjk.jpg')!.alignment!.ability,
+      6,
+    );
     // Editing an existing prompt on a card re-grades just that image.
     await ui.editPromptOnCard('long.jpg', 'statue of a man');
     const edited = await exported();

@@ -27,7 +27,19 @@ const VISION_ID = 'tiny-clip-vision-quality';
 
 /** Trains from a (read-only) pack into a new pack folder `save`, as a user would from ../shared. */
 async function train(pack: string, data: string, target: string, save: string): Promise<void> {
-  const args = ['bin/agqg.js', 'train', '--pack', pack, '--data', data, '--target', target, '--quick', '--save', save];
+  const args = [
+    'bin/agqg.js',
+    'train',
+    '--pack',
+    pack,
+    '--data',
+    data,
+    '--target',
+    target,
+    '--quick',
+    '--save',
+    save,
+  ];
   args.push('--cache', resolve(ROOT, '.cache/e2e/train-features'));
   try {
     await run(process.execPath, args, { cwd: ROOT, maxBuffer: 16 << 20 });
@@ -65,8 +77,16 @@ describeShared('trained heads in the browser', [TEST_PACK.fixture, AGIQA], () =>
       train(sharedPath(TEST_PACK.fixture), data, 'mos_align', align),
       train(visionOnly, data, 'mos_quality', vision),
     ]);
-    cleanups.push(servePack(align, { id: ALIGN_ID, name: 'Tiny CLIP + trained alignment head', description: 'e2e' }));
-    cleanups.push(servePack(vision, { id: VISION_ID, name: 'Tiny CLIP vision only + trained quality head', description: 'e2e' }));
+    cleanups.push(
+      servePack(align, { id: ALIGN_ID, name: 'Tiny CLIP + trained alignment head', description: 'e2e' }),
+    );
+    cleanups.push(
+      servePack(vision, {
+        id: VISION_ID,
+        name: 'Tiny CLIP vision only + trained quality head',
+        description: 'e2e',
+      }),
+    );
 
     browser = await launch();
     ui = new GraderPage(await browser.context.newPage(), inject('baseUrl'));
@@ -92,10 +112,23 @@ describeShared('trained heads in the browser', [TEST_PACK.fixture, AGIQA], () =>
     const page = ResultsFileSchema.parse(json);
     expect(page.pack.id).toBe(ALIGN_ID);
     const prompts = join(tmp, 'prompts.csv');
-    writeFileSync(prompts, ['name,prompt', ...images.map((im) => `${im.name},"${im.prompt.replace(/"/g, '""')}"`)].join('\n'));
+    writeFileSync(
+      prompts,
+      ['name,prompt', ...images.map((im) => `${im.name},"${im.prompt.replace(/"/g, '""')}"`)].join('\n'),
+    );
     const cli = await run(
       process.execPath,
-      ['bin/agqg.js', 'score', '--pack', join(tmp, ALIGN_ID), ...images.map((im) => im.path), '--prompts', prompts, '--json', '--quiet'],
+      [
+        'bin/agqg.js',
+        'score',
+        '--pack',
+        join(tmp, ALIGN_ID),
+        ...images.map((im) => im.path),
+        '--prompts',
+        prompts,
+        '--json',
+        '--quiet',
+      ],
       { cwd: ROOT, maxBuffer: 16 << 20 },
     );
     const node = ResultsFileSchema.parse(JSON.parse(cli.stdout));
@@ -127,7 +160,9 @@ describeShared('trained heads in the browser', [TEST_PACK.fixture, AGIQA], () =>
     expect(await ui.errorOf(name)).toBeNull();
     expect(await ui.qualityOf(name)).not.toBeNull();
     expect(await ui.alignmentOf(name)).toBeNull();
-    expect(await ui.alignmentNote(name)).toMatch(/no text encoder, so it cannot compare the image with a prompt/);
+    expect(await ui.alignmentNote(name)).toMatch(
+      /no text encoder, so it cannot compare the image with a prompt/,
+    );
     expect(await ui.card(name).getByTestId('uncalibrated').count()).toBe(0);
   });
 });

@@ -26,8 +26,13 @@ describeShared('weight variants', [TEST_PACK.fixture, AGIQA], () => {
     tmp = mkdtempSync(join(tmpdir(), 'agqg-e2e-variants-'));
     const dir = join(tmp, PACK_ID);
     cpSync(sharedPath(TEST_PACK.fixture), dir, { recursive: true });
-    for (const m of ['vision_model', 'text_model']) cpSync(join(dir, 'onnx', `${m}.onnx`), join(dir, 'onnx', `${m}_quantized.onnx`));
-    unserve = servePack(dir, { id: PACK_ID, name: 'Tiny CLIP with q8 file names', description: 'variant picker test' });
+    for (const m of ['vision_model', 'text_model'])
+      cpSync(join(dir, 'onnx', `${m}.onnx`), join(dir, 'onnx', `${m}_quantized.onnx`));
+    unserve = servePack(dir, {
+      id: PACK_ID,
+      name: 'Tiny CLIP with q8 file names',
+      description: 'variant picker test',
+    });
     browser = await launch();
     ui = new GraderPage(await browser.context.newPage(), inject('baseUrl'));
     await ui.open('backend=wasm&debug=1');
@@ -48,12 +53,17 @@ describeShared('weight variants', [TEST_PACK.fixture, AGIQA], () => {
     visionFile: string;
     textFile: string | null;
   }
-  const variant = async (): Promise<Variant> => (await ui.page.evaluate('window.__agqg.pack().variant')) as Variant;
+  const variant = async (): Promise<Variant> =>
+    (await ui.page.evaluate('window.__agqg.pack().variant')) as Variant;
 
   it('defaults to q8 on WASM and shows it', async () => {
     const v = await variant();
     expect(v.available).toEqual(['fp32', 'q8']);
-    expect(v).toMatchObject({ dtype: 'q8', visionFile: 'onnx/vision_model_quantized.onnx', textFile: 'onnx/text_model_quantized.onnx' });
+    expect(v).toMatchObject({
+      dtype: 'q8',
+      visionFile: 'onnx/vision_model_quantized.onnx',
+      textFile: 'onnx/text_model_quantized.onnx',
+    });
     expect(await ui.variantSelect.inputValue()).toBe('q8');
     expect(await ui.variantSelect.getAttribute('title')).toMatch(/default on WASM/);
     expect(await ui.page.getByTestId('variant-in-use').textContent()).toMatch(/q8 weights/);
@@ -64,7 +74,11 @@ describeShared('weight variants', [TEST_PACK.fixture, AGIQA], () => {
     await ui.variantSelect.selectOption('fp32');
     await ui.waitForJs(`(document.querySelector('.pack-state')?.textContent ?? '').includes('fp32 weights')`);
     const v = await variant();
-    expect(v).toMatchObject({ dtype: 'fp32', visionFile: 'onnx/vision_model.onnx', textFile: 'onnx/text_model.onnx' });
+    expect(v).toMatchObject({
+      dtype: 'fp32',
+      visionFile: 'onnx/vision_model.onnx',
+      textFile: 'onnx/text_model.onnx',
+    });
     expect(await ui.variantSelect.getAttribute('title')).toMatch(/chosen on this page/);
     await ui.addFiles([im.path]);
     await ui.promptInput(im.name).fill(im.prompt);

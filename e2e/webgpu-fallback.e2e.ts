@@ -49,7 +49,10 @@ describeShared('WebGPU device lost mid-batch', [TEST_PACK.fixture, AGIQA], () =>
   /** Fails (does not skip) when the page does not run WebGPU: the fallback would not be exercised. */
   async function expectWebGpu(ui: GraderPage): Promise<void> {
     const title = (await ui.backend.getAttribute('title')) ?? '';
-    expect(await ui.backendText(), `WebGPU must run here (SwiftShader adapter from launch({ webgpu: true })): ${title}`).toMatch(/WebGPU/);
+    expect(
+      await ui.backendText(),
+      `WebGPU must run here (SwiftShader adapter from launch({ webgpu: true })): ${title}`,
+    ).toMatch(/WebGPU/);
   }
 
   async function gradeAndExport(ui: GraderPage, during?: () => Promise<void>): Promise<ExportedResult[]> {
@@ -95,14 +98,18 @@ describeShared('WebGPU device lost mid-batch', [TEST_PACK.fixture, AGIQA], () =>
           file: r.file,
           backend: r.backend,
           quality: r.quality?.score,
-          'Δ quality vs WASM-only': w?.quality && r.quality ? Math.abs(w.quality.score - r.quality.score) : null,
-          'Δ alignment vs WASM-only': w?.alignment && r.alignment ? Math.abs(w.alignment.score - r.alignment.score) : null,
+          'Δ quality vs WASM-only':
+            w?.quality && r.quality ? Math.abs(w.quality.score - r.quality.score) : null,
+          'Δ alignment vs WASM-only':
+            w?.alignment && r.alignment ? Math.abs(w.alignment.score - r.alignment.score) : null,
           error: r.error?.code ?? null,
         };
       }),
     );
     console.log(`status bar after the loss: "${backendText}"; title: ${title}; note: ${note}`);
-    console.log(`run times: WebGPU page ${mixedMs} ms (of which opening it and loading the pack ${loadedMs} ms), WASM-only page ${wasmMs} ms`);
+    console.log(
+      `run times: WebGPU page ${mixedMs} ms (of which opening it and loading the pack ${loadedMs} ms), WASM-only page ${wasmMs} ms`,
+    );
 
     // Nothing lost: every image once, graded, no error.
     expect(mixed.map((r) => r.file).sort()).toEqual(images.map((im) => im.name).sort());
@@ -116,8 +123,14 @@ describeShared('WebGPU device lost mid-batch', [TEST_PACK.fixture, AGIQA], () =>
     const switchAt = backends.indexOf(WASM);
     expect(backends[0]).toBe(WEBGPU);
     expect(switchAt, backends.join(', ')).toBeGreaterThan(0);
-    expect(backends.slice(0, switchAt).every((b) => b === WEBGPU), backends.join(', ')).toBe(true);
-    expect(backends.slice(switchAt).every((b) => b === WASM), backends.join(', ')).toBe(true);
+    expect(
+      backends.slice(0, switchAt).every((b) => b === WEBGPU),
+      backends.join(', '),
+    ).toBe(true);
+    expect(
+      backends.slice(switchAt).every((b) => b === WASM),
+      backends.join(', '),
+    ).toBe(true);
 
     // The page says it moved to WASM, and why.
     expect(backendText).toMatch(/WASM/);
@@ -128,14 +141,24 @@ describeShared('WebGPU device lost mid-batch', [TEST_PACK.fixture, AGIQA], () =>
     for (const r of mixed.slice(switchAt)) {
       const w = wasmOnly.find((x) => x.file === r.file) as ExportedResult;
       expect(w.error, w.file).toBeNull();
-      expect(Math.abs((r.quality?.score ?? Number.NaN) - (w.quality?.score ?? Number.NaN)), r.file).toBeLessThan(SCORE_TOLERANCE);
-      expect(Math.abs((r.alignment?.score ?? Number.NaN) - (w.alignment?.score ?? Number.NaN)), r.file).toBeLessThan(SCORE_TOLERANCE);
+      expect(
+        Math.abs((r.quality?.score ?? Number.NaN) - (w.quality?.score ?? Number.NaN)),
+        r.file,
+      ).toBeLessThan(SCORE_TOLERANCE);
+      expect(
+        Math.abs((r.alignment?.score ?? Number.NaN) - (w.alignment?.score ?? Number.NaN)),
+        r.file,
+      ).toBeLessThan(SCORE_TOLERANCE);
     }
   });
 
   it('a pack loaded after the device was lost (while idle) loads on WASM and says why', async () => {
     // A second copy of the fixture under another id, so picking it makes the worker load a pack again.
-    const unserve = servePack(sharedPath(TEST_PACK.fixture), { id: SECOND_PACK, name: 'Tiny CLIP (again)', description: 'e2e' });
+    const unserve = servePack(sharedPath(TEST_PACK.fixture), {
+      id: SECOND_PACK,
+      name: 'Tiny CLIP (again)',
+      description: 'e2e',
+    });
     try {
       const ui = await openPage('backend=webgpu&debug=1', true);
       await expectWebGpu(ui);

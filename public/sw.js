@@ -69,7 +69,10 @@ async function modelFile(request) {
       const hit = await caches.match(url.href, MATCH);
       if (!hit) return offlineMissing(url.pathname);
       const size = (await hit.clone().arrayBuffer()).byteLength;
-      return new Response(null, { status: 200, headers: { 'content-length': String(size), 'x-agqg-offline': '1' } });
+      return new Response(null, {
+        status: 200,
+        headers: { 'content-length': String(size), 'x-agqg-offline': '1' },
+      });
     }
   }
   // JSON (the pack list, manifests, configs) may change between deploys: network first.
@@ -133,7 +136,8 @@ self.addEventListener('message', (event) => {
       for (const u of data.urls) {
         try {
           const url = new URL(u, SCOPE);
-          if (url.origin !== SCOPE.origin || !url.pathname.startsWith(MODELS)) throw new Error('outside models/');
+          if (url.origin !== SCOPE.origin || !url.pathname.startsWith(MODELS))
+            throw new Error('outside models/');
           if (!(await cache.match(url.href, MATCH))) {
             const res = await fetch(url.href);
             if (!res.ok) throw new Error(`HTTP ${res.status}`);

@@ -5,7 +5,9 @@ import { convertNsfwjsMultiView } from '../src/cli/pack/nsfwjs-backbone.ts';
 
 const argv = process.argv.slice(2);
 const arg = (n: string, d: string) => (argv.includes(n) ? argv[argv.indexOf(n) + 1] : d);
-const views = arg('--views', 'view_full:224').split(',').map((s) => ({ name: s.split(':')[0], size: Number(s.split(':')[1]) }));
+const views = arg('--views', 'view_full:224')
+  .split(',')
+  .map((s) => ({ name: s.split(':')[0], size: Number(s.split(':')[1]) }));
 const threads = Number(arg('--threads', '1'));
 const runs = Number(arg('--runs', '15'));
 const weights = arg('--weights', 'uint8-lut') as 'uint8-lut' | 'float32';
@@ -13,10 +15,19 @@ const blocks = argv.includes('--blocks') ? arg('--blocks', '').split(',') : unde
 ort.env.wasm.numThreads = threads;
 const built = await convertNsfwjsMultiView({ views, weightStorage: weights, blocks });
 const t0 = performance.now();
-const session = await ort.InferenceSession.create(built.onnx, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+const session = await ort.InferenceSession.create(built.onnx, {
+  executionProviders: ['wasm'],
+  graphOptimizationLevel: 'all',
+});
 const loadMs = performance.now() - t0;
 const feeds: Record<string, ort.Tensor> = {};
-for (const v of views) feeds[v.name] = new ort.Tensor('float32', new Float32Array(3 * v.size * v.size).fill(0.5), [1, 3, v.size, v.size]);
+for (const v of views)
+  feeds[v.name] = new ort.Tensor('float32', new Float32Array(3 * v.size * v.size).fill(0.5), [
+    1,
+    3,
+    v.size,
+    v.size,
+  ]);
 const times: number[] = [];
 const cpu: number[] = [];
 for (let i = 0; i < runs + 2; i++) {

@@ -12,7 +12,10 @@ const arg = (n: string, d: string) => (argv.includes(n) ? argv[argv.indexOf(n) +
 const pack = await openPackDir(resolve(arg('--pack', 'public/models/default')));
 const scorer = await PackScorer.load(pack, new NodeRuntime());
 const dir = join(resolve(arg('--data', '../shared/datasets/agiqa-3k')), 'images');
-const files = readdirSync(dir).sort().filter((_, i) => i % 50 === 0).slice(0, Number(arg('--n', '40')));
+const files = readdirSync(dir)
+  .sort()
+  .filter((_, i) => i % 50 === 0)
+  .slice(0, Number(arg('--n', '40')));
 const rows: { decode: number; pre: number; inf: number; total: number }[] = [];
 for (const f of files) {
   const t0 = performance.now();
@@ -20,11 +23,18 @@ for (const f of files) {
   const decode = performance.now() - t0;
   const r = await scorer.scoreImage(img, { file: f, prompt: null, decodeMs: decode });
   if (r.error) throw new Error(`${f}: ${r.error.message}`);
-  rows.push({ decode, pre: r.timings.preprocessMs ?? NaN, inf: r.timings.inferenceMs ?? NaN, total: performance.now() - t0 });
+  rows.push({
+    decode,
+    pre: r.timings.preprocessMs ?? NaN,
+    inf: r.timings.inferenceMs ?? NaN,
+    total: performance.now() - t0,
+  });
 }
 const med = (k: keyof (typeof rows)[0]) => {
   const v = rows.map((r) => r[k]).sort((a, b) => a - b);
   return v[v.length >> 1].toFixed(1);
 };
-console.log(`${files.length} images: median decode ${med('decode')} ms, preprocess ${med('pre')} ms, inference ${med('inf')} ms, total ${med('total')} ms`);
+console.log(
+  `${files.length} images: median decode ${med('decode')} ms, preprocess ${med('pre')} ms, inference ${med('inf')} ms, total ${med('total')} ms`,
+);
 await scorer.release();

@@ -9,7 +9,12 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { decodeImageFile } from '../src/cli/decode.ts';
-import { DEFAULT_MID_BLOCKS, convertNsfwjsMid, ONNX_INPUT, ONNX_OUTPUT } from '../src/cli/pack/nsfwjs-backbone.ts';
+import {
+  DEFAULT_MID_BLOCKS,
+  convertNsfwjsMid,
+  ONNX_INPUT,
+  ONNX_OUTPUT,
+} from '../src/cli/pack/nsfwjs-backbone.ts';
 import { parseCsvTable } from '../src/model/util/csv.ts';
 import type { RgbaImage } from '../src/model/image/image.ts';
 import { parsePreprocessConfig, preprocessInto } from '../src/model/image/preprocess.ts';
@@ -48,7 +53,14 @@ function arg(argv: string[], name: string, dflt: string): string {
 }
 
 /** Native-resolution crop of size x size at (x, y), as RGB/255 NCHW. */
-function cropInto(img: RgbaImage, x0: number, y0: number, size: number, out: Float32Array, offset: number): void {
+function cropInto(
+  img: RgbaImage,
+  x0: number,
+  y0: number,
+  size: number,
+  out: Float32Array,
+  offset: number,
+): void {
   const plane = size * size;
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
@@ -129,13 +141,17 @@ async function main(argv: string[]): Promise<void> {
       prepMs += performance.now() - t;
     }
     const t = performance.now();
-    const out = await session.run({ [ONNX_INPUT]: new ort.Tensor('float32', input, [n * views.length, 3, size, size]) });
+    const out = await session.run({
+      [ONNX_INPUT]: new ort.Tensor('float32', input, [n * views.length, 3, size, size]),
+    });
     runMs += performance.now() - t;
     const data = out[ONNX_OUTPUT].data as Float32Array;
     views.forEach((_, v) => feats[v].set(data.subarray(v * n * F, (v + 1) * n * F), start * F));
     if ((start / batch) % 25 === 0) {
       const done = start + n;
-      process.stderr.write(`${done}/${names.length} ${((performance.now() - t0) / done).toFixed(1)} ms/image\n`);
+      process.stderr.write(
+        `${done}/${names.length} ${((performance.now() - t0) / done).toFixed(1)} ms/image\n`,
+      );
     }
   }
   const N = names.length;

@@ -6,7 +6,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import wabt from 'wabt';
 
-const wasmDir = (name: string): string => fileURLToPath(new URL(`../src/model/image/wasm/${name}`, import.meta.url));
+const wasmDir = (name: string): string =>
+  fileURLToPath(new URL(`../src/model/image/wasm/${name}`, import.meta.url));
 
 /** One .wat source and the generated module that exports its bytes as a constant. */
 export interface WasmKernel {

@@ -63,7 +63,9 @@ export function referenceRgb(
 
 type Normaliser = (x: number) => number;
 
-export function referenceNormalisers(norm: { mean: readonly number[]; std: readonly number[] } | null): Normaliser[] {
+export function referenceNormalisers(
+  norm: { mean: readonly number[]; std: readonly number[] } | null,
+): Normaliser[] {
   return [0, 1, 2].map((c): Normaliser => {
     if (!norm) return (x) => x;
     const m = Math.fround(norm.mean[c]);

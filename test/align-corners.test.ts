@@ -55,7 +55,12 @@ function referencePreprocess(img: RgbaImage, cfg: PreprocessConfig): Float32Arra
     win,
     levels,
     norm: cfg.do_normalize ? { mean: rgb(cfg.image_mean), std: rgb(cfg.image_std) } : null,
-    dst: { data: out, offset: (win.y - top) * o.width + (win.x - left), rowStride: o.width, planeStride: plane },
+    dst: {
+      data: out,
+      offset: (win.y - top) * o.width + (win.x - left),
+      rowStride: o.width,
+      planeStride: plane,
+    },
   });
   return out;
 }
@@ -66,12 +71,16 @@ function referencePreprocess(img: RgbaImage, cfg: PreprocessConfig): Float32Arra
 function image(rand: () => number, w: number, h: number, clamped: boolean): Uint8Array | Uint8ClampedArray {
   const offset = rand() < 0.5 ? 0 : 1 + Math.floor(rand() * 15);
   const buf = new ArrayBuffer(offset + w * h * 4 + 7);
-  const data = clamped ? new Uint8ClampedArray(buf, offset, w * h * 4) : new Uint8Array(buf, offset, w * h * 4);
+  const data = clamped
+    ? new Uint8ClampedArray(buf, offset, w * h * 4)
+    : new Uint8Array(buf, offset, w * h * 4);
   const blocky = rand() < 0.3;
   const cell = 1 + Math.floor(rand() * 5);
   for (let i = 0; i < w * h * 4; i++) {
     const p = i >> 2;
-    data[i] = blocky ? ((Math.floor((p % w) / cell) + Math.floor(p / w / cell) + (i & 3)) % 2) * 255 : Math.floor(rand() * 256);
+    data[i] = blocky
+      ? ((Math.floor((p % w) / cell) + Math.floor(p / w / cell) + (i & 3)) % 2) * 255
+      : Math.floor(rand() * 256);
   }
   return data;
 }
@@ -91,7 +100,12 @@ function randomWindow(rand: () => number, outW: number, outH: number): Window {
   if (rand() < 0.4) return { x: 0, y: 0, width: outW, height: outH };
   const width = side(rand, outW);
   const height = side(rand, outH);
-  return { x: Math.floor(rand() * (outW - width + 1)), y: Math.floor(rand() * (outH - height + 1)), width, height };
+  return {
+    x: Math.floor(rand() * (outW - width + 1)),
+    y: Math.floor(rand() * (outH - height + 1)),
+    width,
+    height,
+  };
 }
 
 /** Float32 values of the 8-bit levels: v * factor as ToTensor computes it, or v itself. */
@@ -200,8 +214,27 @@ describe('both kernels give every float of the reference', () => {
     const norm: ChannelNormalisation = { mean: [0.5, 0.25, 0], std: [0.5, 2, -1] };
     const jobs: AlignCornersJob[] = [
       // 3 * 1000 * 4 bytes a row: 87 rows a band, so 400 rows take 5 bands.
-      { ...base, norm, outW: 1000, outH: 400, win: { x: 0, y: 0, width: 1000, height: 400 }, dst: { data: new Float32Array(3 * 400 * 1000), offset: 0, rowStride: 1000, planeStride: 400 * 1000 } },
-      { ...base, norm: null, outW: 1000, outH: 400, win: { x: 3, y: 20, width: 997, height: 301 }, dst: { data: new Float32Array(3 * 400 * 1000), offset: 1000, rowStride: 1000, planeStride: 400 * 1000 } },
+      {
+        ...base,
+        norm,
+        outW: 1000,
+        outH: 400,
+        win: { x: 0, y: 0, width: 1000, height: 400 },
+        dst: { data: new Float32Array(3 * 400 * 1000), offset: 0, rowStride: 1000, planeStride: 400 * 1000 },
+      },
+      {
+        ...base,
+        norm: null,
+        outW: 1000,
+        outH: 400,
+        win: { x: 3, y: 20, width: 997, height: 301 },
+        dst: {
+          data: new Float32Array(3 * 400 * 1000),
+          offset: 1000,
+          rowStride: 1000,
+          planeStride: 400 * 1000,
+        },
+      },
     ];
     for (const job of jobs) {
       const want = run(job, referenceJob);
@@ -212,7 +245,9 @@ describe('both kernels give every float of the reference', () => {
 });
 
 describe('preprocess with align_corners_bilinear equals the reference', () => {
-  const manifest = JSON.parse(readFileSync(new URL('../public/models/default/manifest.json', import.meta.url), 'utf8')) as {
+  const manifest = JSON.parse(
+    readFileSync(new URL('../public/models/default/manifest.json', import.meta.url), 'utf8'),
+  ) as {
     vision: { inputs: { preprocess: PreprocessConfigInput }[] };
   };
   const defaultPack = parsePreprocessConfig(manifest.vision.inputs[0].preprocess);
@@ -268,7 +303,9 @@ describe('preprocess with align_corners_bilinear equals the reference', () => {
       const batch = new Float32Array(3 * n);
       preprocessInto(img, cfg, batch, n);
       expect(firstBitDiff(batch.subarray(n, 2 * n), referencePreprocess(img, cfg)), `batch ${i}`).toBe(-1);
-      expect(batch.subarray(0, n).every((v) => v === 0) && batch.subarray(2 * n).every((v) => v === 0)).toBe(true);
+      expect(batch.subarray(0, n).every((v) => v === 0) && batch.subarray(2 * n).every((v) => v === 0)).toBe(
+        true,
+      );
     }
   });
 });

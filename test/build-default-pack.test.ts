@@ -9,7 +9,12 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPackDir } from '../src/cli/node-pack-source.ts';
 import { NodeRuntime } from '../src/cli/ort-node.ts';
-import { buildDefaultPack, BUILD_KEY_FILE, HEAD_ONNX_FILE, main } from '../src/cli/pack/build-default-pack.ts';
+import {
+  buildDefaultPack,
+  BUILD_KEY_FILE,
+  HEAD_ONNX_FILE,
+  main,
+} from '../src/cli/pack/build-default-pack.ts';
 import { convertNsfwjsMid } from '../src/cli/pack/nsfwjs-backbone.ts';
 import { headForward, type HeadParams } from '../src/model/grading/head.ts';
 import { minDiscriminationSpacing } from '../src/model/grading/grm.ts';
@@ -118,7 +123,9 @@ describe('build-pack (default offline pack builder)', () => {
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   it('refuses to build without the trained head unless --no-head, naming the missing file', async () => {
-    await expect(buildDefaultPack({ specDir, outDir, log: quiet })).rejects.toThrow(/head\.json is missing: train the quality head first/);
+    await expect(buildDefaultPack({ specDir, outDir, log: quiet })).rejects.toThrow(
+      /head\.json is missing: train the quality head first/,
+    );
     const r = await buildDefaultPack({ specDir, outDir, allowMissingHead: true, log: quiet });
     expect(r.head).toBe(false);
     expect(r.manifest.heads.quality).toBeNull();
@@ -136,7 +143,10 @@ describe('build-pack (default offline pack builder)', () => {
   it('builds a pack the scorer opens; its score is the backbone features through headForward', async () => {
     const params = head(2 * VIEW_DIM);
     writeFileSync(join(specDir, 'head.json'), JSON.stringify(params));
-    writeFileSync(join(specDir, 'head.report.json'), JSON.stringify({ metrics: { srcc: 0.5 }, training: { seed: 1 } }));
+    writeFileSync(
+      join(specDir, 'head.report.json'),
+      JSON.stringify({ metrics: { srcc: 0.5 }, training: { seed: 1 } }),
+    );
     const r = await buildDefaultPack({ specDir, outDir, log: quiet });
     expect(r.skipped).toBe(false);
     const m = r.manifest;
@@ -148,7 +158,9 @@ describe('build-pack (default offline pack builder)', () => {
     ]);
     expect(m.provenance.backbone?.license).toBe('MIT');
     const index = JSON.parse(readFileSync(join(outDir, 'index.json'), 'utf8'));
-    expect(index).toEqual([{ id: 'testpack', name: 'Test pack', description: 'small views for the builder test' }]);
+    expect(index).toEqual([
+      { id: 'testpack', name: 'Test pack', description: 'small views for the builder test' },
+    ]);
 
     // Every listed file is there with its recorded size and hash (openPackDir + PackScorer.load verify them).
     const pack = await openPackDir(r.packDir);
@@ -163,7 +175,9 @@ describe('build-pack (default offline pack builder)', () => {
         const single = await convertNsfwjsMid({ blocks: BLOCKS, inputSize: input.shape[2] as number });
         const s = await ort.InferenceSession.create(single.onnx);
         const { data, dims } = preprocess(img, input.preprocess);
-        parts.push((await s.run({ pixels: new ort.Tensor('float32', data, dims) })).features.data as Float32Array);
+        parts.push(
+          (await s.run({ pixels: new ort.Tensor('float32', data, dims) })).features.data as Float32Array,
+        );
         await s.release();
       }
       const features = Float32Array.from([...parts[0], ...parts[1]]);
@@ -199,9 +213,16 @@ describe('build-pack (default offline pack builder)', () => {
     const bad = join(root, 'bad');
     mkdirSync(bad);
     const s = spec() as { backbone: { views: { preprocess: Record<string, unknown> }[] } };
-    s.backbone.views[0].preprocess = { do_resize: true, size: { shortest_edge: 64 }, do_center_crop: false, do_normalize: false };
+    s.backbone.views[0].preprocess = {
+      do_resize: true,
+      size: { shortest_edge: 64 },
+      do_center_crop: false,
+      do_normalize: false,
+    };
     writeFileSync(join(bad, 'pack.json'), JSON.stringify(s));
-    expect(await main(['--spec', bad, '--out', join(root, 'o2'), '--no-head'], quiet, (l) => errs.push(l))).toBe(2);
+    expect(
+      await main(['--spec', bad, '--out', join(root, 'o2'), '--no-head'], quiet, (l) => errs.push(l)),
+    ).toBe(2);
     expect(errs.join('\n')).toMatch(/view view_full must produce a fixed square tensor/);
   });
 });

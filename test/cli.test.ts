@@ -1,7 +1,15 @@
 // The agqg CLI, run in-process through main() (and once through bin/agqg.js),
 // on the tiny-clip fixture and temporary folders made from the shared data.
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -44,7 +52,9 @@ describe('CSV parser', () => {
   });
 
   it('reports an unclosed quote, text after a closing quote and a stray quote with their line', () => {
-    expect(() => parseCsv('a,b\n"open,c\nd', 'x.csv')).toThrow('x.csv: the quoted field opened on line 2 is never closed');
+    expect(() => parseCsv('a,b\n"open,c\nd', 'x.csv')).toThrow(
+      'x.csv: the quoted field opened on line 2 is never closed',
+    );
     expect(() => parseCsv('a,"b"c\n', 'x.csv')).toThrow('x.csv line 1: text after a closing quote');
     expect(() => parseCsv('a\nb"c\n', 'x.csv')).toThrow('x.csv line 2: a quote inside an unquoted field');
   });
@@ -52,7 +62,9 @@ describe('CSV parser', () => {
   it('checks a table: field counts per row and duplicate columns', () => {
     const t = parseCsvTable('name,prompt\nx.jpg,"p, q"\n\n');
     expect(t.rows).toEqual([{ name: 'x.jpg', prompt: 'p, q' }]);
-    expect(() => parseCsvTable('a,b\n1,2,3\n', 'l.csv')).toThrow('l.csv: data row 1 has 3 fields, the header has 2');
+    expect(() => parseCsvTable('a,b\n1,2,3\n', 'l.csv')).toThrow(
+      'l.csv: data row 1 has 3 fields, the header has 2',
+    );
     expect(() => parseCsvTable('a,a\n1,2\n', 'l.csv')).toThrow('column "a" appears twice');
     expect(() => parseCsvTable('', 'l.csv')).toThrow(AgqgError);
   });
@@ -62,7 +74,8 @@ describe('agqg usage', () => {
   it('lists commands, and exits 2 on an unknown command or a missing option', async () => {
     const top = await run('--help');
     expect(top.code).toBe(0);
-    for (const name of ['score', 'eval', 'embed', 'tokenize', 'preprocess']) expect(top.out).toContain(`  ${name}`);
+    for (const name of ['score', 'eval', 'embed', 'tokenize', 'preprocess'])
+      expect(top.out).toContain(`  ${name}`);
     const unknown = await run('grade');
     expect(unknown.code).toBe(2);
     expect(unknown.err).toContain('unknown command "grade"');
@@ -108,9 +121,13 @@ describeShared('agqg on tiny-clip', ['fixtures/tiny-clip', 'fixtures/tiny-clip-r
   });
 
   it('bin/agqg.js runs the CLI as a program', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, [join(ROOT, 'bin/agqg.js'), 'tokenize', '--pack', TINY(), '--json', 'statue of a man'], {
-      cwd: ROOT,
-    });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [join(ROOT, 'bin/agqg.js'), 'tokenize', '--pack', TINY(), '--json', 'statue of a man'],
+      {
+        cwd: ROOT,
+      },
+    );
     const [item] = JSON.parse(stdout) as { inputIds: number[] }[];
     expect(item.inputIds).toEqual(refs.prompts.find((p) => p.text === 'statue of a man')?.input_ids);
   });
@@ -119,10 +136,23 @@ describeShared('agqg on tiny-clip', ['fixtures/tiny-clip', 'fixtures/tiny-clip-r
     const prompt = 'a cat '.repeat(7000);
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      [join(ROOT, 'bin/agqg.js'), 'score', '--pack', TINY(), '--json', '--prompt', prompt, REFS('images/pub_chelsea.png')],
+      [
+        join(ROOT, 'bin/agqg.js'),
+        'score',
+        '--pack',
+        TINY(),
+        '--json',
+        '--prompt',
+        prompt,
+        REFS('images/pub_chelsea.png'),
+      ],
       { cwd: ROOT, maxBuffer: 1 << 24 },
     );
-    const [r] = (JSON.parse(stdout) as { results: { prompt: string; quality: unknown; alignmentError: { code: string } | null }[] }).results;
+    const [r] = (
+      JSON.parse(stdout) as {
+        results: { prompt: string; quality: unknown; alignmentError: { code: string } | null }[];
+      }
+    ).results;
     expect(r.prompt).toBe(prompt);
     expect(r.quality).not.toBeNull();
     expect(r.alignmentError?.code).toBe('prompt_too_long');
@@ -144,7 +174,16 @@ describeShared('agqg on tiny-clip', ['fixtures/tiny-clip', 'fixtures/tiny-clip-r
   });
 
   it('preprocess names the inputs when --input is wrong', async () => {
-    const r = await run('preprocess', '--pack', TINY(), REFS('images/pub_tiny.png'), '--out', join(tmp, 'x.f32'), '--input', 'pixels');
+    const r = await run(
+      'preprocess',
+      '--pack',
+      TINY(),
+      REFS('images/pub_tiny.png'),
+      '--out',
+      join(tmp, 'x.f32'),
+      '--input',
+      'pixels',
+    );
     expect(r.code).toBe(2);
     expect(r.err).toContain('has no vision input "pixels" (it has pixel_values)');
   });
@@ -168,11 +207,16 @@ describeShared('agqg on tiny-clip', ['fixtures/tiny-clip', 'fixtures/tiny-clip-r
       const doc = ResultsFileSchema.parse(JSON.parse(r.out));
       expect(doc.pack.id).toBe('tiny-clip');
       const byName = new Map(doc.results.map((x) => [x.file.split('/').pop(), x]));
-      expect([...byName.keys()].sort()).toEqual([...good, 'empty.jpg', 'notes.jpg', 'truncated.jpg', 'missing.png'].sort());
+      expect([...byName.keys()].sort()).toEqual(
+        [...good, 'empty.jpg', 'notes.jpg', 'truncated.jpg', 'missing.png'].sort(),
+      );
       expect(byName.get('empty.jpg')?.error?.code).toBe('empty_file');
       expect(byName.get('notes.jpg')?.error?.code).toBe('unsupported_format');
       expect(byName.get('truncated.jpg')?.error?.code).toBe('decode_failed');
-      expect(byName.get('missing.png')?.error).toMatchObject({ code: 'decode_failed', message: expect.stringContaining('no such file') });
+      expect(byName.get('missing.png')?.error).toMatchObject({
+        code: 'decode_failed',
+        message: expect.stringContaining('no such file'),
+      });
       for (const g of good) {
         const x = byName.get(g);
         expect(x?.error, g).toBeNull();
@@ -186,8 +230,19 @@ describeShared('agqg on tiny-clip', ['fixtures/tiny-clip', 'fixtures/tiny-clip-r
     it('writes CSV that quotes prompts with commas, quotes and newlines, matched by --prompts', async () => {
       const prompts = join(tmp, 'prompts.csv');
       const tricky = 'a "cat", on a mat\nsecond line';
-      writeFileSync(prompts, `name,prompt\n${csvRow([good[0], tricky])}\n${csvRow([good[1], 'plain prompt'])}\n`);
-      const r = await run('score', '--pack', TINY(), ...good.map((g) => join(dir, g)), '--prompts', prompts, '--csv');
+      writeFileSync(
+        prompts,
+        `name,prompt\n${csvRow([good[0], tricky])}\n${csvRow([good[1], 'plain prompt'])}\n`,
+      );
+      const r = await run(
+        'score',
+        '--pack',
+        TINY(),
+        ...good.map((g) => join(dir, g)),
+        '--prompts',
+        prompts,
+        '--csv',
+      );
       expect(r.code, r.err).toBe(0);
       const rows = parseCsv(r.out);
       expect(rows).toHaveLength(3);
@@ -207,7 +262,8 @@ describeShared('agqg on tiny-clip', ['fixtures/tiny-clip', 'fixtures/tiny-clip-r
     it('says clearly when the pack has no head', async () => {
       const visionOnly = join(tmp, 'vision-only');
       mkdirSync(join(visionOnly, 'onnx'), { recursive: true });
-      for (const f of ['config.json', 'preprocessor_config.json', 'onnx/vision_model.onnx']) symlinkSync(TINY(f), join(visionOnly, f));
+      for (const f of ['config.json', 'preprocessor_config.json', 'onnx/vision_model.onnx'])
+        symlinkSync(TINY(f), join(visionOnly, f));
       const r = await run('score', '--pack', visionOnly, join(dir, good[0]));
       expect(r.code).toBe(2);
       expect(r.err).toContain('pack vision-only has no quality head (it has no text encoder');
@@ -226,8 +282,12 @@ describeShared('agqg eval', ['fixtures/tiny-clip', 'datasets/agiqa-3k/labels.csv
     const table = parseCsvTable(text);
     const rows = Array.from({ length: 12 }, (_, i) => table.rows[Math.floor((i * table.rows.length) / 12)]);
     mkdirSync(join(data, 'images'), { recursive: true });
-    for (const r of rows) symlinkSync(sharedPath('datasets/agiqa-3k/images', r.name), join(data, 'images', r.name));
-    writeFileSync(join(data, 'labels.csv'), [csvRow(table.header), ...rows.map((r) => csvRow(table.header.map((h) => r[h])))].join('\n'));
+    for (const r of rows)
+      symlinkSync(sharedPath('datasets/agiqa-3k/images', r.name), join(data, 'images', r.name));
+    writeFileSync(
+      join(data, 'labels.csv'),
+      [csvRow(table.header), ...rows.map((r) => csvRow(table.header.map((h) => r[h])))].join('\n'),
+    );
   });
 
   it('prints quality and alignment metrics side by side with a per-generator table', async () => {
@@ -242,8 +302,20 @@ describeShared('agqg eval', ['fixtures/tiny-clip', 'datasets/agiqa-3k/labels.csv
   it('--json metrics agree with the per-image scores of agqg score and a hand-computed SRCC', async () => {
     const r = await run('eval', '--pack', TINY(), '--data', data, '--limit', String(LIMIT), '--json');
     expect(r.code, r.err).toBe(0);
-    type Pred = { name: string; generator: string; quality: number; alignment: number; mosQuality: number; mosAlign: number };
-    const doc = JSON.parse(r.out) as { evaluated: number; quality: { n: number; srcc: number; groups: { name: string }[] }; alignment: { n: number; srcc: number }; predictions: Pred[] };
+    type Pred = {
+      name: string;
+      generator: string;
+      quality: number;
+      alignment: number;
+      mosQuality: number;
+      mosAlign: number;
+    };
+    const doc = JSON.parse(r.out) as {
+      evaluated: number;
+      quality: { n: number; srcc: number; groups: { name: string }[] };
+      alignment: { n: number; srcc: number };
+      predictions: Pred[];
+    };
     expect(doc.evaluated).toBe(LIMIT);
     expect(doc.quality.n).toBe(LIMIT);
     expect(doc.alignment.n).toBe(LIMIT);
@@ -257,8 +329,19 @@ describeShared('agqg eval', ['fixtures/tiny-clip', 'datasets/agiqa-3k/labels.csv
     // Same images and prompts through `agqg score`: identical scores.
     const labels = parseCsvTable(readFileSync(join(data, 'labels.csv'), 'utf8')).rows;
     const promptsCsv = join(tmp, 'prompts.csv');
-    writeFileSync(promptsCsv, [csvRow(['name', 'prompt']), ...labels.map((l) => csvRow([l.name, l.prompt]))].join('\n'));
-    const s = await run('score', '--pack', TINY(), '--prompts', promptsCsv, '--json', ...doc.predictions.map((p) => join(data, 'images', p.name)));
+    writeFileSync(
+      promptsCsv,
+      [csvRow(['name', 'prompt']), ...labels.map((l) => csvRow([l.name, l.prompt]))].join('\n'),
+    );
+    const s = await run(
+      'score',
+      '--pack',
+      TINY(),
+      '--prompts',
+      promptsCsv,
+      '--json',
+      ...doc.predictions.map((p) => join(data, 'images', p.name)),
+    );
     expect(s.code, s.err).toBe(0);
     const results = ResultsFileSchema.parse(JSON.parse(s.out)).results;
     doc.predictions.forEach((p, i) => {
@@ -275,8 +358,20 @@ describeShared('agqg eval', ['fixtures/tiny-clip', 'datasets/agiqa-3k/labels.csv
       const n = a.length;
       return 1 - (6 * ra.reduce((s2, x, i) => s2 + (x - rb[i]) ** 2, 0)) / (n * (n * n - 1));
     };
-    expect(doc.quality.srcc).toBeCloseTo(spearman(doc.predictions.map((p) => p.quality), doc.predictions.map((p) => p.mosQuality)), 9);
-    expect(doc.alignment.srcc).toBeCloseTo(spearman(doc.predictions.map((p) => p.alignment), doc.predictions.map((p) => p.mosAlign)), 9);
+    expect(doc.quality.srcc).toBeCloseTo(
+      spearman(
+        doc.predictions.map((p) => p.quality),
+        doc.predictions.map((p) => p.mosQuality),
+      ),
+      9,
+    );
+    expect(doc.alignment.srcc).toBeCloseTo(
+      spearman(
+        doc.predictions.map((p) => p.alignment),
+        doc.predictions.map((p) => p.mosAlign),
+      ),
+      9,
+    );
   });
 
   it('refuses an unknown --target and a folder without labels.csv', async () => {

@@ -81,7 +81,9 @@ describe('decodeImage: bad input gets a specific error naming the file', () => {
   });
 
   it('SVG -> unsupported_format saying it is SVG', () => {
-    const svg = new TextEncoder().encode('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>');
+    const svg = new TextEncoder().encode(
+      '<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>',
+    );
     expectError(() => decodeImage(svg, 'logo.svg'), 'unsupported_format', /logo\.svg.*SVG/);
   });
 
@@ -97,7 +99,11 @@ describe('decodeImage: bad input gets a specific error naming the file', () => {
   });
 
   it('a PNG header claiming 12000x12000 is refused before decoding', () => {
-    expectError(() => decodeImage(pngHeaderOnly(12000, 12000), 'huge.png'), 'image_too_large', /huge\.png.*12000x12000/);
+    expectError(
+      () => decodeImage(pngHeaderOnly(12000, 12000), 'huge.png'),
+      'image_too_large',
+      /huge\.png.*12000x12000/,
+    );
     // The same bytes with a small size reach the decoder, which fails for want of pixel data:
     // so the size check above ran before any decoding (and its 576 MB buffer).
     expectError(() => decodeImage(pngHeaderOnly(2, 2), 'small.png'), 'decode_failed', /small\.png/);
@@ -105,7 +111,26 @@ describe('decodeImage: bad input gets a specific error naming the file', () => {
 
   it('a JPEG frame header claiming 12000x12000 is refused before decoding', () => {
     const sof = [0xff, 0xc0, 0, 17, 8, ...[12000 >> 8, 12000 & 255], ...[12000 >> 8, 12000 & 255], 3];
-    const jpeg = new Uint8Array([0xff, 0xd8, ...sof, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1, 0xff, 0xda, 0, 2, 0xff, 0xd9]);
+    const jpeg = new Uint8Array([
+      0xff,
+      0xd8,
+      ...sof,
+      1,
+      0x22,
+      0,
+      2,
+      0x11,
+      1,
+      3,
+      0x11,
+      1,
+      0xff,
+      0xda,
+      0,
+      2,
+      0xff,
+      0xd9,
+    ]);
     expectError(() => decodeImage(jpeg, 'huge.jpg'), 'image_too_large', /huge\.jpg/);
   });
 
@@ -129,7 +154,11 @@ describeShared('decodeImage on the reference images', [REF_JPEG, REF_PNG], () =>
   const jpeg = new Uint8Array(readFileSync(sharedPath(REF_JPEG)));
 
   it('truncated JPEG (first half of a fixture) -> decode_failed', () => {
-    expectError(() => decodeImage(jpeg.subarray(0, jpeg.length >> 1), 'half.jpg'), 'decode_failed', /half\.jpg.*truncated/);
+    expectError(
+      () => decodeImage(jpeg.subarray(0, jpeg.length >> 1), 'half.jpg'),
+      'decode_failed',
+      /half\.jpg.*truncated/,
+    );
   });
 
   it('an invalid Huffman table stops libjpeg -> decode_failed, and the decoder still works afterwards', () => {
@@ -204,9 +233,13 @@ describe('PNG colour types convert as PIL convert("RGB") does', () => {
   });
 
   it('1-, 2- and 4-bit grey are stretched to 0..255', () => {
-    const one = dec(encodePng({ width: 3, height: 1, channels: 1, depth: 1, data: new Uint8Array([0b10100000]) }));
+    const one = dec(
+      encodePng({ width: 3, height: 1, channels: 1, depth: 1, data: new Uint8Array([0b10100000]) }),
+    );
     expect([0, 1, 2].map((x) => pixel(one, x, 0)[0])).toEqual([255, 0, 255]);
-    const two = dec(encodePng({ width: 4, height: 1, channels: 1, depth: 2, data: new Uint8Array([0b00011011]) }));
+    const two = dec(
+      encodePng({ width: 4, height: 1, channels: 1, depth: 2, data: new Uint8Array([0b00011011]) }),
+    );
     expect([0, 1, 2, 3].map((x) => pixel(two, x, 0)[0])).toEqual([0, 85, 170, 255]);
     const four = dec(encodePng({ width: 2, height: 1, channels: 1, depth: 4, data: new Uint8Array([0x1f]) }));
     expect([0, 1].map((x) => pixel(four, x, 0)[0])).toEqual([17, 255]);
@@ -218,7 +251,9 @@ describe('PNG colour types convert as PIL convert("RGB") does', () => {
       [0, 128, 0],
       [1, 2, 3],
     ];
-    const p8 = dec(encodePng({ width: 3, height: 1, channels: 1, depth: 8, palette, data: new Uint8Array([2, 0, 1]) }));
+    const p8 = dec(
+      encodePng({ width: 3, height: 1, channels: 1, depth: 8, palette, data: new Uint8Array([2, 0, 1]) }),
+    );
     expect([0, 1, 2].map((x) => pixel(p8, x, 0))).toEqual([
       [1, 2, 3, 255],
       [255, 0, 0, 255],
@@ -226,7 +261,14 @@ describe('PNG colour types convert as PIL convert("RGB") does', () => {
     ]);
     // 3 pixels per row at 2 bits: each row is one byte, rows start on a byte boundary
     const p2 = dec(
-      encodePng({ width: 3, height: 2, channels: 1, depth: 2, palette, data: new Uint8Array([0b10000100, 0b01100000]) }),
+      encodePng({
+        width: 3,
+        height: 2,
+        channels: 1,
+        depth: 2,
+        palette,
+        data: new Uint8Array([0b10000100, 0b01100000]),
+      }),
     );
     expect([pixel(p2, 0, 0), pixel(p2, 2, 0), pixel(p2, 0, 1), pixel(p2, 1, 1)]).toEqual([
       [1, 2, 3, 255],

@@ -12,44 +12,53 @@ interface EmbedDoc {
   texts: { text: string; embedding: number[] }[];
 }
 
-describeShared('agqg embed parity with the reference CLIP pipeline', ['fixtures/tiny-clip', 'fixtures/tiny-clip-refs/refs.json'], () => {
-  let refs: Refs;
-  let doc: EmbedDoc;
+describeShared(
+  'agqg embed parity with the reference CLIP pipeline',
+  ['fixtures/tiny-clip', 'fixtures/tiny-clip-refs/refs.json'],
+  () => {
+    let refs: Refs;
+    let doc: EmbedDoc;
 
-  beforeAll(async () => {
-    refs = loadRefs();
-    const args = ['embed', '--pack', TINY(), '--json'];
-    for (const im of refs.images) args.push('--image', REFS(im.file));
-    for (const p of refs.prompts) args.push('--text', p.text);
-    const io = bufferIO();
-    const code = await main(args, io);
-    expect(code, io.stderr()).toBe(0);
-    doc = JSON.parse(io.stdout()) as EmbedDoc;
-  });
-
-  it('embeds every reference image within the documented tolerance', () => {
-    expect(doc.images).toHaveLength(refs.images.length);
-    refs.images.forEach((ref, i) => {
-      const got = doc.images[i];
-      expect(got.error, ref.file).toBeNull();
-      expect(got.embedding).toHaveLength(ref.image_embeds.length);
-      // PNG decodes exactly; JPEG decoders may differ from libjpeg by rounding.
-      const min = ref.file.endsWith('.png') ? 0.9999 : 0.999;
-      expect(cosine(got.embedding as number[], ref.image_embeds), ref.file).toBeGreaterThanOrEqual(min);
+    beforeAll(async () => {
+      refs = loadRefs();
+      const args = ['embed', '--pack', TINY(), '--json'];
+      for (const im of refs.images) args.push('--image', REFS(im.file));
+      for (const p of refs.prompts) args.push('--text', p.text);
+      const io = bufferIO();
+      const code = await main(args, io);
+      expect(code, io.stderr()).toBe(0);
+      doc = JSON.parse(io.stdout()) as EmbedDoc;
     });
-  });
 
-  it('embeds every reference prompt (empty, unicode, over 77 tokens) with cosine >= 0.9999', () => {
-    expect(doc.texts.map((t) => t.text)).toEqual(refs.prompts.map((p) => p.text));
-    refs.prompts.forEach((ref, i) => {
-      expect(cosine(doc.texts[i].embedding, ref.text_embeds), JSON.stringify(ref.text)).toBeGreaterThanOrEqual(0.9999);
+    it('embeds every reference image within the documented tolerance', () => {
+      expect(doc.images).toHaveLength(refs.images.length);
+      refs.images.forEach((ref, i) => {
+        const got = doc.images[i];
+        expect(got.error, ref.file).toBeNull();
+        expect(got.embedding).toHaveLength(ref.image_embeds.length);
+        // PNG decodes exactly; JPEG decoders may differ from libjpeg by rounding.
+        const min = ref.file.endsWith('.png') ? 0.9999 : 0.999;
+        expect(cosine(got.embedding as number[], ref.image_embeds), ref.file).toBeGreaterThanOrEqual(min);
+      });
     });
-  });
 
-  it('tells images apart: each embedding is closest to its own reference', () => {
-    refs.images.forEach((ref, i) => {
-      const sims = refs.images.map((other) => cosine(doc.images[i].embedding as number[], other.image_embeds));
-      expect(sims.indexOf(Math.max(...sims)), ref.file).toBe(i);
+    it('embeds every reference prompt (empty, unicode, over 77 tokens) with cosine >= 0.9999', () => {
+      expect(doc.texts.map((t) => t.text)).toEqual(refs.prompts.map((p) => p.text));
+      refs.prompts.forEach((ref, i) => {
+        expect(
+          cosine(doc.texts[i].embedding, ref.text_embeds),
+          JSON.stringify(ref.text),
+        ).toBeGreaterThanOrEqual(0.9999);
+      });
     });
-  });
-});
+
+    it('tells images apart: each embedding is closest to its own reference', () => {
+      refs.images.forEach((ref, i) => {
+        const sims = refs.images.map((other) =>
+          cosine(doc.images[i].embedding as number[], other.image_embeds),
+        );
+        expect(sims.indexOf(Math.max(...sims)), ref.file).toBe(i);
+      });
+    });
+  },
+);

@@ -115,9 +115,12 @@ class FakeHub {
       if (!this.api) return void res.writeHead(404).end('not found');
       const rest = path.slice(api.length);
       if (rest === 'revision/main' || rest === `revision/${COMMIT}`) {
-        return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: REPO, sha: COMMIT }));
+        return void res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ id: REPO, sha: COMMIT }));
       }
-      if (rest === `tree/${COMMIT}` && url.searchParams.get('recursive') === 'true') return this.tree(url, res);
+      if (rest === `tree/${COMMIT}` && url.searchParams.get('recursive') === 'true')
+        return this.tree(url, res);
       return void res.writeHead(404).end('not found');
     }
     const resolve = `/${REPO}/resolve/`;
@@ -131,7 +134,11 @@ class FakeHub {
       }
       if (this.isLfs(file)) {
         // Like the hub: LFS content lives on a CDN; the redirect names its size and hash.
-        this.log.push({ method: `${req.method ?? ''}-redirect`, path: file, range: req.headers.range ?? null });
+        this.log.push({
+          method: `${req.method ?? ''}-redirect`,
+          path: file,
+          range: req.headers.range ?? null,
+        });
         return void res
           .writeHead(302, {
             location: `/cdn/${parts.map(encodeURIComponent).join('/')}`,
@@ -157,7 +164,13 @@ class FakeHub {
       if (this.hidden.has(path)) continue;
       entries.push(
         this.isLfs(path)
-          ? { type: 'file', path, size: body.byteLength, oid: gitOid(Buffer.from('pointer')), lfs: { oid: sha256(body), size: body.byteLength, pointerSize: 134 } }
+          ? {
+              type: 'file',
+              path,
+              size: body.byteLength,
+              oid: gitOid(Buffer.from('pointer')),
+              lfs: { oid: sha256(body), size: body.byteLength, pointerSize: 134 },
+            }
           : { type: 'file', path, size: body.byteLength, oid: gitOid(body) },
       );
     }
@@ -181,7 +194,11 @@ class FakeHub {
     if (start > full.byteLength) {
       return void res.writeHead(416, { 'content-range': `bytes */${full.byteLength}` }).end();
     }
-    const headers: Record<string, string> = { etag, 'content-length': String(full.byteLength - start), 'accept-ranges': 'bytes' };
+    const headers: Record<string, string> = {
+      etag,
+      'content-length': String(full.byteLength - start),
+      'accept-ranges': 'bytes',
+    };
     if (m) headers['content-range'] = `bytes ${start}-${full.byteLength - 1}/${full.byteLength}`;
     res.writeHead(m ? 206 : 200, headers);
     if (req.method === 'HEAD') return void res.end();
@@ -218,7 +235,12 @@ describeShared('agqg fetch', [FIXTURE], () => {
   const hub = new FakeHub();
   let work: string;
   let io: ReturnType<typeof bufferIO>;
-  const spec: ModelSpec = { ...KNOWN_MODELS['clip-vit-base-patch32'], repo: REPO, name: 'Tiny CLIP', upstream: 'tiny-random-clip' };
+  const spec: ModelSpec = {
+    ...KNOWN_MODELS['clip-vit-base-patch32'],
+    repo: REPO,
+    name: 'Tiny CLIP',
+    upstream: 'tiny-random-clip',
+  };
 
   beforeAll(async () => {
     await hub.load(sharedPath(FIXTURE));
@@ -269,10 +291,20 @@ describeShared('agqg fetch', [FIXTURE], () => {
     return err as AgqgError;
   }
 
-  const FETCHED = ['config.json', 'preprocessor_config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/vision_model.onnx', 'onnx/text_model.onnx'];
+  const FETCHED = [
+    'config.json',
+    'preprocessor_config.json',
+    'tokenizer.json',
+    'tokenizer_config.json',
+    'onnx/vision_model.onnx',
+    'onnx/text_model.onnx',
+  ];
 
   it('fetches a verified pack that openPack opens and the scorer runs, and lists it in the index', async () => {
-    await writeFile(join(await mkdirp(join(work, 'models')), 'index.json'), JSON.stringify([{ id: 'default', name: 'Default', description: 'd' }]));
+    await writeFile(
+      join(await mkdirp(join(work, 'models')), 'index.json'),
+      JSON.stringify([{ id: 'default', name: 'Default', description: 'd' }]),
+    );
     const r = await run();
     const dir = join(work, 'models', 'tiny');
     expect(r.upToDate).toBe(false);
@@ -282,7 +314,9 @@ describeShared('agqg fetch', [FIXTURE], () => {
     await expectIdentical(dir, FETCHED);
     // Pagination followed (12 entries / 3 per page), and only the planned files were downloaded.
     expect(hub.log.filter((l) => l.path.includes('/tree/')).length).toBeGreaterThan(2);
-    expect(new Set(hub.log.filter((l) => l.method === 'GET' && !l.path.startsWith('/api')).map((l) => l.path))).toEqual(new Set(FETCHED));
+    expect(
+      new Set(hub.log.filter((l) => l.method === 'GET' && !l.path.startsWith('/api')).map((l) => l.path)),
+    ).toEqual(new Set(FETCHED));
 
     const pack = await openPackDir(dir);
     const m = pack.manifest;
@@ -297,7 +331,10 @@ describeShared('agqg fetch', [FIXTURE], () => {
     }
     expect(m.vision.variants).toEqual([{ dtype: 'fp32', file: 'onnx/vision_model.onnx' }]);
     expect(m.text?.tokenizer).toEqual({ tokenizerJson: 'tokenizer.json' });
-    const record = JSON.parse(await readFile(join(dir, FETCH_RECORD_FILE), 'utf8')) as { commit: string; baseUrl: string };
+    const record = JSON.parse(await readFile(join(dir, FETCH_RECORD_FILE), 'utf8')) as {
+      commit: string;
+      baseUrl: string;
+    };
     expect(record).toMatchObject({ commit: COMMIT, baseUrl: hub.base, repo: REPO });
     // No staging left behind.
     expect(await readdir(join(work, 'models'))).toEqual(['index.json', 'tiny']);
@@ -435,17 +472,23 @@ describeShared('agqg fetch', [FIXTURE], () => {
 
   it('asks for weight formats the repo lacks entirely: a clear error listing what it has', async () => {
     const err = await rejection(run({ variants: ['fp16', 'q4'] }));
-    expect(err.message).toMatch(/none of the asked weight formats \(fp16, q4\) of onnx\/vision_model\.onnx; it has: onnx\/vision_model\.onnx/);
+    expect(err.message).toMatch(
+      /none of the asked weight formats \(fp16, q4\) of onnx\/vision_model\.onnx; it has: onnx\/vision_model\.onnx/,
+    );
   });
 
   it('without the hub API (a plain mirror): 404 for an optional variant is skipped, for a required file an error', async () => {
     hub.api = false;
     const r = await run({ spec: specForRepo(REPO, 'main') });
-    expect(r.skipped).toEqual(expect.arrayContaining(['onnx/vision_model_quantized.onnx', 'onnx/text_model_quantized.onnx']));
+    expect(r.skipped).toEqual(
+      expect.arrayContaining(['onnx/vision_model_quantized.onnx', 'onnx/text_model_quantized.onnx']),
+    );
     const pack = await openPackDir(join(work, 'models', 'tiny'));
     // Sizes and hashes came from the headers (X-Linked-Size/-Etag, ETag) and were checked.
     for (const f of pack.manifest.files) expect(f.sha256, f.path).toBe(sha256(hub.files.get(f.path)!));
-    expect(hub.log.some((l) => l.method === 'HEAD-redirect' && l.path === 'onnx/vision_model.onnx')).toBe(true);
+    expect(hub.log.some((l) => l.method === 'HEAD-redirect' && l.path === 'onnx/vision_model.onnx')).toBe(
+      true,
+    );
 
     hub.hidden.add('preprocessor_config.json');
     const err = await rejection(run({ spec: specForRepo(REPO, 'main'), outDir: join(work, 'other') }));
@@ -457,7 +500,10 @@ describeShared('agqg fetch', [FIXTURE], () => {
     const out = await mkdirp(join(work, 'models', 'tiny'));
     await writeFile(join(out, 'mine.txt'), 'x');
     expect((await rejection(run())).message).toContain('was not made by agqg fetch');
-    await writeFile(join(work, 'models', 'index.json'), JSON.stringify({ packs: [{ id: 'default', name: 'D', description: '' }] }));
+    await writeFile(
+      join(work, 'models', 'index.json'),
+      JSON.stringify({ packs: [{ id: 'default', name: 'D', description: '' }] }),
+    );
     await run({ force: true });
     expect(existsSync(join(out, 'mine.txt'))).toBe(false);
     expect(JSON.parse(await readFile(join(work, 'models', 'index.json'), 'utf8'))).toEqual({
@@ -471,7 +517,22 @@ describeShared('agqg fetch', [FIXTURE], () => {
   it('runs as `agqg fetch` with --repo, --base-url, --out and --variants', async () => {
     const cli = bufferIO();
     const out = join(work, 'cli-pack');
-    const code = await main(['fetch', 'tiny-cli', '--repo', REPO, '--base-url', hub.base, '--out', out, '--variants', 'fp32', '--no-index'], cli);
+    const code = await main(
+      [
+        'fetch',
+        'tiny-cli',
+        '--repo',
+        REPO,
+        '--base-url',
+        hub.base,
+        '--out',
+        out,
+        '--variants',
+        'fp32',
+        '--no-index',
+      ],
+      cli,
+    );
     expect(cli.stderr()).toContain('ready');
     expect(code).toBe(0);
     expect(cli.stdout()).toContain('vision: fp32; text: fp32');

@@ -200,10 +200,30 @@ describe('GRM analytic gradients', () => {
       const theta = uniform(r, -5, 5);
       const g = expectedGradeGrad(theta, p, K);
       expect(g.value).toBeCloseTo(E(theta, p, K), 14);
-      expect(relErr(g.dTheta, central((h) => E(theta + h, p, K)))).toBeLessThan(1e-5);
-      expect(relErr(g.dA, central((h) => E(theta, { ...p, a: p.a + h }, K)))).toBeLessThan(1e-5);
-      expect(relErr(g.dB1, central((h) => E(theta, { ...p, b1: p.b1 + h }, K)))).toBeLessThan(1e-5);
-      expect(relErr(g.dD, central((h) => E(theta, { ...p, d: p.d + h }, K)))).toBeLessThan(1e-5);
+      expect(
+        relErr(
+          g.dTheta,
+          central((h) => E(theta + h, p, K)),
+        ),
+      ).toBeLessThan(1e-5);
+      expect(
+        relErr(
+          g.dA,
+          central((h) => E(theta, { ...p, a: p.a + h }, K)),
+        ),
+      ).toBeLessThan(1e-5);
+      expect(
+        relErr(
+          g.dB1,
+          central((h) => E(theta, { ...p, b1: p.b1 + h }, K)),
+        ),
+      ).toBeLessThan(1e-5);
+      expect(
+        relErr(
+          g.dD,
+          central((h) => E(theta, { ...p, d: p.d + h }, K)),
+        ),
+      ).toBeLessThan(1e-5);
     }
   });
 
@@ -217,16 +237,56 @@ describe('GRM analytic gradients', () => {
       const theta = uniform(r, -4, 4);
       const g = gradeProbsGradRaw(theta, raw, K);
       for (let k = 0; k < K; k++) {
-        expect(relErr(g.dTheta[k], central((h) => P(theta + h, raw, K)[k]))).toBeLessThan(1e-5);
-        expect(relErr(g.dRawA[k], central((h) => P(theta, { ...raw, rawA: raw.rawA + h }, K)[k]))).toBeLessThan(1e-5);
-        expect(relErr(g.dB1[k], central((h) => P(theta, { ...raw, b1: raw.b1 + h }, K)[k]))).toBeLessThan(1e-5);
-        expect(relErr(g.dRawD[k], central((h) => P(theta, { ...raw, rawD: raw.rawD + h }, K)[k]))).toBeLessThan(1e-5);
+        expect(
+          relErr(
+            g.dTheta[k],
+            central((h) => P(theta + h, raw, K)[k]),
+          ),
+        ).toBeLessThan(1e-5);
+        expect(
+          relErr(
+            g.dRawA[k],
+            central((h) => P(theta, { ...raw, rawA: raw.rawA + h }, K)[k]),
+          ),
+        ).toBeLessThan(1e-5);
+        expect(
+          relErr(
+            g.dB1[k],
+            central((h) => P(theta, { ...raw, b1: raw.b1 + h }, K)[k]),
+          ),
+        ).toBeLessThan(1e-5);
+        expect(
+          relErr(
+            g.dRawD[k],
+            central((h) => P(theta, { ...raw, rawD: raw.rawD + h }, K)[k]),
+          ),
+        ).toBeLessThan(1e-5);
       }
       const ge = expectedGradeGradRaw(theta, raw, K);
-      expect(relErr(ge.dRawA, central((h) => E(theta, { ...raw, rawA: raw.rawA + h }, K)))).toBeLessThan(1e-5);
-      expect(relErr(ge.dRawD, central((h) => E(theta, { ...raw, rawD: raw.rawD + h }, K)))).toBeLessThan(1e-5);
-      expect(relErr(ge.dB1, central((h) => E(theta, { ...raw, b1: raw.b1 + h }, K)))).toBeLessThan(1e-5);
-      expect(relErr(ge.dTheta, central((h) => E(theta + h, raw, K)))).toBeLessThan(1e-5);
+      expect(
+        relErr(
+          ge.dRawA,
+          central((h) => E(theta, { ...raw, rawA: raw.rawA + h }, K)),
+        ),
+      ).toBeLessThan(1e-5);
+      expect(
+        relErr(
+          ge.dRawD,
+          central((h) => E(theta, { ...raw, rawD: raw.rawD + h }, K)),
+        ),
+      ).toBeLessThan(1e-5);
+      expect(
+        relErr(
+          ge.dB1,
+          central((h) => E(theta, { ...raw, b1: raw.b1 + h }, K)),
+        ),
+      ).toBeLessThan(1e-5);
+      expect(
+        relErr(
+          ge.dTheta,
+          central((h) => E(theta + h, raw, K)),
+        ),
+      ).toBeLessThan(1e-5);
     }
   });
 });
@@ -277,7 +337,10 @@ describe('unimodality constraint', () => {
       // Half exactly on the bound (worst case), half from the training parameterisation.
       const p =
         i % 2 === 0
-          ? constrainParams({ a: Math.exp(uniform(r, -2, 2)), b1: uniform(r, -3, 3), d: Math.exp(uniform(r, -4, 0)) }, K)
+          ? constrainParams(
+              { a: Math.exp(uniform(r, -2, 2)), b1: uniform(r, -3, 3), d: Math.exp(uniform(r, -4, 0)) },
+              K,
+            )
           : fromRaw({ rawA: uniform(r, -3, 3), b1: uniform(r, -3, 3), rawD: uniform(r, -8, 2) }, K);
       expect(p.a * p.d).toBeGreaterThanOrEqual(minDiscriminationSpacing(K));
       expect(firstDip(p, K, 0.002 / p.a, 1e-12)).toBeUndefined();
@@ -332,7 +395,8 @@ describe('unimodality constraint', () => {
 
 describe('meetsUnimodalBound', () => {
   it('accepts parameters from the raw parameterisation at its limit despite round-off', async () => {
-    const { fromRaw, meetsUnimodalBound, minDiscriminationSpacing } = await import('../src/model/grading/grm.ts');
+    const { fromRaw, meetsUnimodalBound, minDiscriminationSpacing } =
+      await import('../src/model/grading/grm.ts');
     // rawD far negative: softplus underflows and a*d = ln 3 up to the rounding of s/a*a.
     for (const rawA of [-3, -0.7, 0.1, 0.9, 2.3, 7]) {
       const p = fromRaw({ rawA, b1: 0.3, rawD: -800 }, 5);

@@ -4,7 +4,14 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { AgqgError } from '../src/model/errors.ts';
 import { minDiscriminationSpacing } from '../src/model/grading/grm.ts';
-import { HEAD_FORMAT, HEAD_VERSION, headFeatures, headForward, parseHeadParams, type HeadParams } from '../src/model/grading/head.ts';
+import {
+  HEAD_FORMAT,
+  HEAD_VERSION,
+  headFeatures,
+  headForward,
+  parseHeadParams,
+  type HeadParams,
+} from '../src/model/grading/head.ts';
 import { HEAD_IO, headToOnnx } from '../src/model/onnx/onnx-head.ts';
 import { mulberry32 } from '../src/model/util/rng.ts';
 
@@ -28,11 +35,18 @@ function linearHead(over: Partial<HeadParams> = {}): HeadParams {
   });
 }
 
-function randomHead(rand: () => number, opts: { kind: 'linear' | 'mlp'; text: boolean; F: number }): HeadParams {
+function randomHead(
+  rand: () => number,
+  opts: { kind: 'linear' | 'mlp'; text: boolean; F: number },
+): HeadParams {
   const r = (s = 1) => (rand() * 2 - 1) * s;
   const E = opts.F;
   const input = opts.text
-    ? { type: 'image-text' as const, parts: ['cosine', 'product', 'image', 'text'] as ('cosine' | 'product' | 'image' | 'text')[], embedDim: E }
+    ? {
+        type: 'image-text' as const,
+        parts: ['cosine', 'product', 'image', 'text'] as ('cosine' | 'product' | 'image' | 'text')[],
+        embedDim: E,
+      }
     : { type: 'image' as const };
   const dim = opts.text ? 1 + 3 * E : E;
   const units = 7;
@@ -146,7 +160,9 @@ describe('headToOnnx', () => {
       const batch = 6;
       const img = Float32Array.from({ length: batch * F }, () => rand() * 2 - 1);
       const txt = Float32Array.from({ length: batch * F }, () => rand() * 2 - 1);
-      const feeds: Record<string, ort.Tensor> = { [HEAD_IO.image]: new ort.Tensor('float32', img, [batch, F]) };
+      const feeds: Record<string, ort.Tensor> = {
+        [HEAD_IO.image]: new ort.Tensor('float32', img, [batch, F]),
+      };
       if (c.text) feeds[HEAD_IO.text] = new ort.Tensor('float32', txt, [batch, F]);
       const out = await runOnnx(headToOnnx(head), feeds);
       expect(out[HEAD_IO.probabilities].dims).toEqual([batch, 5]);
@@ -163,7 +179,9 @@ describe('headToOnnx', () => {
         close((out[HEAD_IO.ability].data as Float32Array)[i], ref.ability);
         close((out[HEAD_IO.expectedGrade].data as Float32Array)[i], ref.expectedGrade);
         close((out[HEAD_IO.score].data as Float32Array)[i], ref.score);
-        ref.probabilities.forEach((p, k) => close((out[HEAD_IO.probabilities].data as Float32Array)[i * 5 + k], p));
+        ref.probabilities.forEach((p, k) =>
+          close((out[HEAD_IO.probabilities].data as Float32Array)[i * 5 + k], p),
+        );
       }
       // The test only means something if the batch spans several grades.
       expect(Math.max(...abilities) - Math.min(...abilities)).toBeGreaterThan(0.5);

@@ -25,7 +25,8 @@ function rgba(width: number, height: number): Uint8Array {
   return data;
 }
 
-const png = (w: number, h: number) => encodePng({ width: w, height: h, data: rgba(w, h), channels: 4, depth: 8 });
+const png = (w: number, h: number) =>
+  encodePng({ width: w, height: h, data: rgba(w, h), channels: 4, depth: 8 });
 const jpg = (w: number, h: number) =>
   new Uint8Array(jpeg.encode({ width: w, height: h, data: Buffer.from(rgba(w, h)) }, 90).data);
 
@@ -102,7 +103,9 @@ describe('readImageHeader', () => {
     );
     expect(codeOf(() => readImageHeader(j.subarray(0, 40), 'c.jpg'))).toMatch(/^decode_failed/);
     const p = png(16, 16);
-    expect(codeOf(() => readImageHeader(p.subarray(0, p.length - 20), 'c.png'))).toMatch(/^decode_failed: .*IEND/);
+    expect(codeOf(() => readImageHeader(p.subarray(0, p.length - 20), 'c.png'))).toMatch(
+      /^decode_failed: .*IEND/,
+    );
   });
 
   it('refuses a decompression bomb from its header, before any decoding', () => {

@@ -26,12 +26,18 @@ const describeNative = (name: string, fn: () => void): void =>
   );
 
 const same = (a: Uint8Array | Uint8ClampedArray, b: Uint8Array | Uint8ClampedArray): boolean =>
-  Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
+  Buffer.compare(
+    Buffer.from(a.buffer, a.byteOffset, a.byteLength),
+    Buffer.from(b.buffer, b.byteOffset, b.byteLength),
+  ) === 0;
 
 describeNative('native JPEG decoder', () => {
-  const fixtures = ['baseline.jpg', 'progressive.jpg', 'grey.jpg'].map((f) => ({ f, bytes: new Uint8Array(readFileSync(join(FIX, f))) }));
+  const fixtures = ['baseline.jpg', 'progressive.jpg', 'grey.jpg'].map((f) => ({
+    f,
+    bytes: new Uint8Array(readFileSync(join(FIX, f))),
+  }));
 
-  it('decodes the test fixtures (baseline, progressive, greyscale) to the WebAssembly decoder\'s pixels', () => {
+  it("decodes the test fixtures (baseline, progressive, greyscale) to the WebAssembly decoder's pixels", () => {
     for (const { f, bytes } of fixtures) {
       const n = decodeImage(bytes, f);
       const w = decodeImage(bytes, f, { jpeg: 'wasm' });
@@ -67,8 +73,10 @@ describeNative('native JPEG decoder', () => {
 
 describeShared('native JPEG decoder on AGIQA-3K', [AGIQA], () => {
   describeNative('native JPEG decoder on AGIQA-3K', () => {
-    it('gives the WebAssembly decoder\'s pixels on every 8th image of the dataset', () => {
-      const names = readdirSync(sharedPath(AGIQA)).filter((f) => /\.jpe?g$/i.test(f)).sort();
+    it("gives the WebAssembly decoder's pixels on every 8th image of the dataset", () => {
+      const names = readdirSync(sharedPath(AGIQA))
+        .filter((f) => /\.jpe?g$/i.test(f))
+        .sort();
       const picked = names.filter((_, i) => i % 8 === 0);
       expect(picked.length).toBeGreaterThan(250);
       let into: Uint8Array | null = null;
@@ -76,7 +84,8 @@ describeShared('native JPEG decoder on AGIQA-3K', [AGIQA], () => {
         const bytes = new Uint8Array(readFileSync(sharedPath(AGIQA, f)));
         const w = decodeImage(bytes, f, { jpeg: 'wasm' });
         const n = decodeImage(bytes, f, { into });
-        if (n.data.byteOffset === 0 && n.data.buffer instanceof ArrayBuffer) into = new Uint8Array(n.data.buffer);
+        if (n.data.byteOffset === 0 && n.data.buffer instanceof ArrayBuffer)
+          into = new Uint8Array(n.data.buffer);
         expect([n.width, n.height], f).toEqual([w.width, w.height]);
         expect(same(n.data, w.data), f).toBe(true);
       }

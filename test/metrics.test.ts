@@ -134,7 +134,10 @@ describe('VQEG 4-parameter logistic', () => {
     // Central-difference gradient of the SSE vanishes at the fit (relative to the SSE scale).
     for (const key of ['b1', 'b2', 'b3', 'b4'] as const) {
       const h = 1e-6 * Math.max(1, Math.abs(fit.params[key]));
-      const g = (sse({ ...fit.params, [key]: fit.params[key] + h }) - sse({ ...fit.params, [key]: fit.params[key] - h })) / (2 * h);
+      const g =
+        (sse({ ...fit.params, [key]: fit.params[key] + h }) -
+          sse({ ...fit.params, [key]: fit.params[key] - h })) /
+        (2 * h);
       expect(Math.abs(g) / fit.sse, key).toBeLessThan(1e-5);
     }
     expect(plccLogistic(pred, mos).plcc).toBeGreaterThanOrEqual(plcc(pred, mos) - 1e-12);

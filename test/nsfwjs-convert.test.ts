@@ -39,7 +39,12 @@ function pixels(count: number, seed: number): Float32Array {
   return out;
 }
 
-function worstError(converted: ConvertedBackbone, onnx: Float32Array, ref: Float32Array, batch: number): { err: number; where: string } {
+function worstError(
+  converted: ConvertedBackbone,
+  onnx: Float32Array,
+  ref: Float32Array,
+  batch: number,
+): { err: number; where: string } {
   let err = 0;
   let where = '';
   for (let k = 0; k < batch; k++) {
@@ -168,15 +173,21 @@ describe('nsfwjs MobileNetV2-mid -> ONNX', () => {
     const size = 160;
     const small = await convertNsfwjsMid({ inputSize: size });
     expect(small.inputSize).toBe(size);
-    expect(small.description.segments.map((s) => s.height)).toEqual([80, 80, 40, 40, 20, 20, 10, 10, 5, 5, 5, 5]);
+    expect(small.description.segments.map((s) => s.height)).toEqual([
+      80, 80, 40, 40, 20, 20, 10, 10, 5, 5, 5, 5,
+    ]);
     const px = pixels(3 * size * size, 4242);
     const s = await ort.InferenceSession.create(small.onnx, { intraOpNumThreads: 2 });
-    const onnx = (await s.run({ [ONNX_INPUT]: new ort.Tensor('float32', px, [1, 3, size, size]) }))[ONNX_OUTPUT].data as Float32Array;
+    const onnx = (await s.run({ [ONNX_INPUT]: new ort.Tensor('float32', px, [1, 3, size, size]) }))[
+      ONNX_OUTPUT
+    ].data as Float32Array;
     await s.release();
     const ref = await midFeaturesWithTfjs(px, 1, DEFAULT_MID_BLOCKS, size);
     const { err, where } = worstError(small, onnx, ref, 1);
     expect(err, where).toBeLessThanOrEqual(TOLERANCE);
-    await expect(convertNsfwjsMid({ inputSize: 16 })).rejects.toThrow(/input size must be an integer >= 32, got 16/);
+    await expect(convertNsfwjsMid({ inputSize: 16 })).rejects.toThrow(
+      /input size must be an integer >= 32, got 16/,
+    );
   });
 
   it('multi-view graph: each view gives the single-view features, with one copy of the weights', async () => {
@@ -194,7 +205,9 @@ describe('nsfwjs MobileNetV2-mid -> ONNX', () => {
     // Shared weights: the second branch adds only its nodes (a copy of the weights would double the size).
     expect(multi.onnx.length).toBeLessThan(single96.onnx.length * 1.05);
     const segs = multi.description.segments;
-    expect(segs.filter((s) => s.view === 'view_b').map((s) => s.offset - F)).toEqual(single96.description.segments.map((s) => s.offset));
+    expect(segs.filter((s) => s.view === 'view_b').map((s) => s.offset - F)).toEqual(
+      single96.description.segments.map((s) => s.offset),
+    );
     expect(segs.find((s) => s.view === 'view_b')?.height).toBe(32);
 
     const m = await ort.InferenceSession.create(multi.onnx, { intraOpNumThreads: 2 });
@@ -202,28 +215,39 @@ describe('nsfwjs MobileNetV2-mid -> ONNX', () => {
     const batch = 2;
     const feeds: Record<string, ort.Tensor> = {};
     views.forEach((v, i) => {
-      feeds[v.name] = new ort.Tensor('float32', pixels(batch * 3 * v.size * v.size, 300 + i), [batch, 3, v.size, v.size]);
+      feeds[v.name] = new ort.Tensor('float32', pixels(batch * 3 * v.size * v.size, 300 + i), [
+        batch,
+        3,
+        v.size,
+        v.size,
+      ]);
     });
     const out = (await m.run(feeds))[ONNX_OUTPUT];
     await m.release();
     expect(out.dims).toEqual([batch, 3 * F]);
     const got = out.data as Float32Array;
     for (const [i, v] of views.entries()) {
-      const single = v.size === 96 ? single96 : await convertNsfwjsMid({ inputSize: v.size, weightStorage: 'uint8-lut' });
+      const single =
+        v.size === 96 ? single96 : await convertNsfwjsMid({ inputSize: v.size, weightStorage: 'uint8-lut' });
       const s = await ort.InferenceSession.create(single.onnx, { intraOpNumThreads: 2 });
       const ref = (await s.run({ [ONNX_INPUT]: feeds[v.name] }))[ONNX_OUTPUT].data as Float32Array;
       await s.release();
       const mine = new Float32Array(batch * F);
-      for (let k = 0; k < batch; k++) mine.set(got.subarray(k * 3 * F + i * F, k * 3 * F + (i + 1) * F), k * F);
+      for (let k = 0; k < batch; k++)
+        mine.set(got.subarray(k * 3 * F + i * F, k * 3 * F + (i + 1) * F), k * F);
       const { err, where } = worstError(single, mine, ref, batch);
       expect(err, `${v.name}: ${where}`).toBeLessThanOrEqual(1e-6);
     }
-    await expect(convertNsfwjsMultiView({ views: [views[0], { name: 'view_a', size: 64 }] })).rejects.toThrow(/distinct/);
+    await expect(convertNsfwjsMultiView({ views: [views[0], { name: 'view_a', size: 64 }] })).rejects.toThrow(
+      /distinct/,
+    );
     await expect(convertNsfwjsMultiView({ views: [] })).rejects.toThrow(/at least one view/);
   });
 
   it('rejects unknown blocks and unsupported ops with specific errors', async () => {
-    await expect(convertNsfwjsMid({ blocks: ['MobilenetV2/no_such_block'] })).rejects.toThrow(/has no node 'MobilenetV2\/no_such_block'/);
+    await expect(convertNsfwjsMid({ blocks: ['MobilenetV2/no_such_block'] })).rejects.toThrow(
+      /has no node 'MobilenetV2\/no_such_block'/,
+    );
     const g = new GraphBuilder();
     g.input('x', 'float32', [1, 3, 4, 4]);
     expect(() =>

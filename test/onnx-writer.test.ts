@@ -6,7 +6,10 @@ import { AgqgError } from '../src/model/errors.ts';
 import { attr, GraphBuilder } from '../src/model/onnx/graph-builder.ts';
 import { ProtoWriter, utf8Encode } from '../src/model/onnx/protobuf.ts';
 
-async function run(bytes: Uint8Array, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.OnnxValueMapType> {
+async function run(
+  bytes: Uint8Array,
+  feeds: Record<string, ort.Tensor>,
+): Promise<ort.InferenceSession.OnnxValueMapType> {
   const session = await ort.InferenceSession.create(bytes);
   try {
     return await session.run(feeds);
@@ -15,12 +18,16 @@ async function run(bytes: Uint8Array, feeds: Record<string, ort.Tensor>): Promis
   }
 }
 
-const f32 = (values: number[], dims: number[]): ort.Tensor => new ort.Tensor('float32', Float32Array.from(values), dims);
+const f32 = (values: number[], dims: number[]): ort.Tensor =>
+  new ort.Tensor('float32', Float32Array.from(values), dims);
 
 function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-5): void {
   expect(actual.length).toBe(expected.length);
   for (let i = 0; i < expected.length; i++) {
-    expect(Math.abs(actual[i] - expected[i]), `index ${i}: ${actual[i]} vs ${expected[i]}`).toBeLessThanOrEqual(tol);
+    expect(
+      Math.abs(actual[i] - expected[i]),
+      `index ${i}: ${actual[i]} vs ${expected[i]}`,
+    ).toBeLessThanOrEqual(tol);
   }
 }
 
@@ -37,7 +44,9 @@ describe('protobuf wire format', () => {
       0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
     ]);
     // 2^35 exceeds 32 bits
-    expect(Array.from(new ProtoWriter().varint(1, 2 ** 35).finish())).toEqual([0x08, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]);
+    expect(Array.from(new ProtoWriter().varint(1, 2 ** 35).finish())).toEqual([
+      0x08, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01,
+    ]);
     // fixed32 float 1.0 = 0x3f800000 little-endian, wire type 5
     expect(Array.from(new ProtoWriter().float(3, 1).finish())).toEqual([0x1d, 0x00, 0x00, 0x80, 0x3f]);
     // packed repeated int: field 4 [3, 270, 86942] -> 22 06 03 8E 02 9E A7 05
@@ -80,11 +89,18 @@ describe('GraphBuilder -> onnxruntime-node', () => {
     g.input('x', 'float32', [n, c, h, w]);
     g.initializer('w', wt, [outC, c / groups, k, k]);
     g.initializer('b', bias, [outC]);
-    g.node('Conv', ['x', 'w', 'b'], ['y'], { strides: [stride, stride], pads, group: groups, kernel_shape: [k, k] });
+    g.node('Conv', ['x', 'w', 'b'], ['y'], {
+      strides: [stride, stride],
+      pads,
+      group: groups,
+      kernel_shape: [k, k],
+    });
     const oh = Math.floor((h + pads[0] + pads[2] - k) / stride) + 1;
     const ow = Math.floor((w + pads[1] + pads[3] - k) / stride) + 1;
     g.output('y', 'float32', [n, outC, oh, ow]);
-    const out = await run(g.toBytes({ opset: 17, producer: 'agqg-test' }), { x: new ort.Tensor('float32', x, [n, c, h, w]) });
+    const out = await run(g.toBytes({ opset: 17, producer: 'agqg-test' }), {
+      x: new ort.Tensor('float32', x, [n, c, h, w]),
+    });
 
     const expected: number[] = [];
     const perGroupIn = c / groups;
@@ -100,7 +116,9 @@ describe('GraphBuilder -> onnxruntime-node', () => {
                 const iy = oy * stride + ky - pads[0];
                 const ix = ox * stride + kx - pads[1];
                 if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
-                s += x[((grp * perGroupIn + ci) * h + iy) * w + ix] * wt[((o * perGroupIn + ci) * k + ky) * k + kx];
+                s +=
+                  x[((grp * perGroupIn + ci) * h + iy) * w + ix] *
+                  wt[((o * perGroupIn + ci) * k + ky) * k + kx];
               }
             }
           }

@@ -63,18 +63,26 @@ describe('manifest validation', () => {
     expect(e.message).toContain('vision.variants names "other.onnx", which is not in files[]');
   });
 
-  it.each(['../escape.onnx', '/abs/vision.onnx', 'dir\\vision.onnx', 'a/../../b.onnx'])('refuses the path %s', (path) => {
-    const { manifest } = minimal();
-    manifest.files = [{ path, size: 1 }];
-    manifest.vision.variants = [{ dtype: 'fp32', file: path }];
-    const e = problemOf(() => parseManifest(manifest));
-    expect(e.code).toBe('pack_invalid');
-    expect(e.message).toContain('must be a relative path inside the pack');
-  });
+  it.each(['../escape.onnx', '/abs/vision.onnx', 'dir\\vision.onnx', 'a/../../b.onnx'])(
+    'refuses the path %s',
+    (path) => {
+      const { manifest } = minimal();
+      manifest.files = [{ path, size: 1 }];
+      manifest.vision.variants = [{ dtype: 'fp32', file: path }];
+      const e = problemOf(() => parseManifest(manifest));
+      expect(e.code).toBe('pack_invalid');
+      expect(e.message).toContain('must be a relative path inside the pack');
+    },
+  );
 
   it('refuses a malformed hash, a wrong schema and a bad id, listing each', () => {
     const { manifest } = minimal();
-    const bad = { ...manifest, schema: 'other', id: 'no spaces allowed', files: [{ path: 'vision.onnx', sha256: 'ABC' }] };
+    const bad = {
+      ...manifest,
+      schema: 'other',
+      id: 'no spaces allowed',
+      files: [{ path: 'vision.onnx', sha256: 'ABC' }],
+    };
     const e = problemOf(() => parseManifest(bad, 'x/manifest.json'));
     expect(e.message).toContain('x/manifest.json is not a valid AGQG pack manifest');
     expect(e.message).toContain('schema:');
@@ -85,10 +93,15 @@ describe('manifest validation', () => {
   it('takes images per encoder run per backend, and refuses zero, fractions and unknown backends', () => {
     const { manifest } = minimal();
     expect(parseManifest(manifest).vision.imagesPerRun).toBeUndefined();
-    const ok = parseManifest({ ...manifest, vision: { ...manifest.vision, imagesPerRun: { wasm: 1, webgpu: 16 } } });
+    const ok = parseManifest({
+      ...manifest,
+      vision: { ...manifest.vision, imagesPerRun: { wasm: 1, webgpu: 16 } },
+    });
     expect(ok.vision.imagesPerRun).toEqual({ wasm: 1, webgpu: 16 });
     for (const bad of [{ wasm: 0 }, { wasm: 2.5 }, { cpu: 4 }]) {
-      const e = problemOf(() => parseManifest({ ...manifest, vision: { ...manifest.vision, imagesPerRun: bad } }));
+      const e = problemOf(() =>
+        parseManifest({ ...manifest, vision: { ...manifest.vision, imagesPerRun: bad } }),
+      );
       expect(e.code).toBe('pack_invalid');
       expect(e.message).toContain('vision.imagesPerRun');
     }
@@ -97,7 +110,14 @@ describe('manifest validation', () => {
   it('refuses zero-shot and alignment heads on a pack without text encoder', () => {
     const { manifest } = minimal({
       heads: {
-        quality: { type: 'zero-shot-quality', pairs: [['good', 'bad']], logitScale: 100, center: 0.5, scale: 10, grm: { a: 1.5, b1: -3, d: 2 } },
+        quality: {
+          type: 'zero-shot-quality',
+          pairs: [['good', 'bad']],
+          logitScale: 100,
+          center: 0.5,
+          scale: 10,
+          grm: { a: 1.5, b1: -3, d: 2 },
+        },
         alignment: { type: 'zero-shot-alignment', center: 0.25, scale: 40, grm: { a: 1.5, b1: -3, d: 2 } },
       },
     });
@@ -118,7 +138,9 @@ describe('manifest validation', () => {
         },
       },
     });
-    expect(problemOf(() => parseManifest(manifest)).message).toContain('heads.quality names "head.onnx", which is not in files[]');
+    expect(problemOf(() => parseManifest(manifest)).message).toContain(
+      'heads.quality names "head.onnx", which is not in files[]',
+    );
   });
 });
 
@@ -133,7 +155,10 @@ describe('opening packs and verifying files', () => {
 
   it('reports a manifest.json that is not JSON', async () => {
     const source = new MemoryPackSource('mem:broken').put('manifest.json', '{"schema": ');
-    await expect(openPack(source)).rejects.toMatchObject({ code: 'pack_invalid', message: expect.stringContaining('mem:broken/manifest.json is not valid JSON') });
+    await expect(openPack(source)).rejects.toMatchObject({
+      code: 'pack_invalid',
+      message: expect.stringContaining('mem:broken/manifest.json is not valid JSON'),
+    });
   });
 
   it('reports a folder that is neither a pack nor a CLIP export', async () => {
@@ -199,7 +224,10 @@ describe('FolderPackSource', () => {
     expect(await src.size('a.txt')).toBe(5);
     expect(await src.readBytes('nope.txt')).toBeNull();
     expect(await src.size('nope.txt')).toBeNull();
-    await expect(src.readBytes('../secret.txt')).rejects.toMatchObject({ code: 'pack_invalid', message: expect.stringContaining('outside the pack folder') });
+    await expect(src.readBytes('../secret.txt')).rejects.toMatchObject({
+      code: 'pack_invalid',
+      message: expect.stringContaining('outside the pack folder'),
+    });
     await expect(src.size('/etc/passwd')).rejects.toMatchObject({ code: 'pack_invalid' });
   });
 });
@@ -232,7 +260,8 @@ describeShared('Hugging Face CLIP folder as a pack', ['fixtures/tiny-clip'], () 
   it('infers a folder without text encoder as a vision-only pack with no heads', async () => {
     const dir = join(tmp, 'vision-only');
     mkdirSync(join(dir, 'onnx'), { recursive: true });
-    for (const f of ['config.json', 'preprocessor_config.json', 'onnx/vision_model.onnx']) symlinkSync(TINY(f), join(dir, f));
+    for (const f of ['config.json', 'preprocessor_config.json', 'onnx/vision_model.onnx'])
+      symlinkSync(TINY(f), join(dir, f));
     const { manifest: m } = await openPackDir(dir);
     expect(m.text).toBeNull();
     expect(m.heads).toEqual({ quality: null, alignment: null });
@@ -242,6 +271,9 @@ describeShared('Hugging Face CLIP folder as a pack', ['fixtures/tiny-clip'], () 
     const dir = join(tmp, 'no-vision');
     mkdirSync(dir, { recursive: true });
     for (const f of ['config.json', 'preprocessor_config.json']) symlinkSync(TINY(f), join(dir, f));
-    await expect(openPackDir(dir)).rejects.toMatchObject({ code: 'pack_invalid', message: expect.stringContaining('is not a pack') });
+    await expect(openPackDir(dir)).rejects.toMatchObject({
+      code: 'pack_invalid',
+      message: expect.stringContaining('is not a pack'),
+    });
   });
 });

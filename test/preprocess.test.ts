@@ -102,7 +102,12 @@ describe('PreprocessConfigSchema', () => {
   });
 
   it('accepts the bare-number forms HF accepts and keeps unknown keys', () => {
-    const c = PreprocessConfigSchema.parse({ size: 256, crop_size: 240, image_mean: 0.5, feature_extractor_type: 'X' });
+    const c = PreprocessConfigSchema.parse({
+      size: 256,
+      crop_size: 240,
+      image_mean: 0.5,
+      feature_extractor_type: 'X',
+    });
     expect(c.size).toEqual({ shortest_edge: 256 });
     expect(c.crop_size).toEqual({ height: 240, width: 240 });
     expect(c.image_mean).toEqual([0.5, 0.5, 0.5]);
@@ -135,7 +140,9 @@ describe('sizes and crop offsets', () => {
     expect(resizedSize({ width: 37, height: 480 }, cfg)).toEqual({ width: 224, height: 2905 });
     expect(resizedSize({ width: 512, height: 512 }, cfg)).toEqual({ width: 224, height: 224 });
     expect(outputSize({ width: 37, height: 480 }, cfg)).toEqual({ width: 224, height: 224 });
-    expect(resizedSize({ width: 10, height: 20 }, parsePreprocessConfig({ size: { height: 7, width: 9 } }))).toEqual({
+    expect(
+      resizedSize({ width: 10, height: 20 }, parsePreprocessConfig({ size: { height: 7, width: 9 } })),
+    ).toEqual({
       height: 7,
       width: 9,
     });
@@ -153,7 +160,10 @@ describe('sizes and crop offsets', () => {
 
   it('crops at native resolution with do_resize false, and with agqg_crop: center', () => {
     const img = rgba([grey([0, 10, 20, 30, 40, 50, 60])]);
-    const viaHf = preprocess(img, raw({ do_resize: false, do_center_crop: true, crop_size: { height: 1, width: 4 } }));
+    const viaHf = preprocess(
+      img,
+      raw({ do_resize: false, do_center_crop: true, crop_size: { height: 1, width: 4 } }),
+    );
     expect(Array.from(viaHf.data.subarray(0, 4))).toEqual([20, 30, 40, 50]); // offset round(1.5) = 2
     const viaExt = preprocess(img, raw({ agqg_crop: 'center', crop_size: { height: 1, width: 4 } }));
     expect(Array.from(viaExt.data)).toEqual(Array.from(viaHf.data));
@@ -161,13 +171,21 @@ describe('sizes and crop offsets', () => {
 
   it('pads a crop larger than the image with zeros (before normalisation)', () => {
     const img = rgba([grey([100, 200])]);
-    const out = preprocess(img, raw({ do_resize: false, do_center_crop: true, crop_size: { height: 3, width: 4 } }));
+    const out = preprocess(
+      img,
+      raw({ do_resize: false, do_center_crop: true, crop_size: { height: 3, width: 4 } }),
+    );
     expect(out.dims).toEqual([1, 3, 3, 4]);
     // left pad (4-2)//2 = 1, top pad (3-1)//2 = 1
     expect(Array.from(out.data.subarray(0, 12))).toEqual([0, 0, 0, 0, 0, 100, 200, 0, 0, 0, 0, 0]);
     const norm = preprocess(
       img,
-      parsePreprocessConfig({ do_resize: false, crop_size: { height: 3, width: 4 }, image_mean: 0.5, image_std: 0.25 }),
+      parsePreprocessConfig({
+        do_resize: false,
+        crop_size: { height: 3, width: 4 },
+        image_mean: 0.5,
+        image_std: 0.25,
+      }),
     );
     expect(norm.data[0]).toBe(-2); // (0 - 0.5) / 0.25
   });
@@ -255,7 +273,10 @@ describe('PIL resampling, hand-computed', () => {
   it('NEAREST samples pixel centres like ImagingScaleAffine', () => {
     expect(Array.from(nearestIndex(4, 2))).toEqual([1, 3]);
     expect(Array.from(nearestIndex(3, 2))).toEqual([0, 2]); // 0.75, 2.25
-    const out = preprocess(rgba([grey([0, 10, 20, 30])]), raw({ size: { height: 1, width: 2 }, resample: 0 }));
+    const out = preprocess(
+      rgba([grey([0, 10, 20, 30])]),
+      raw({ size: { height: 1, width: 2 }, resample: 0 }),
+    );
     expect(Array.from(out.data.subarray(0, 2))).toEqual([10, 30]);
   });
 
@@ -282,7 +303,13 @@ describe('align_corners_bilinear (TF.js resizeBilinear, alignCorners=true)', () 
     const out = preprocess(rgba([grey([0, 51, 255])]), tfCfg(1, 5));
     const f = Math.fround;
     const [a, b, c] = [f(0 / 255), f(51 / 255), f(255 / 255)];
-    expect(Array.from(out.data.subarray(0, 5))).toEqual([a, f(a + (b - a) * 0.5), b, f(b + (c - b) * 0.5), c]);
+    expect(Array.from(out.data.subarray(0, 5))).toEqual([
+      a,
+      f(a + (b - a) * 0.5),
+      b,
+      f(b + (c - b) * 0.5),
+      c,
+    ]);
     expect(out.data[1]).toBeCloseTo(0.1, 7);
   });
 
@@ -319,21 +346,28 @@ describe('align_corners_bilinear (TF.js resizeBilinear, alignCorners=true)', () 
       return false;
     }
   })();
-  it.skipIf(!hasTfjs)('equals tf.image.resizeBilinear(x/255, [224,224], true) on the TF.js CPU backend exactly', async () => {
-    const tf = await import('@tensorflow/tfjs-core');
-    await import('@tensorflow/tfjs-backend-cpu');
-    await tf.setBackend('cpu');
-    const [w, h] = [37, 29];
-    const data = new Uint8Array(w * h * 4).map((_, i) => (i * 7919) % 256);
-    const rgb = new Int32Array(w * h * 3);
-    for (let i = 0; i < w * h; i++) for (let c = 0; c < 3; c++) rgb[i * 3 + c] = data[i * 4 + c];
-    const x = tf.div(tf.cast(tf.tensor3d(rgb, [h, w, 3], 'int32'), 'float32'), 255) as import('@tensorflow/tfjs-core').Tensor3D;
-    const want = tf.image.resizeBilinear(x, [224, 224], true).dataSync();
-    const got = preprocess({ width: w, height: h, data }, tfCfg(224, 224)).data;
-    let differ = 0;
-    for (let i = 0; i < 224 * 224; i++) for (let c = 0; c < 3; c++) if (want[i * 3 + c] !== got[c * 224 * 224 + i]) differ++;
-    expect(differ).toBe(0);
-  });
+  it.skipIf(!hasTfjs)(
+    'equals tf.image.resizeBilinear(x/255, [224,224], true) on the TF.js CPU backend exactly',
+    async () => {
+      const tf = await import('@tensorflow/tfjs-core');
+      await import('@tensorflow/tfjs-backend-cpu');
+      await tf.setBackend('cpu');
+      const [w, h] = [37, 29];
+      const data = new Uint8Array(w * h * 4).map((_, i) => (i * 7919) % 256);
+      const rgb = new Int32Array(w * h * 3);
+      for (let i = 0; i < w * h; i++) for (let c = 0; c < 3; c++) rgb[i * 3 + c] = data[i * 4 + c];
+      const x = tf.div(
+        tf.cast(tf.tensor3d(rgb, [h, w, 3], 'int32'), 'float32'),
+        255,
+      ) as import('@tensorflow/tfjs-core').Tensor3D;
+      const want = tf.image.resizeBilinear(x, [224, 224], true).dataSync();
+      const got = preprocess({ width: w, height: h, data }, tfCfg(224, 224)).data;
+      let differ = 0;
+      for (let i = 0; i < 224 * 224; i++)
+        for (let c = 0; c < 3; c++) if (want[i * 3 + c] !== got[c * 224 * 224 + i]) differ++;
+      expect(differ).toBe(0);
+    },
+  );
 
   it('stays within [0, 1] for 8-bit input', () => {
     const data = new Uint8Array(17 * 13 * 4).map((_, i) => (i * 97) % 256);

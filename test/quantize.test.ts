@@ -43,7 +43,14 @@ function roundEven(x: number): number {
 }
 
 /** ONNX DynamicQuantizeLinear then MatMulInteger, Cast, and the two scale Muls, written from the spec. */
-function referenceQ8(x: Float32Array, rows: number, k: number, q: Uint8Array, wScale: Float32Array, n: number): Float32Array {
+function referenceQ8(
+  x: Float32Array,
+  rows: number,
+  k: number,
+  q: Uint8Array,
+  wScale: Float32Array,
+  n: number,
+): Float32Array {
   let lo = 0;
   let hi = 0;
   for (const v of x) {
@@ -79,7 +86,9 @@ describe('int8 quantization of MatMul weights', () => {
       for (let i = 0; i < k; i++) {
         maxAbs = Math.max(maxAbs, Math.abs(w[i * n + j]));
         maxQ = Math.max(maxQ, Math.abs(q[i * n + j] - 128));
-        expect(Math.abs((q[i * n + j] - 128) * scale[j] - w[i * n + j])).toBeLessThanOrEqual(scale[j] / 2 + 1e-9);
+        expect(Math.abs((q[i * n + j] - 128) * scale[j] - w[i * n + j])).toBeLessThanOrEqual(
+          scale[j] / 2 + 1e-9,
+        );
       }
       expect(maxQ).toBe(127);
       expect(scale[j]).toBeCloseTo(maxAbs / 127, 9);
@@ -124,38 +133,44 @@ describe('int8 quantization of MatMul weights', () => {
   });
 });
 
-describeShared('int8 variants of a CLIP export', ['fixtures/tiny-clip', 'fixtures/tiny-clip-refs/refs.json'], () => {
-  const dirs: string[] = [];
-  afterAll(() => {
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  });
+describeShared(
+  'int8 variants of a CLIP export',
+  ['fixtures/tiny-clip', 'fixtures/tiny-clip-refs/refs.json'],
+  () => {
+    const dirs: string[] = [];
+    afterAll(() => {
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    });
 
-  it('becomes the q8 variant of a Hugging Face folder and embeds close to float32', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'agqg-q8-'));
-    dirs.push(dir);
-    cpSync(TINY(), dir, { recursive: true });
-    for (const f of ['vision_model', 'text_model']) {
-      const r = quantizeDynamicInt8(new Uint8Array(readFileSync(join(dir, 'onnx', `${f}.onnx`))), { minWeights: 256 });
-      expect(r.quantized).toBeGreaterThan(0);
-      writeFileSync(join(dir, 'onnx', `${f}_quantized.onnx`), r.bytes);
-    }
-    const pack = await openPackFolder(dir);
-    expect(pack.manifest.vision.variants.map((v) => v.dtype).sort()).toEqual(['fp32', 'q8']);
-    const runtime = new NodeRuntime(1);
-    const fp32 = await PackScorer.load(pack, runtime, { variant: 'fp32' });
-    const q8 = await PackScorer.load(pack, runtime, { variant: 'q8' });
-    try {
-      const img = await decodeImageFile(REFS('images/pub_astronaut.png'));
-      const a = await fp32.embedImage(img);
-      const b = await q8.embedImage(img);
-      // Tiny random weights amplify rounding; the full-size ViT-B/32 keeps a cosine of about 0.9995 (npm run bench).
-      expect(refCosine(Array.from(a.features), Array.from(b.features))).toBeGreaterThan(0.95);
-      const [ta] = await fp32.embedTexts(['a photo of a cat']);
-      const [tb] = await q8.embedTexts(['a photo of a cat']);
-      expect(refCosine(Array.from(ta), Array.from(tb))).toBeGreaterThan(0.95);
-    } finally {
-      await fp32.release();
-      await q8.release();
-    }
-  });
-});
+    it('becomes the q8 variant of a Hugging Face folder and embeds close to float32', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'agqg-q8-'));
+      dirs.push(dir);
+      cpSync(TINY(), dir, { recursive: true });
+      for (const f of ['vision_model', 'text_model']) {
+        const r = quantizeDynamicInt8(new Uint8Array(readFileSync(join(dir, 'onnx', `${f}.onnx`))), {
+          minWeights: 256,
+        });
+        expect(r.quantized).toBeGreaterThan(0);
+        writeFileSync(join(dir, 'onnx', `${f}_quantized.onnx`), r.bytes);
+      }
+      const pack = await openPackFolder(dir);
+      expect(pack.manifest.vision.variants.map((v) => v.dtype).sort()).toEqual(['fp32', 'q8']);
+      const runtime = new NodeRuntime(1);
+      const fp32 = await PackScorer.load(pack, runtime, { variant: 'fp32' });
+      const q8 = await PackScorer.load(pack, runtime, { variant: 'q8' });
+      try {
+        const img = await decodeImageFile(REFS('images/pub_astronaut.png'));
+        const a = await fp32.embedImage(img);
+        const b = await q8.embedImage(img);
+        // Tiny random weights amplify rounding; the full-size ViT-B/32 keeps a cosine of about 0.9995 (npm run bench).
+        expect(refCosine(Array.from(a.features), Array.from(b.features))).toBeGreaterThan(0.95);
+        const [ta] = await fp32.embedTexts(['a photo of a cat']);
+        const [tb] = await q8.embedTexts(['a photo of a cat']);
+        expect(refCosine(Array.from(ta), Array.from(tb))).toBeGreaterThan(0.95);
+      } finally {
+        await fp32.release();
+        await q8.release();
+      }
+    });
+  },
+);

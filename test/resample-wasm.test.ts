@@ -37,17 +37,27 @@ interface Case {
 }
 
 /** Noise, or hard 0/255 blocks (overshoot of the negative lobes exercises the clip). */
-function image(rand: () => number, w: number, h: number, clamped: boolean, offset: number): Uint8Array | Uint8ClampedArray {
+function image(
+  rand: () => number,
+  w: number,
+  h: number,
+  clamped: boolean,
+  offset: number,
+): Uint8Array | Uint8ClampedArray {
   // Offset into a larger buffer: a view that does not start at byte 0.
   const buf = new ArrayBuffer(offset + w * h * 4 + 7);
-  const data = clamped ? new Uint8ClampedArray(buf, offset, w * h * 4) : new Uint8Array(buf, offset, w * h * 4);
+  const data = clamped
+    ? new Uint8ClampedArray(buf, offset, w * h * 4)
+    : new Uint8Array(buf, offset, w * h * 4);
   const blocky = rand() < 0.5;
   const cell = 1 + Math.floor(rand() * 5);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const i = (y * w + x) * 4;
       for (let c = 0; c < 4; c++) {
-        data[i + c] = blocky ? ((Math.floor(x / cell) + Math.floor(y / cell) + c) % 2) * 255 : Math.floor(rand() * 256);
+        data[i + c] = blocky
+          ? ((Math.floor(x / cell) + Math.floor(y / cell) + c) % 2) * 255
+          : Math.floor(rand() * 256);
       }
     }
   }
@@ -134,10 +144,19 @@ describe('wasm resample is byte-identical to the JS port', () => {
     const rand = mulberry32(7);
     const src = image(rand, 512, 512, true, 0);
     const win = { x: 0, y: 0, width: 224, height: 224 };
-    for (const filter of CONVOLUTION) expectSameAsJs({ src, srcW: 512, srcH: 512, outW: 224, outH: 224, filter, win });
+    for (const filter of CONVOLUTION)
+      expectSameAsJs({ src, srcW: 512, srcH: 512, outW: 224, outH: 224, filter, win });
     const line = image(rand, 300, 1, false, 0);
     for (const filter of CONVOLUTION) {
-      expectSameAsJs({ src: line, srcW: 300, srcH: 1, outW: 7, outH: 5, filter, win: { x: 0, y: 0, width: 7, height: 5 } });
+      expectSameAsJs({
+        src: line,
+        srcW: 300,
+        srcH: 1,
+        outW: 7,
+        outH: 5,
+        filter,
+        win: { x: 0, y: 0, width: 7, height: 5 },
+      });
     }
   });
 
@@ -151,14 +170,30 @@ describe('wasm resample is byte-identical to the JS port', () => {
     const crop = { x: 40, y: 3, width: 100, height: 120 };
     expectSameAsJs({ src, srcW, srcH, outW: 224, outH: 134, filter: PIL_RESAMPLE.LANCZOS, win: crop });
     // Width kept: the rows are only repacked, then the vertical pass.
-    expectSameAsJs({ src, srcW, srcH, outW: srcW, outH: 301, filter: PIL_RESAMPLE.HAMMING, win: { x: 700, y: 0, width: 800, height: 301 } });
+    expectSameAsJs({
+      src,
+      srcW,
+      srcH,
+      outW: srcW,
+      outH: 301,
+      filter: PIL_RESAMPLE.HAMMING,
+      win: { x: 700, y: 0, width: 800, height: 301 },
+    });
   });
 });
 
 describe('pilResizeRgb falls back to the JS port', () => {
   const rand = mulberry32(3);
   const src = image(rand, 64, 48, false, 0);
-  const c: Case = { src, srcW: 64, srcH: 48, outW: 30, outH: 20, filter: PIL_RESAMPLE.BICUBIC, win: { x: 2, y: 1, width: 25, height: 17 } };
+  const c: Case = {
+    src,
+    srcW: 64,
+    srcH: 48,
+    outW: 30,
+    outH: 20,
+    filter: PIL_RESAMPLE.BICUBIC,
+    win: { x: 2, y: 1, width: 25, height: 17 },
+  };
   const want = run(c, pilResizeRgbJs);
 
   wasmFallbackTests({

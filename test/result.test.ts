@@ -138,7 +138,9 @@ describe('result schemas', () => {
     const g = gradeResultFromAbility(0, PARAMS, LABELS, SCALE, false);
     const bad = (over: object) => GradeResultSchema.safeParse({ ...g, ...over });
     expect(bad({ probabilities: [0.2, 0.2, 0.2, 0.2, 0.3] }).error?.issues[0].message).toMatch(/sum to 1.1/);
-    expect(bad({ probabilities: [0.5, 0.5] }).error?.issues[0].message).toMatch(/2 entries for 5 grade labels/);
+    expect(bad({ probabilities: [0.5, 0.5] }).error?.issues[0].message).toMatch(
+      /2 entries for 5 grade labels/,
+    );
     expect(bad({ grade: 'good' }).success).toBe(false);
     expect(bad({ gradeIndex: 0, grade: 'bad' }).error?.issues[0].message).toMatch(/most probable/);
     expect(bad({ thresholds: [0, 0, 1, 2] }).success).toBe(false);
@@ -153,7 +155,13 @@ describe('result schemas', () => {
     expect(ImageResultSchema.safeParse({ ...r, error: { code: 'oops', message: 'x' } }).success).toBe(false);
     expect(ImageResultSchema.safeParse({ ...r, timings: { totalMs: -1 } }).success).toBe(false);
     expect(ImageResultSchema.safeParse({ ...r, file: '' }).success).toBe(false);
-    const file = { schema: 'agqg-results', version: 1, createdAt: '2025-01-02T03:04:05.000Z', pack: { id: 'p', name: 'n', version: '1' }, results: [r] };
+    const file = {
+      schema: 'agqg-results',
+      version: 1,
+      createdAt: '2025-01-02T03:04:05.000Z',
+      pack: { id: 'p', name: 'n', version: '1' },
+      results: [r],
+    };
     expect(ResultsFileSchema.safeParse(file).success).toBe(true);
     expect(ResultsFileSchema.safeParse({ ...file, version: 2 }).success).toBe(false);
     expect(ResultsFileSchema.safeParse({ ...file, schema: 'other' }).success).toBe(false);
@@ -163,10 +171,27 @@ describe('result schemas', () => {
 
 describe('resultsToCsv', () => {
   const header = [
-    'file', 'pack', 'prompt',
-    'quality_score', 'quality_grade', 'quality_ability', 'quality_p1', 'quality_p2', 'quality_p3', 'quality_p4', 'quality_p5',
-    'alignment_score', 'alignment_grade', 'alignment_ability', 'alignment_p1', 'alignment_p2', 'alignment_p3', 'alignment_p4', 'alignment_p5',
-    'error_code', 'error_message',
+    'file',
+    'pack',
+    'prompt',
+    'quality_score',
+    'quality_grade',
+    'quality_ability',
+    'quality_p1',
+    'quality_p2',
+    'quality_p3',
+    'quality_p4',
+    'quality_p5',
+    'alignment_score',
+    'alignment_grade',
+    'alignment_ability',
+    'alignment_p1',
+    'alignment_p2',
+    'alignment_p3',
+    'alignment_p4',
+    'alignment_p5',
+    'error_code',
+    'error_message',
   ];
 
   it('writes the fixed column order and full-precision numbers', () => {
@@ -189,7 +214,14 @@ describe('resultsToCsv', () => {
   it('quotes hostile names per RFC 4180 and guards formula-like text', () => {
     const hostile = 'a,"b"\n=cmd()';
     const r1 = imageResult({ file: hostile, prompt: '=HYPERLINK("http://x")' });
-    const r2 = imageResult({ file: '@evil.png', prompt: '-1+1', quality: null, alignment: null, alignmentNote: 'failed', error: { code: 'decode_failed', message: '+bad, "truncated"\r\nfile' } });
+    const r2 = imageResult({
+      file: '@evil.png',
+      prompt: '-1+1',
+      quality: null,
+      alignment: null,
+      alignmentNote: 'failed',
+      error: { code: 'decode_failed', message: '+bad, "truncated"\r\nfile' },
+    });
     const r3 = imageResult({ file: 'plain.jpg', prompt: null });
     const csv = resultsToCsv([r1, r2, r3]);
     // Exact encoding of the hostile file name: wrapped in quotes, inner quotes doubled;
@@ -209,7 +241,11 @@ describe('resultsToCsv', () => {
   });
 
   it('keeps probability columns for an all-error run when told the grade count', () => {
-    const err = imageResult({ quality: null, alignment: null, error: { code: 'backend_failed', message: 'x' } });
+    const err = imageResult({
+      quality: null,
+      alignment: null,
+      error: { code: 'backend_failed', message: 'x' },
+    });
     expect(parseCsv(resultsToCsv([err]))[0]).toHaveLength(3 + 3 + 3 + 2);
     expect(parseCsv(resultsToCsv([err], { gradeCount: 5 }))[0]).toEqual(header);
     expect(resultsToCsv([], { gradeCount: 5 })).toBe(header.join(',') + '\r\n');

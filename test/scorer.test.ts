@@ -9,9 +9,23 @@ import type { ManifestInput } from '../src/model/pack/manifest.ts';
 import { attr, GraphBuilder } from '../src/model/onnx/graph-builder.ts';
 import { openPack } from '../src/model/pack/pack.ts';
 import type { RuntimeAdapter, SessionRunner, TensorIn } from '../src/model/scoring/runtime.ts';
-import { NOTE_EMPTY_PROMPT, NOTE_NO_PROMPT, NOTE_NO_TEXT_ENCODER, PackScorer } from '../src/model/scoring/scorer.ts';
+import {
+  NOTE_EMPTY_PROMPT,
+  NOTE_NO_PROMPT,
+  NOTE_NO_TEXT_ENCODER,
+  PackScorer,
+} from '../src/model/scoring/scorer.ts';
 import { describeShared } from './shared.ts';
-import { loadRefs, MemoryPackSource, putManifest, refCosine, REFS, sha256, tinyManifest, type Refs } from './tiny-pack.ts';
+import {
+  loadRefs,
+  MemoryPackSource,
+  putManifest,
+  refCosine,
+  REFS,
+  sha256,
+  tinyManifest,
+  type Refs,
+} from './tiny-pack.ts';
 
 /** Wraps a runtime to count runs per graph and optionally hide the text model's attention_mask input. */
 class CountingRuntime implements RuntimeAdapter {
@@ -34,7 +48,14 @@ class CountingRuntime implements RuntimeAdapter {
           this.fedMask.push('attention_mask' in feeds);
           // The graph still needs the input; a graph exported without it attends to everything.
           const ids = feeds.input_ids;
-          feeds = { ...feeds, attention_mask: { dtype: 'int64', data: new BigInt64Array(ids.data.length).fill(1n), dims: ids.dims } };
+          feeds = {
+            ...feeds,
+            attention_mask: {
+              dtype: 'int64',
+              data: new BigInt64Array(ids.data.length).fill(1n),
+              dims: ids.dims,
+            },
+          };
         }
         return s.run(feeds, outputs);
       },
@@ -66,7 +87,11 @@ function linearHead(wi: Float32Array, wt: Float32Array | null, c: number): Uint8
   return g.toBytes({ opset: 17, producer: 'agqg-test' });
 }
 
-async function loadPack(manifest: ManifestInput, source: MemoryPackSource, runtime: RuntimeAdapter): Promise<PackScorer> {
+async function loadPack(
+  manifest: ManifestInput,
+  source: MemoryPackSource,
+  runtime: RuntimeAdapter,
+): Promise<PackScorer> {
   return PackScorer.load(await openPack(putManifest(source, manifest)), runtime);
 }
 
@@ -135,7 +160,10 @@ describeShared('PackScorer', ['fixtures/tiny-clip', 'fixtures/tiny-clip-refs/ref
     it('computes CLIPScore-style alignment: scale * (cos(image, prompt) - center)', async () => {
       const text = 'A tray of Sushi, baroque style!';
       const g = await scorer.gradeFeatures(img(2), text);
-      expect(g.alignment?.ability).toBeCloseTo(al.scale * (cos(refs.images[2].image_embeds, txt(text)) - al.center), 5);
+      expect(g.alignment?.ability).toBeCloseTo(
+        al.scale * (cos(refs.images[2].image_embeds, txt(text)) - al.center),
+        5,
+      );
       expect(g.alignmentNote).toBeNull();
     });
 
@@ -169,14 +197,19 @@ describeShared('PackScorer', ['fixtures/tiny-clip', 'fixtures/tiny-clip-refs/ref
       expect(r.alignment).toBeNull();
       expect(r.prompt).toBe(long);
       expect(r.alignmentError?.code).toBe('prompt_too_long');
-      expect(r.alignmentError?.message).toContain(`${long.length} characters, over the limit of ${MAX_PROMPT_CHARS}`);
+      expect(r.alignmentError?.message).toContain(
+        `${long.length} characters, over the limit of ${MAX_PROMPT_CHARS}`,
+      );
       expect(r.alignmentNote).toContain('alignment not graded');
     });
 
     it('truncates prompts over 77 tokens like CLIP and says so', async () => {
       const long = refs.prompts[refs.prompts.length - 1].text;
       const g = await scorer.gradeFeatures(img(0), long);
-      expect(g.alignment?.ability).toBeCloseTo(al.scale * (cos(refs.images[0].image_embeds, txt(long)) - al.center), 5);
+      expect(g.alignment?.ability).toBeCloseTo(
+        al.scale * (cos(refs.images[0].image_embeds, txt(long)) - al.center),
+        5,
+      );
       expect(g.alignmentNote).toContain('truncated to the first 77');
     });
 
@@ -185,7 +218,11 @@ describeShared('PackScorer', ['fixtures/tiny-clip', 'fixtures/tiny-clip-refs/ref
       const decoded = await decodeImageFile(REFS(refs.images[ref].file));
       const emb = await scorer.embedImage(decoded);
       expect(cos(Array.from(emb.features), refs.images[ref].image_embeds)).toBeGreaterThan(0.9999);
-      const r = await scorer.scoreImage(decoded, { file: 'astronaut.png', prompt: 'statue of a man', decodeMs: 1 });
+      const r = await scorer.scoreImage(decoded, {
+        file: 'astronaut.png',
+        prompt: 'statue of a man',
+        decodeMs: 1,
+      });
       const byFeatures = await scorer.gradeFeatures(emb.features, 'statue of a man');
       expect(r.quality?.ability).toBeCloseTo(byFeatures.quality?.ability ?? NaN, 6);
       expect(r.alignment?.ability).toBeCloseTo(byFeatures.alignment?.ability ?? NaN, 6);
@@ -199,10 +236,16 @@ describeShared('PackScorer', ['fixtures/tiny-clip', 'fixtures/tiny-clip-refs/ref
     });
 
     it('returns bad images as error results instead of throwing', async () => {
-      const empty = await scorer.scoreImage({ width: 0, height: 0, data: new Uint8Array(0) }, { file: 'x.png', prompt: 'p' });
+      const empty = await scorer.scoreImage(
+        { width: 0, height: 0, data: new Uint8Array(0) },
+        { file: 'x.png', prompt: 'p' },
+      );
       expect(empty.error?.code).toBe('decode_failed');
       expect(empty.quality).toBeNull();
-      const huge = await scorer.scoreImage({ width: 100_000, height: 100_000, data: new Uint8Array(4) }, { file: 'y.png', prompt: null });
+      const huge = await scorer.scoreImage(
+        { width: 100_000, height: 100_000, data: new Uint8Array(4) },
+        { file: 'y.png', prompt: null },
+      );
       expect(huge.error?.code).toBe('image_too_large');
     });
     it('scores a batch with one encoder run and one text run, each image as if alone', async () => {
@@ -263,7 +306,13 @@ describeShared('PackScorer', ['fixtures/tiny-clip', 'fixtures/tiny-clip-refs/ref
       const outputs = { ability: 'ability', probabilities: 'probabilities', score: 'score' };
       m.heads = {
         quality: { type: 'onnx', file: 'quality.onnx', inputs: { img: 'image_features' }, outputs, grm: GRM },
-        alignment: { type: 'onnx', file: 'align.onnx', inputs: { img: 'image_features', txt: 'text_features' }, outputs, grm: GRM },
+        alignment: {
+          type: 'onnx',
+          file: 'align.onnx',
+          inputs: { img: 'image_features', txt: 'text_features' },
+          outputs,
+          grm: GRM,
+        },
       };
       const scorer = await loadPack(m, source, node);
       toRelease.push(scorer);
@@ -284,7 +333,13 @@ describeShared('PackScorer', ['fixtures/tiny-clip', 'fixtures/tiny-clip-refs/ref
       source.put('q.onnx', head);
       m.files.push({ path: 'q.onnx', size: head.byteLength, sha256: sha256(head), role: 'head' });
       m.heads = {
-        quality: { type: 'onnx', file: 'q.onnx', inputs: { img: 'image_features' }, outputs: { ability: 'ability', probabilities: 'p', score: 's' }, grm: GRM },
+        quality: {
+          type: 'onnx',
+          file: 'q.onnx',
+          inputs: { img: 'image_features' },
+          outputs: { ability: 'ability', probabilities: 'p', score: 's' },
+          grm: GRM,
+        },
       };
       const scorer = await loadPack(m, source, node);
       toRelease.push(scorer);
@@ -305,7 +360,13 @@ describeShared('PackScorer', ['fixtures/tiny-clip', 'fixtures/tiny-clip-refs/ref
       source.put('q.onnx', head);
       m.files.push({ path: 'q.onnx', size: head.byteLength, sha256: sha256(head), role: 'head' });
       m.heads = {
-        quality: { type: 'onnx', file: 'q.onnx', inputs: { features: 'image_features' }, outputs: { ability: 'ability', probabilities: 'p', score: 's' }, grm: GRM },
+        quality: {
+          type: 'onnx',
+          file: 'q.onnx',
+          inputs: { features: 'image_features' },
+          outputs: { ability: 'ability', probabilities: 'p', score: 's' },
+          grm: GRM,
+        },
       };
       await expect(loadPack(m, source, node)).rejects.toMatchObject({
         code: 'pack_invalid',

@@ -52,7 +52,8 @@ export function describeShared(name: string, needs: string[], fn: () => void): v
   describeWhen(
     name,
     {
-      missing: missing.length === 0 ? null : `../shared is missing ${missing.join(', ')} (looked in ${SHARED})`,
+      missing:
+        missing.length === 0 ? null : `../shared is missing ${missing.join(', ')} (looked in ${SHARED})`,
       check: 'has its shared data',
       ciHint: 'CI must provide ../shared.',
       tag: '../shared missing',

@@ -40,7 +40,10 @@ export function tinyManifest(source: MemoryPackSource, opts: { text?: boolean } 
     return { path, size: bytes.byteLength, sha256: sha256(bytes), role };
   };
   const files = [add('onnx/vision_model.onnx', 'vision'), add('preprocessor_config.json', 'config')];
-  const preprocess = JSON.parse(readFileSync(TINY('preprocessor_config.json'), 'utf8')) as Record<string, unknown>;
+  const preprocess = JSON.parse(readFileSync(TINY('preprocessor_config.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
   const withText = opts.text !== false;
   if (withText) files.push(add('onnx/text_model.onnx', 'text'), add('tokenizer.json', 'tokenizer'));
   return {

@@ -145,7 +145,14 @@ describeShared(
       expect(e.attentionMask).toEqual([1, 1, 1, 1]);
       expect(e.truncated).toBe(true);
       const roomy = tok.encode('cat', 6);
-      expect(roomy.inputIds).toEqual([tok.bosId, roomy.inputIds[1], tok.eosId, tok.padId, tok.padId, tok.padId]);
+      expect(roomy.inputIds).toEqual([
+        tok.bosId,
+        roomy.inputIds[1],
+        tok.eosId,
+        tok.padId,
+        tok.padId,
+        tok.padId,
+      ]);
       expect(roomy.attentionMask).toEqual([1, 1, 1, 0, 0, 0]);
     });
 
@@ -158,7 +165,9 @@ describeShared(
       expect(b.inputIds.length).toBe(3 * 77);
       for (let r = 0; r < 3; r++) {
         expect(Array.from(b.inputIds.subarray(r * 77, (r + 1) * 77), Number)).toEqual(prompts[r].input_ids);
-        expect(Array.from(b.attentionMask.subarray(r * 77, (r + 1) * 77), Number)).toEqual(prompts[r].attention_mask);
+        expect(Array.from(b.attentionMask.subarray(r * 77, (r + 1) * 77), Number)).toEqual(
+          prompts[r].attention_mask,
+        );
         expect(b.items[r].inputIds).toEqual(prompts[r].input_ids);
       }
       expect(b.inputIds[77]).toBe(BigInt(prompts[1].input_ids[0]));
@@ -167,7 +176,12 @@ describeShared(
     });
 
     it('decodes ids back to the normalized text', () => {
-      for (const text of ['a photo of a cat', 'café naïve résumé', '東京の夜景', 'a 🐶 wearing 😎 sunglasses']) {
+      for (const text of [
+        'a photo of a cat',
+        'café naïve résumé',
+        '東京の夜景',
+        'a 🐶 wearing 😎 sunglasses',
+      ]) {
         expect(tok.decode(tok.encode(text).inputIds)).toBe(text);
       }
       expect(tok.decode(tok.encode('UPPER lower').inputIds)).toBe('upper lower');
@@ -185,10 +199,25 @@ describeShared(
     it('cuts special tokens out of the raw text like the fast tokenizer, case-sensitively', () => {
       const a = tok.encode('a').inputIds[1];
       const b = tok.encode('b').inputIds[1];
-      expect(tok.encode('a<|endoftext|>b').inputIds.slice(0, 6)).toEqual([tok.bosId, a, tok.eosId, b, tok.eosId, tok.padId]);
+      expect(tok.encode('a<|endoftext|>b').inputIds.slice(0, 6)).toEqual([
+        tok.bosId,
+        a,
+        tok.eosId,
+        b,
+        tok.eosId,
+        tok.padId,
+      ]);
       expect(tok.tokenize('a <|startoftext|>')).toEqual(['a</w>', '<|startoftext|>']);
       // Not an added-token match (case differs), so it is lowercased and byte-level split like any text.
-      expect(tok.tokenize('<|STARTOFTEXT|>')).toEqual(['<', '|</w>', 'star', 'tof', 'text</w>', '|', '></w>']);
+      expect(tok.tokenize('<|STARTOFTEXT|>')).toEqual([
+        '<',
+        '|</w>',
+        'star',
+        'tof',
+        'text</w>',
+        '|',
+        '></w>',
+      ]);
     });
 
     it('lowercases per character, without the final-sigma rule', () => {
@@ -238,23 +267,65 @@ describe('byte-level alphabet and UTF-8', () => {
 });
 
 /** A tiny tokenizer.json in CLIP's shape, with hand-chosen merges. */
-function tinyTokenizerJson(merges: [string, string][], extra: Record<string, unknown> = {}): Record<string, unknown> {
+function tinyTokenizerJson(
+  merges: [string, string][],
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   const vocab: Record<string, number> = {};
-  for (const t of ['a', 'b', 'c', 'a</w>', 'b</w>', 'c</w>', 'ab', 'bc</w>', 'abc</w>', 'ab</w>', '<s>', '</s>', 'aa'])
+  for (const t of [
+    'a',
+    'b',
+    'c',
+    'a</w>',
+    'b</w>',
+    'c</w>',
+    'ab',
+    'bc</w>',
+    'abc</w>',
+    'ab</w>',
+    '<s>',
+    '</s>',
+    'aa',
+  ])
     vocab[t] = Object.keys(vocab).length;
   return {
     added_tokens: [
-      { id: vocab['<s>'], content: '<s>', special: true, normalized: false, lstrip: false, rstrip: false, single_word: false },
-      { id: vocab['</s>'], content: '</s>', special: true, normalized: false, lstrip: false, rstrip: false, single_word: false },
+      {
+        id: vocab['<s>'],
+        content: '<s>',
+        special: true,
+        normalized: false,
+        lstrip: false,
+        rstrip: false,
+        single_word: false,
+      },
+      {
+        id: vocab['</s>'],
+        content: '</s>',
+        special: true,
+        normalized: false,
+        lstrip: false,
+        rstrip: false,
+        single_word: false,
+      },
     ],
     normalizer: {
       type: 'Sequence',
-      normalizers: [{ type: 'NFC' }, { type: 'Replace', pattern: { Regex: '\\s+' }, content: ' ' }, { type: 'Lowercase' }],
+      normalizers: [
+        { type: 'NFC' },
+        { type: 'Replace', pattern: { Regex: '\\s+' }, content: ' ' },
+        { type: 'Lowercase' },
+      ],
     },
     pre_tokenizer: {
       type: 'Sequence',
       pretokenizers: [
-        { type: 'Split', pattern: { Regex: "'s|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+" }, behavior: 'Removed', invert: true },
+        {
+          type: 'Split',
+          pattern: { Regex: "'s|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+" },
+          behavior: 'Removed',
+          invert: true,
+        },
         { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
       ],
     },
@@ -275,10 +346,22 @@ function tinyTokenizerJson(merges: [string, string][], extra: Record<string, unk
 describe('ClipTokenizer on a hand-built tokenizer.json', () => {
   it('merges the lowest-ranked pair first', () => {
     // "abc" = a b c</w>. With "b c</w>" ranked first: a + bc</w> -> abc</w>.
-    const t1 = ClipTokenizer.fromTokenizerJson(tinyTokenizerJson([['b', 'c</w>'], ['a', 'b'], ['a', 'bc</w>']]));
+    const t1 = ClipTokenizer.fromTokenizerJson(
+      tinyTokenizerJson([
+        ['b', 'c</w>'],
+        ['a', 'b'],
+        ['a', 'bc</w>'],
+      ]),
+    );
     expect(t1.tokenize('abc')).toEqual(['abc</w>']);
     // With "a b" ranked first: ab + c</w>, and "ab c</w>" is no merge here.
-    const t2 = ClipTokenizer.fromTokenizerJson(tinyTokenizerJson([['a', 'b'], ['b', 'c</w>'], ['a', 'bc</w>']]));
+    const t2 = ClipTokenizer.fromTokenizerJson(
+      tinyTokenizerJson([
+        ['a', 'b'],
+        ['b', 'c</w>'],
+        ['a', 'bc</w>'],
+      ]),
+    );
     expect(t2.tokenize('abc')).toEqual(['ab', 'c</w>']);
     // Old "a b" string form of merges gives the same table.
     const t3 = ClipTokenizer.fromTokenizerJson(tinyTokenizerJson(['a b', 'b c</w>', 'a bc</w>'] as never));
@@ -310,13 +393,20 @@ describe('ClipTokenizer on a hand-built tokenizer.json', () => {
   it('reads vocab.json + merges.txt with its version line and CRLF endings', () => {
     const json = tinyTokenizerJson([]);
     const vocab = (json.model as { vocab: Record<string, number> }).vocab;
-    const t = ClipTokenizer.fromVocabMerges(vocab, '#version: 0.2\r\nb c</w>\r\na bc</w>\r\n', { bos: '<s>', eos: '</s>' });
+    const t = ClipTokenizer.fromVocabMerges(vocab, '#version: 0.2\r\nb c</w>\r\na bc</w>\r\n', {
+      bos: '<s>',
+      eos: '</s>',
+    });
     expect(t.tokenize('abc')).toEqual(['abc</w>']);
     expect([t.bosId, t.eosId, t.padId]).toEqual([10, 11, 11]);
   });
 
   it('refuses bad tokenizer files with specific errors', () => {
-    expectAgqgError(() => ClipTokenizer.fromTokenizerJson('{not json'), 'pack_invalid', /tokenizer\.json is not valid JSON/);
+    expectAgqgError(
+      () => ClipTokenizer.fromTokenizerJson('{not json'),
+      'pack_invalid',
+      /tokenizer\.json is not valid JSON/,
+    );
     expectAgqgError(
       () => ClipTokenizer.fromTokenizerJson(tinyTokenizerJson([['a', 'q']])),
       'pack_invalid',
@@ -328,7 +418,8 @@ describe('ClipTokenizer on a hand-built tokenizer.json', () => {
       /"ca", which is not in the vocabulary/,
     );
     expectAgqgError(
-      () => ClipTokenizer.fromTokenizerJson(tinyTokenizerJson([], { normalizer: { type: 'BertNormalizer' } })),
+      () =>
+        ClipTokenizer.fromTokenizerJson(tinyTokenizerJson([], { normalizer: { type: 'BertNormalizer' } })),
       'pack_invalid',
       /normalizer type "BertNormalizer" is not supported/,
     );
@@ -366,18 +457,36 @@ describe('ClipTokenizer on a hand-built tokenizer.json', () => {
       /merges\.txt line 2: merge "a b" uses "ab", which is not in the vocabulary/,
     );
     expectAgqgError(
-      () => ClipTokenizer.fromVocabMerges({ a: 0, b: 1, ab: 2, '<|startoftext|>': 3, '<|endoftext|>': 4 }, 'a  b\n'),
+      () =>
+        ClipTokenizer.fromVocabMerges(
+          { a: 0, b: 1, ab: 2, '<|startoftext|>': 3, '<|endoftext|>': 4 },
+          'a  b\n',
+        ),
       'pack_invalid',
       /merges\.txt line 1 must be two tokens/,
     );
-    expectAgqgError(() => ClipTokenizer.fromVocabMerges({ a: 0 }, ''), 'pack_invalid', /no "<\|startoftext\|>" token/);
+    expectAgqgError(
+      () => ClipTokenizer.fromVocabMerges({ a: 0 }, ''),
+      'pack_invalid',
+      /no "<\|startoftext\|>" token/,
+    );
   });
 
   it('refuses a context length that cannot hold the start and end tokens', () => {
     const t = ClipTokenizer.fromTokenizerJson(tinyTokenizerJson([]));
     expectAgqgError(() => t.encode('a', 1), 'pack_invalid', /context length must be an integer from 2/);
     expectAgqgError(() => t.encodeBatch(['a'], 7.5), 'pack_invalid', /context length/);
-    expect(t.encode('abc', 2)).toEqual({ inputIds: [10, 11], attentionMask: [1, 1], length: 2, truncated: true });
-    expect(t.encode('', 2)).toEqual({ inputIds: [10, 11], attentionMask: [1, 1], length: 2, truncated: false });
+    expect(t.encode('abc', 2)).toEqual({
+      inputIds: [10, 11],
+      attentionMask: [1, 1],
+      length: 2,
+      truncated: true,
+    });
+    expect(t.encode('', 2)).toEqual({
+      inputIds: [10, 11],
+      attentionMask: [1, 1],
+      length: 2,
+      truncated: false,
+    });
   });
 });

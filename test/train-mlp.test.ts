@@ -12,7 +12,11 @@ import { headAbility, HEAD_FORMAT, HEAD_VERSION, type HeadParams } from '../src/
 
 function randomMatrix(rows: number, cols: number, seed: number) {
   const g = gaussian(mulberry32(seed));
-  return matrix(rows, cols, Float64Array.from({ length: rows * cols }, () => g()));
+  return matrix(
+    rows,
+    cols,
+    Float64Array.from({ length: rows * cols }, () => g()),
+  );
 }
 
 describe('MLP', () => {
@@ -83,12 +87,21 @@ describe('kernel PCA', () => {
     const n = 60;
     const q = randomMatrix(n, n, 4);
     const d = Float64Array.from({ length: n }, (_, i) => 0.7 ** i);
-    const qd = matrix(n, n, Float64Array.from(q.data, (v, k) => v * d[k % n]));
+    const qd = matrix(
+      n,
+      n,
+      Float64Array.from(q.data, (v, k) => v * d[k % n]),
+    );
     const a = matMul(qd, transpose(q));
-    const sym = matrix(n, n, Float64Array.from(a.data, (v, k) => (v + a.data[(k % n) * n + Math.floor(k / n)]) / 2));
+    const sym = matrix(
+      n,
+      n,
+      Float64Array.from(a.data, (v, k) => (v + a.data[(k % n) * n + Math.floor(k / n)]) / 2),
+    );
     const full = jacobiEigen(sym);
     const top = await topEigen(sym, 5, 9, 10);
-    for (let c = 0; c < 5; c++) expect(Math.abs(top.values[c] - full.values[c]) / full.values[c]).toBeLessThan(1e-8);
+    for (let c = 0; c < 5; c++)
+      expect(Math.abs(top.values[c] - full.values[c]) / full.values[c]).toBeLessThan(1e-8);
   });
 
   it('scores held-out rows as the projection of their centred features', async () => {
@@ -129,14 +142,41 @@ describe('folded MLP head', () => {
     const z = applyStandardizer(st, x);
     const zMean = new Float64Array(20);
     for (let i = 0; i < n; i++) for (let j = 0; j < 20; j++) zMean[j] += z.data[i * 20 + j] / n;
-    const zc = matrix(n, 20, Float64Array.from(z.data, (v, k) => v - zMean[k % 20]));
+    const zc = matrix(
+      n,
+      20,
+      Float64Array.from(z.data, (v, k) => v - zMean[k % 20]),
+    );
     const g = gram(z);
     const mos = Float64Array.from({ length: n }, (_, i) => 2.5 + Math.sin(i));
-    const data = { mos, prompts: [], generators: Array.from({ length: n }, (_, i) => `g${i % 3}`), settings: [] };
-    const opts = { hidden: 6, epochs: 5, lr: 1e-2, weightDecay: 1e-3, batch: 16, rank: 0.5, seed: 3, components: 8 };
+    const data = {
+      mos,
+      prompts: [],
+      generators: Array.from({ length: n }, (_, i) => `g${i % 3}`),
+      settings: [],
+    };
+    const opts = {
+      hidden: 6,
+      epochs: 5,
+      lr: 1e-2,
+      weightDecay: 1e-3,
+      batch: 16,
+      rank: 0.5,
+      seed: 3,
+      components: 8,
+    };
     const m = await fitFinalMlp({ g, zc, zMean }, data, opts, 1);
-    const pca = await fitKernelPca(g, Array.from({ length: n }, (_, i) => i), opts.components, 1 + 100 + 1000);
-    const scores = kernelPcaScores(g, pca, Array.from({ length: n }, (_, i) => i));
+    const pca = await fitKernelPca(
+      g,
+      Array.from({ length: n }, (_, i) => i),
+      opts.components,
+      1 + 100 + 1000,
+    );
+    const scores = kernelPcaScores(
+      g,
+      pca,
+      Array.from({ length: n }, (_, i) => i),
+    );
     const direct = mlpPredict(m.net, scores);
     const head: HeadParams = {
       format: HEAD_FORMAT,
@@ -148,11 +188,20 @@ describe('folded MLP head', () => {
       std: Array.from(st.std),
       weights: Array.from(m.skip),
       bias: m.bias,
-      hidden: { units: 6, activation: 'relu', weights: Array.from(m.hiddenWeights), bias: Array.from(m.hiddenBias), out: Array.from(m.net.out) },
+      hidden: {
+        units: 6,
+        activation: 'relu',
+        weights: Array.from(m.hiddenWeights),
+        bias: Array.from(m.hiddenBias),
+        out: Array.from(m.net.out),
+      },
       grm: { a: 1, b1: 0, d: 2 },
       K: 5,
       mos: { min: 0, max: 5 },
     };
-    for (let i = 0; i < n; i++) expect(Math.abs(headAbility(head, x.data.subarray(i * 20, i * 20 + 20)) - direct[i])).toBeLessThan(1e-9);
+    for (let i = 0; i < n; i++)
+      expect(Math.abs(headAbility(head, x.data.subarray(i * 20, i * 20 + 20)) - direct[i])).toBeLessThan(
+        1e-9,
+      );
   });
 });

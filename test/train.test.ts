@@ -17,7 +17,13 @@ import { matrix } from '../src/cli/train/linalg.ts';
 import { fitRidge, kernelRidgePredict, predictLinear } from '../src/cli/train/ridge.ts';
 import { gaussian, mulberry32 } from '../src/model/util/rng.ts';
 import { parseCsvTable } from '../src/model/util/csv.ts';
-import { expectedGrade, gradeProbs, isUnimodal, minDiscriminationSpacing, toMos } from '../src/model/grading/grm.ts';
+import {
+  expectedGrade,
+  gradeProbs,
+  isUnimodal,
+  minDiscriminationSpacing,
+  toMos,
+} from '../src/model/grading/grm.ts';
 import { headFeatures, headForward, parseHeadParams } from '../src/model/grading/head.ts';
 import { gram } from '../src/cli/train/linalg.ts';
 import { PackScorer } from '../src/model/scoring/scorer.ts';
@@ -25,7 +31,11 @@ import { describeShared, sharedPath } from './shared.ts';
 
 function randomMatrix(rows: number, cols: number, seed: number) {
   const g = gaussian(mulberry32(seed));
-  return matrix(rows, cols, Float64Array.from({ length: rows * cols }, () => g()));
+  return matrix(
+    rows,
+    cols,
+    Float64Array.from({ length: rows * cols }, () => g()),
+  );
 }
 
 describe('ridge', () => {
@@ -57,7 +67,11 @@ describe('ridge', () => {
       const train = Array.from({ length: Math.floor((2 * n) / 3) }, (_, i) => i);
       const test = Array.from({ length: n - train.length }, (_, i) => train.length + i);
       const sub = matrix(train.length, d, z.data.slice(0, train.length * d));
-      const m = fitRidge(sub, train.map((i) => y[i]), 2.5);
+      const m = fitRidge(
+        sub,
+        train.map((i) => y[i]),
+        2.5,
+      );
       const direct = predictLinear(matrix(test.length, d, z.data.slice(train.length * d)), m.weights, m.bias);
       const [viaGram] = kernelRidgePredict(gram(z), y, train, test, [2.5]);
       direct.forEach((v, i) => expect(Math.abs(v - viaGram[i])).toBeLessThan(1e-9));
@@ -133,7 +147,15 @@ describe('trainAndSelect', () => {
     generators: Array.from({ length: n }, (_, i) => `g${Math.floor(i / 30)}`),
     settings: Array.from({ length: n }, (_, i) => `g${Math.floor(i / 30)}_s`),
   };
-  const cfg: TrainConfig = { K: 5, scale: { min: 0, max: 5 }, folds: 5, seed: 1, lambdas: [0.01, 0.1, 1, 10], refine: 10, log: () => {} };
+  const cfg: TrainConfig = {
+    K: 5,
+    scale: { min: 0, max: 5 },
+    folds: 5,
+    seed: 1,
+    lambdas: [0.01, 0.1, 1, 10],
+    refine: 10,
+    log: () => {},
+  };
 
   it('learns the signal, and is identical when repeated with the same seed', async () => {
     const a = await trainAndSelect([{ input: { type: 'image' }, x }], data, cfg);
@@ -145,7 +167,11 @@ describe('trainAndSelect', () => {
     const head = parseHeadParams(a.head);
     const out = headForward(head, x.data.subarray(0, d));
     expect(out.ability).toBeCloseTo(
-      head.bias + Array.from(x.data.subarray(0, d)).reduce((s, v, j) => s + ((v - head.mean[j]) / head.std[j]) * head.weights[j], 0),
+      head.bias +
+        Array.from(x.data.subarray(0, d)).reduce(
+          (s, v, j) => s + ((v - head.mean[j]) / head.std[j]) * head.weights[j],
+          0,
+        ),
       10,
     );
   });
@@ -176,7 +202,8 @@ describeShared('agqg train end to end (tiny-clip, 40 AGIQA-3K images)', [AGIQA, 
     const q = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
     const lines = [labels.header.join(','), ...rows.map((r) => labels.header.map((h) => q(r[h])).join(','))];
     await writeFile(join(root, 'data', 'labels.csv'), `${lines.join('\n')}\n`);
-    for (const r of rows) await symlink(sharedPath('datasets/agiqa-3k/images', r.name), join(root, 'data', 'images', r.name));
+    for (const r of rows)
+      await symlink(sharedPath('datasets/agiqa-3k/images', r.name), join(root, 'data', 'images', r.name));
     await cp(sharedPath('fixtures/tiny-clip'), join(root, 'pack'), { recursive: true });
     // ../shared is read-only and cp keeps its modes: the copy must be writable to be trained into.
     for (const path of [join(root, 'pack'), join(root, 'pack', 'onnx')]) await chmod(path, 0o755);
@@ -186,7 +213,15 @@ describeShared('agqg train end to end (tiny-clip, 40 AGIQA-3K images)', [AGIQA, 
   });
 
   it('trains an alignment head into the pack, which the scorer then runs like headForward', async () => {
-    const args = ['--pack', join(root, 'pack'), '--data', join(root, 'data'), '--target', 'mos_align', '--quick'];
+    const args = [
+      '--pack',
+      join(root, 'pack'),
+      '--data',
+      join(root, 'data'),
+      '--target',
+      'mos_align',
+      '--quick',
+    ];
     const cache = ['--cache', join(root, 'cache')];
     const io = bufferIO();
     expect(await trainRun([...args, ...cache, '--out', join(root, 'out')], io)).toBe(0);
@@ -204,7 +239,9 @@ describeShared('agqg train end to end (tiny-clip, 40 AGIQA-3K images)', [AGIQA, 
     expect(entry.sha256).toBe(createHash('sha256').update(onnxBytes).digest('hex'));
     expect(manifest.metrics.alignment.n).toBe(40);
 
-    const params = parseHeadParams(JSON.parse(await readFile(join(root, 'pack', 'heads', 'alignment.json'), 'utf8')));
+    const params = parseHeadParams(
+      JSON.parse(await readFile(join(root, 'pack', 'heads', 'alignment.json'), 'utf8')),
+    );
     expect(params.grm).toEqual(headSpec.grm);
     const pack = await openPackDir(join(root, 'pack'));
     const scorer = await PackScorer.load(pack, new NodeRuntime());
@@ -238,7 +275,17 @@ describeShared('agqg train end to end (tiny-clip, 40 AGIQA-3K images)', [AGIQA, 
     await cp(sharedPath('fixtures/tiny-clip'), ro, { recursive: true });
     await chmod(ro, 0o555);
     try {
-      const base = ['--pack', ro, '--data', join(root, 'data'), '--target', 'mos_align', '--quick', '--cache', join(root, 'cache')];
+      const base = [
+        '--pack',
+        ro,
+        '--data',
+        join(root, 'data'),
+        '--target',
+        'mos_align',
+        '--quick',
+        '--cache',
+        join(root, 'cache'),
+      ];
       await expect(trainRun(base, bufferIO())).rejects.toThrow(/read-only: pass --save DIR/);
       const saved = join(root, 'saved-pack');
       expect(await trainRun([...base, '--save', saved], bufferIO())).toBe(0);
@@ -254,10 +301,12 @@ describeShared('agqg train end to end (tiny-clip, 40 AGIQA-3K images)', [AGIQA, 
 
   it('refuses an unknown target and a missing data folder with specific errors', async () => {
     const io = bufferIO();
-    await expect(trainRun(['--pack', join(root, 'pack'), '--data', join(root, 'data'), '--target', 'mos_fun'], io)).rejects.toThrow(
-      /--target must be mos_quality or mos_align/,
-    );
-    await expect(trainRun(['--pack', join(root, 'pack'), '--data', join(root, 'nowhere')], io)).rejects.toThrow(/does not exist/);
+    await expect(
+      trainRun(['--pack', join(root, 'pack'), '--data', join(root, 'data'), '--target', 'mos_fun'], io),
+    ).rejects.toThrow(/--target must be mos_quality or mos_align/);
+    await expect(
+      trainRun(['--pack', join(root, 'pack'), '--data', join(root, 'nowhere')], io),
+    ).rejects.toThrow(/does not exist/);
   });
 });
 

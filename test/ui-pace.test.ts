@@ -113,7 +113,7 @@ describe('createPacer', () => {
     expect(pacer.take(10)).toBe(true);
   });
 
-  it('stops a frame\'s share at the time budget and carries the rest to the next frame', () => {
+  it("stops a frame's share at the time budget and carries the rest to the next frame", () => {
     const clock = frames();
     let t = 0;
     const pacer = createPacer({ budgetMs: 4, frame: clock.frame, now: () => t });
@@ -133,7 +133,7 @@ describe('createPacer', () => {
     expect(pacer.pending()).toBe(0);
   });
 
-  it('runs a frame\'s share inside `wrap` once, and a throwing task does not strand the others', () => {
+  it("runs a frame's share inside `wrap` once, and a throwing task does not strand the others", () => {
     const clock = frames();
     let wraps = 0;
     const errors: unknown[] = [];

@@ -20,12 +20,19 @@ import type { ImageResult } from '../src/model/grading/result.ts';
 const initial = useStore.getState();
 
 function picked(n: number) {
-  return Array.from({ length: n }, (_, i) => ({ path: `folder/img_${String(i).padStart(3, '0')}.jpg`, file: new File([new Uint8Array([i])], `img_${i}.jpg`) }));
+  return Array.from({ length: n }, (_, i) => ({
+    path: `folder/img_${String(i).padStart(3, '0')}.jpg`,
+    file: new File([new Uint8Array([i])], `img_${i}.jpg`),
+  }));
 }
 
 /** A result whose only meaningful part here is the quality grade's label. */
 function result(file: string, grade: string): ImageResult {
-  return { file, quality: { grade, labels: ['bad', 'poor', 'fair', 'good', 'excellent', grade] }, error: null } as unknown as ImageResult;
+  return {
+    file,
+    quality: { grade, labels: ['bad', 'poor', 'fair', 'good', 'excellent', grade] },
+    error: null,
+  } as unknown as ImageResult;
 }
 
 const count = (s: StoreState, f: (it: Item) => boolean) => s.order.filter((id) => f(s.items[id])).length;
@@ -52,7 +59,15 @@ describe('store', () => {
     let updates = 0;
     const off = useStore.subscribe(() => updates++);
     const first8 = ids.slice(0, 8);
-    patchItems(first8.map((id, i) => [id, { status: i === 3 ? 'failed' : 'done', result: result(`img_${i}.jpg`, i === 5 ? 'odd' : 'good') }] as const));
+    patchItems(
+      first8.map(
+        (id, i) =>
+          [
+            id,
+            { status: i === 3 ? 'failed' : 'done', result: result(`img_${i}.jpg`, i === 5 ? 'odd' : 'good') },
+          ] as const,
+      ),
+    );
     off();
     expect(updates).toBe(1);
     const s = useStore.getState();

@@ -31,7 +31,10 @@ describe('batchSize', () => {
 
   it('says a bad ?batch= and falls back to the pack', () => {
     expect(batchSize('?batch=0', 1)).toBe(1);
-    expect(useStore.getState().notice).toMatchObject({ kind: 'error', text: expect.stringContaining('?batch=0 is not a positive whole number') });
+    expect(useStore.getState().notice).toMatchObject({
+      kind: 'error',
+      text: expect.stringContaining('?batch=0 is not a positive whole number'),
+    });
   });
 });
 
@@ -58,6 +61,9 @@ describe('ortTuning', () => {
 
   it('says what it does not know and keeps the rest', () => {
     expect(ortTuning('?ort=spin:yes,graph:fast,arena:0,fix.batch:0')).toEqual({ enableCpuMemArena: false });
-    expect(useStore.getState().notice).toMatchObject({ kind: 'error', text: '?ort= does not know spin:yes, graph:fast, fix.batch:0; ignored.' });
+    expect(useStore.getState().notice).toMatchObject({
+      kind: 'error',
+      text: '?ort= does not know spin:yes, graph:fast, fix.batch:0; ignored.',
+    });
   });
 });

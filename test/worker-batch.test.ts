@@ -15,12 +15,21 @@ describe('planChunks', () => {
   it('cuts consecutive chunks at the pixel budget read from the headers, in order', () => {
     // 100x100 = 10,000 pixels each; a budget of 25,000 holds two.
     const reqs = ['a', 'b', 'c', 'd', 'e'].map((n) => req(n, blackPng(100, 100)));
-    expect(planChunks(reqs, 25_000).map((c) => c.map((r) => r.name))).toEqual([['a', 'b'], ['c', 'd'], ['e']]);
+    expect(planChunks(reqs, 25_000).map((c) => c.map((r) => r.name))).toEqual([
+      ['a', 'b'],
+      ['c', 'd'],
+      ['e'],
+    ]);
   });
 
   it('gives an image over the budget a chunk of its own, and counts unreadable files as nothing', () => {
     const big = req('big', blackPng(300, 300));
-    const junk = { id: 'junk', name: 'junk.jpg', bytes: new TextEncoder().encode('not an image').buffer as ArrayBuffer, prompt: null };
+    const junk = {
+      id: 'junk',
+      name: 'junk.jpg',
+      bytes: new TextEncoder().encode('not an image').buffer as ArrayBuffer,
+      prompt: null,
+    };
     const small = req('small', blackPng(10, 10));
     expect(planChunks([small, big, junk, small], 50_000).map((c) => c.map((r) => r.name))).toEqual([
       ['small'],

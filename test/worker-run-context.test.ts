@@ -4,7 +4,13 @@
 // clock that only moves when they run, and hops that record which task kind they were asked for.
 import { describe, expect, it } from 'vitest';
 import type { SessionRunner, TensorIn, TensorOut } from '../src/model/scoring/runtime.ts';
-import { hopTo, RunContextGuard, RunContexts, SlowRunDetector, type RunContextKind } from '../src/worker/run-context.ts';
+import {
+  hopTo,
+  RunContextGuard,
+  RunContexts,
+  SlowRunDetector,
+  type RunContextKind,
+} from '../src/worker/run-context.ts';
 
 describe('SlowRunDetector', () => {
   const opts = { warmupRuns: 2, ratio: 1.6, streak: 2, minRunMs: 50 };
@@ -20,18 +26,45 @@ describe('SlowRunDetector', () => {
     // Runs 1-2 are warm-up; run 3 sets the best (180), run 4 lowers it (175). 1.6 x 175 = 280:
     // 279 is not slow (and breaks no streak), 285 and 420 are.
     const perImage = [400, 380, 180, 175, 279, 176, 285, 420];
-    expect(perImage.map((ms) => d.observe(ms, 1))).toEqual([false, false, false, false, false, false, false, true]);
+    expect(perImage.map((ms) => d.observe(ms, 1))).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+      true,
+    ]);
   });
 
   it('starts counting again after a switch, and after a run back at speed', () => {
     const d = new SlowRunDetector(opts);
     const perImage = [200, 200, 180, 400, 410, 400, 180, 400, 400];
-    expect(perImage.map((ms) => d.observe(ms, 1))).toEqual([false, false, false, false, true, false, false, false, true]);
+    expect(perImage.map((ms) => d.observe(ms, 1))).toEqual([
+      false,
+      false,
+      false,
+      false,
+      true,
+      false,
+      false,
+      false,
+      true,
+    ]);
   });
 
   it('judges time per item, so a bigger run is not a slower one', () => {
     const d = new SlowRunDetector(opts);
-    const runs: [number, number][] = [[900, 2], [900, 2], [350, 2], [1400, 8], [1450, 8], [2900, 8], [2950, 8]];
+    const runs: [number, number][] = [
+      [900, 2],
+      [900, 2],
+      [350, 2],
+      [1400, 8],
+      [1450, 8],
+      [2900, 8],
+      [2950, 8],
+    ];
     // 1400/8 = 175 and 1450/8 = 181 are at speed; 2900/8 = 362 is 2.07x the best (175).
     expect(runs.map(([ms, n]) => d.observe(ms, n))).toEqual([false, false, false, false, false, false, true]);
   });
@@ -39,14 +72,14 @@ describe('SlowRunDetector', () => {
   it('does not judge warm-up runs or runs too short to time', () => {
     const d = new SlowRunDetector(opts);
     // Runs 4-6 (1-3 ms, a head's) are far from the best (100 ms) but too short to judge.
-    expect([d.observe(300, 1), d.observe(900, 1), d.observe(100, 1), d.observe(1, 1), d.observe(2, 1), d.observe(3, 1)]).toEqual([
-      false,
-      false,
-      false,
-      false,
-      false,
-      false,
-    ]);
+    expect([
+      d.observe(300, 1),
+      d.observe(900, 1),
+      d.observe(100, 1),
+      d.observe(1, 1),
+      d.observe(2, 1),
+      d.observe(3, 1),
+    ]).toEqual([false, false, false, false, false, false]);
   });
 });
 
@@ -81,7 +114,16 @@ describe('RunContextGuard', () => {
     const guard = new RunContextGuard(inner, 'vision_model.onnx', contexts, {}, () => clock.t);
     const outs = [];
     for (let i = 0; i < 8; i++) outs.push(await guard.run(feeds(2)));
-    expect(hops).toEqual(['message', 'message', 'message', 'message', 'message', 'message', 'timeout', 'timeout']);
+    expect(hops).toEqual([
+      'message',
+      'message',
+      'message',
+      'message',
+      'message',
+      'message',
+      'timeout',
+      'timeout',
+    ]);
     // Run 6: 805 ms for 2 images against the best, 175 ms an image (run 3).
     expect(contexts.state).toEqual({
       context: 'timeout',
@@ -97,8 +139,20 @@ describe('RunContextGuard', () => {
     const clock = { t: 0 };
     const hops: RunContextKind[] = [];
     const contexts = new RunContexts(async (kind) => void hops.push(kind));
-    const vision = new RunContextGuard(scriptedSession([300, 300, 200, 500, 500], clock), 'vision_model.onnx', contexts, {}, () => clock.t);
-    const text = new RunContextGuard(scriptedSession([60], clock), 'text_model.onnx', contexts, {}, () => clock.t);
+    const vision = new RunContextGuard(
+      scriptedSession([300, 300, 200, 500, 500], clock),
+      'vision_model.onnx',
+      contexts,
+      {},
+      () => clock.t,
+    );
+    const text = new RunContextGuard(
+      scriptedSession([60], clock),
+      'text_model.onnx',
+      contexts,
+      {},
+      () => clock.t,
+    );
     for (let i = 0; i < 5; i++) await vision.run(feeds(1));
     await text.run(feeds(1));
     expect(hops).toEqual(['message', 'message', 'message', 'message', 'message', 'timeout']);
@@ -110,7 +164,13 @@ describe('RunContextGuard', () => {
     const st = contexts.state;
     expect(st.context).toBe('timeout');
     expect(st.switches).toBe(7);
-    expect(st.recent.map((r) => `${r.session}->${r.to}`)).toEqual(['s3->timeout', 's4->message', 's5->timeout', 's6->message', 's7->timeout']);
+    expect(st.recent.map((r) => `${r.session}->${r.to}`)).toEqual([
+      's3->timeout',
+      's4->message',
+      's5->timeout',
+      's6->message',
+      's7->timeout',
+    ]);
   });
 
   it('passes a failed run through (and does not judge it)', async () => {
@@ -121,7 +181,11 @@ describe('RunContextGuard', () => {
       run: () => Promise.reject(new Error('backend_failed: inference failed')),
       release: () => Promise.resolve(),
     };
-    const guard = new RunContextGuard(failing, 'vision_model.onnx', new RunContexts(async (k) => void hops.push(k)));
+    const guard = new RunContextGuard(
+      failing,
+      'vision_model.onnx',
+      new RunContexts(async (k) => void hops.push(k)),
+    );
     await expect(guard.run(feeds(1))).rejects.toThrow('inference failed');
     expect(hops).toEqual(['message']);
   });

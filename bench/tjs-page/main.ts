@@ -29,7 +29,10 @@ const api: TjsBenchApi = {
   spawn(key) {
     if (slots.has(key)) throw new Error(`worker "${key}" exists`);
     // The name must not start with "em-pthread": ORT's pthread workers are recognised by it.
-    const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: `tjs-${key}` });
+    const worker = new Worker(new URL('./worker.js', import.meta.url), {
+      type: 'module',
+      name: `tjs-${key}`,
+    });
     const slot: Slot = { worker, pending: new Map() };
     worker.addEventListener('message', (event) => {
       const a = event.data;

@@ -66,7 +66,8 @@ function blobAt(i: number): Blob {
 
 function outputOf(out: Record<string, unknown>, name: string): Tensor {
   const t = out[name];
-  if (!(t instanceof Tensor)) throw new Error(`the model returned no ${name} (got ${Object.keys(out).join(', ')})`);
+  if (!(t instanceof Tensor))
+    throw new Error(`the model returned no ${name} (got ${Object.keys(out).join(', ')})`);
   return t;
 }
 
@@ -85,17 +86,26 @@ async function init(req: InitRequest): Promise<InitReply> {
   env.useBrowserCache = false;
   const wasm = env.backends.onnx.wasm;
   if (!wasm) throw new Error('transformers.js has no onnxruntime-web wasm backend');
-  wasm.wasmPaths = { mjs: new URL(req.ortFiles.mjs, req.ortDir).href, wasm: new URL(req.ortFiles.wasm, req.ortDir).href };
+  wasm.wasmPaths = {
+    mjs: new URL(req.ortFiles.mjs, req.ortDir).href,
+    wasm: new URL(req.ortFiles.wasm, req.ortDir).href,
+  };
   if (req.threads !== null) wasm.numThreads = req.threads;
 
   const t0 = now();
   const processor = await AutoProcessor.from_pretrained(req.modelId);
   const t1 = now();
-  const vision = await CLIPVisionModelWithProjection.from_pretrained(req.modelId, { dtype: 'fp32', device: 'wasm' });
+  const vision = await CLIPVisionModelWithProjection.from_pretrained(req.modelId, {
+    dtype: 'fp32',
+    device: 'wasm',
+  });
   const t2 = now();
   const tokenizer = await AutoTokenizer.from_pretrained(req.modelId);
   const t3 = now();
-  const text = await CLIPTextModelWithProjection.from_pretrained(req.modelId, { dtype: 'fp32', device: 'wasm' });
+  const text = await CLIPTextModelWithProjection.from_pretrained(req.modelId, {
+    dtype: 'fp32',
+    device: 'wasm',
+  });
   const t4 = now();
   loaded = { processor, vision, tokenizer, text, maxLength: req.maxLength };
   const threads = ort.env.wasm.numThreads;
@@ -157,7 +167,8 @@ async function batch(indices: number[]): Promise<RunReply> {
   const out = (await vision(inputs)) as Record<string, unknown>;
   const t3 = now();
   const embeds = outputOf(out, 'image_embeds');
-  if (embeds.dims[0] !== indices.length) throw new Error(`batch of ${indices.length} gave ${embeds.dims[0]} embeddings`);
+  if (embeds.dims[0] !== indices.length)
+    throw new Error(`batch of ${indices.length} gave ${embeds.dims[0]} embeddings`);
   return {
     times: [{ decodeMs: t1 - t0, preprocessMs: t2 - t1, modelMs: t3 - t2, totalMs: t3 - t0 }],
     wallMs: t3 - t0,
@@ -169,7 +180,10 @@ async function batch(indices: number[]): Promise<RunReply> {
 
 function tokenize(l: Loaded, prompt: string): Record<string, unknown> {
   // The export's text graph takes exactly maxLength tokens, so pad to it (as transformers.js's own SigLIP pipeline does).
-  return l.tokenizer(prompt, { padding: 'max_length', truncation: true, max_length: l.maxLength }) as Record<string, unknown>;
+  return l.tokenizer(prompt, { padding: 'max_length', truncation: true, max_length: l.maxLength }) as Record<
+    string,
+    unknown
+  >;
 }
 
 async function textRun(prompts: string[]): Promise<TextReply> {
@@ -190,7 +204,10 @@ async function textRun(prompts: string[]): Promise<TextReply> {
 
 async function embedImage(index: number): Promise<EmbedReply> {
   const { processor, vision } = need();
-  const out = (await vision(await processor(await RawImage.fromBlob(blobAt(index))))) as Record<string, unknown>;
+  const out = (await vision(await processor(await RawImage.fromBlob(blobAt(index))))) as Record<
+    string,
+    unknown
+  >;
   return { embedding: Array.from(outputOf(out, 'image_embeds').data as Float32Array) };
 }
 
@@ -228,7 +245,11 @@ self.addEventListener('message', (event) => {
     try {
       answer = { id, ok: true, reply: await handle(request) };
     } catch (err) {
-      answer = { id, ok: false, error: err instanceof Error ? `${err.message}${err.stack ? `\n${err.stack}` : ''}` : String(err) };
+      answer = {
+        id,
+        ok: false,
+        error: err instanceof Error ? `${err.message}${err.stack ? `\n${err.stack}` : ''}` : String(err),
+      };
     }
     self.postMessage(answer);
   });

@@ -31,7 +31,10 @@ export interface PageEmbeddings {
 }
 
 interface RawEmbeddings extends Omit<PageEmbeddings, 'images'> {
-  images: (Omit<PageImageEmbedding, 'pixelValues' | 'rgba'> & { pixelValues: string | null; rgba: string | null })[];
+  images: (Omit<PageImageEmbedding, 'pixelValues' | 'rgba'> & {
+    pixelValues: string | null;
+    rgba: string | null;
+  })[];
 }
 
 export interface GraderPageOptions {
@@ -78,7 +81,8 @@ export class GraderPage {
       return !t.includes('Loading pack') && (t.includes('could not be loaded') || t.startsWith('Loaded'));
     })()`);
     const text = (await this.page.locator('.pack-state').textContent()) ?? '';
-    if (!text.startsWith('Loaded') || text.includes('could not be loaded')) throw new Error(`pack ${id} did not load: ${text}`);
+    if (!text.startsWith('Loaded') || text.includes('could not be loaded'))
+      throw new Error(`pack ${id} did not load: ${text}`);
     return text;
   }
 
@@ -100,10 +104,13 @@ export class GraderPage {
   /** Waits until a pack is loaded ("Loaded <name>") or fails with the page's error. */
   async waitForPack(timeout = WAIT): Promise<string> {
     const state = this.page.locator('.pack-state');
-    await this.waitForJs(`(() => {
+    await this.waitForJs(
+      `(() => {
         const t = document.querySelector('.pack-state')?.textContent ?? '';
         return t.startsWith('Loaded') || t.includes('could not be loaded');
-      })()`, timeout);
+      })()`,
+      timeout,
+    );
     const text = (await state.textContent()) ?? '';
     if (!text.startsWith('Loaded')) throw new Error(`pack did not load: ${text}`);
     return text;
@@ -119,7 +126,9 @@ export class GraderPage {
   }
 
   async backendText(): Promise<string> {
-    await this.waitForJs(`!(document.querySelector('[data-testid="backend"]')?.textContent ?? '').includes('starting')`);
+    await this.waitForJs(
+      `!(document.querySelector('[data-testid="backend"]')?.textContent ?? '').includes('starting')`,
+    );
     return (await this.backend.textContent()) ?? '';
   }
 
@@ -288,7 +297,10 @@ export class GraderPage {
   }
 
   private async download(button: string): Promise<Download> {
-    const [dl] = await Promise.all([this.page.waitForEvent('download'), this.page.getByRole('button', { name: button }).click()]);
+    const [dl] = await Promise.all([
+      this.page.waitForEvent('download'),
+      this.page.getByRole('button', { name: button }).click(),
+    ]);
     return dl;
   }
 
@@ -307,9 +319,14 @@ export class GraderPage {
    * Embeddings from the page's worker through window.__agqg (the page must be opened with debug=1).
    * Bytes cross as base64 both ways; Float32 data keeps every bit.
    */
-  async embed(images: Buffer[], texts: string[], opts: { pixels?: boolean; rgba?: boolean } = {}): Promise<PageEmbeddings> {
+  async embed(
+    images: Buffer[],
+    texts: string[],
+    opts: { pixels?: boolean; rgba?: boolean } = {},
+  ): Promise<PageEmbeddings> {
     const args = JSON.stringify({ images: images.map((b) => b.toString('base64')), texts, ...opts });
-    const raw = (await this.page.evaluate(`(async () => {
+    const raw = (await this.page.evaluate(
+      `(async () => {
       const args = ${args};
       if (!window.__agqg) throw new Error('window.__agqg is missing: open the page with ?debug=1');
       const fromB64 = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0)).buffer;
@@ -333,7 +350,9 @@ export class GraderPage {
         backend: v.backend,
         variant: v.variant,
       };
-    })()`, undefined)) as RawEmbeddings;
+    })()`,
+      undefined,
+    )) as RawEmbeddings;
     const f32 = (b64: string | null): Float32Array | null => {
       if (b64 === null) return null;
       const buf = Buffer.from(b64, 'base64');
@@ -356,6 +375,12 @@ export class GraderPage {
 
 function mimeOf(path: string): string {
   const ext = path.slice(path.lastIndexOf('.') + 1).toLowerCase();
-  const known: Record<string, string> = { jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', csv: 'text/csv' };
+  const known: Record<string, string> = {
+    jpg: 'image/jpeg',
+    jpeg: 'image/jpeg',
+    png: 'image/png',
+    webp: 'image/webp',
+    csv: 'text/csv',
+  };
   return known[ext] ?? 'application/octet-stream';
 }

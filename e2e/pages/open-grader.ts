@@ -5,7 +5,10 @@ import { launch, type Browser } from '../browser.ts';
 import { GraderPage } from './grader-page.ts';
 
 /** Opens the page with `query` (e.g. 'backend=wasm') and waits for the pack; page errors go to `pageErrors`. */
-export async function openGrader(pageErrors: string[], query = ''): Promise<{ browser: Browser; ui: GraderPage }> {
+export async function openGrader(
+  pageErrors: string[],
+  query = '',
+): Promise<{ browser: Browser; ui: GraderPage }> {
   const browser = await launch();
   const page = await browser.context.newPage();
   page.on('pageerror', (e) => pageErrors.push(e.message));

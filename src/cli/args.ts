@@ -43,9 +43,14 @@ export function parseVariant(command: string, value: string | undefined): Varian
   return value as VariantDtype;
 }
 
-export function parsePositiveInt(command: string, value: string | undefined, flag: string): number | undefined {
+export function parsePositiveInt(
+  command: string,
+  value: string | undefined,
+  flag: string,
+): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a whole number >= 1 (got "${value}")`, command);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`${flag} must be a whole number >= 1 (got "${value}")`, command);
   return n;
 }

@@ -37,7 +37,8 @@ export class DecodePool implements ImageReader {
     public prepare: PreprocessConfig[] | null = null,
     readonly jpeg: JpegDecoderChoice = 'auto',
   ) {
-    if (!Number.isInteger(threads) || threads < 1) throw new AgqgError('invalid_argument', `a decode pool needs at least 1 thread, got ${threads}`);
+    if (!Number.isInteger(threads) || threads < 1)
+      throw new AgqgError('invalid_argument', `a decode pool needs at least 1 thread, got ${threads}`);
     for (let i = 0; i < threads; i++) this.slots.push(this.spawn());
   }
 
@@ -54,7 +55,11 @@ export class DecodePool implements ImageReader {
       }
       const { width, height, stages } = reply;
       // Timings travel in `stages`; the prepared image's own share is its preprocessing there.
-      if ('inputs' in reply) p.resolve({ img: { width, height, inputs: reply.inputs, preprocessMs: stages.preprocessMs }, stages });
+      if ('inputs' in reply)
+        p.resolve({
+          img: { width, height, inputs: reply.inputs, preprocessMs: stages.preprocessMs },
+          stages,
+        });
       else p.resolve({ img: { width, height, data: reply.data }, stages });
     });
     // A worker that dies takes only the files it held with it; the next files get a new worker.
@@ -62,7 +67,8 @@ export class DecodePool implements ImageReader {
     const fail = (why: string): void => {
       if (dead) return;
       dead = true;
-      for (const p of slot.pending.values()) p.reject(new AgqgError('internal', `the decode worker stopped (${why})`));
+      for (const p of slot.pending.values())
+        p.reject(new AgqgError('internal', `the decode worker stopped (${why})`));
       slot.pending.clear();
       const i = this.slots.indexOf(slot);
       if (i >= 0 && !this.closed) this.slots[i] = this.spawn();

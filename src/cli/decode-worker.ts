@@ -26,8 +26,18 @@ function handle(req: DecodeRequest): Promise<void> {
     ({ img, stages }) => {
       if (isPrepared(img)) {
         const inputs = img.inputs.map((t) => movable(t, (v) => new Float32Array(v)));
-        const reply: DecodeReply = { id: req.id, ok: true, width: img.width, height: img.height, inputs, stages };
-        port.postMessage(reply, inputs.map((t) => t.buffer as ArrayBuffer));
+        const reply: DecodeReply = {
+          id: req.id,
+          ok: true,
+          width: img.width,
+          height: img.height,
+          inputs,
+          stages,
+        };
+        port.postMessage(
+          reply,
+          inputs.map((t) => t.buffer as ArrayBuffer),
+        );
         return;
       }
       const data = new Uint8Array(movable(img.data, (v) => new Uint8Array(v)).buffer, 0, img.data.byteLength);

@@ -50,7 +50,8 @@ export function decodeImage(bytes: Uint8Array, name = 'image', opts: DecodeOptio
 export async function readImageBytes(path: string): Promise<Uint8Array> {
   const cannot = (e: unknown): AgqgError => {
     if (e instanceof AgqgError) return e;
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new AgqgError('decode_failed', `${path}: no such file`, { cause: e });
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+      return new AgqgError('decode_failed', `${path}: no such file`, { cause: e });
     return new AgqgError('decode_failed', `cannot read ${path}: ${(e as Error).message}`, { cause: e });
   };
   let size: number;
@@ -64,7 +65,11 @@ export async function readImageBytes(path: string): Promise<Uint8Array> {
     throw cannot(e);
   }
   if (size === 0) throw new AgqgError('empty_file', `${path} is empty (0 bytes)`);
-  if (size > MAX_IMAGE_BYTES) throw new AgqgError('image_too_large', `${path} is ${size} bytes, over the limit of ${MAX_IMAGE_BYTES} bytes`);
+  if (size > MAX_IMAGE_BYTES)
+    throw new AgqgError(
+      'image_too_large',
+      `${path} is ${size} bytes, over the limit of ${MAX_IMAGE_BYTES} bytes`,
+    );
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -111,7 +116,11 @@ function jpegComponents(b: Uint8Array): number {
   return 0;
 }
 
-function jpegToRgba(bytes: Uint8Array, name: string, { jpeg: choice = 'auto', into }: DecodeOptions): RgbaImage {
+function jpegToRgba(
+  bytes: Uint8Array,
+  name: string,
+  { jpeg: choice = 'auto', into }: DecodeOptions,
+): RgbaImage {
   const components = jpegComponents(bytes);
   if (components === CMYK_COMPONENTS) {
     throw new AgqgError(

@@ -34,7 +34,10 @@ const SCRATCH_MAX_BYTES = 64 * 1024 * 1024;
 
 function keepAsScratch(data: Uint8Array | Uint8ClampedArray): void {
   if (scratch && data.buffer === scratch.buffer) return;
-  const whole = data.byteOffset === 0 && data.buffer instanceof ArrayBuffer && data.buffer.byteLength <= SCRATCH_MAX_BYTES;
+  const whole =
+    data.byteOffset === 0 &&
+    data.buffer instanceof ArrayBuffer &&
+    data.buffer.byteLength <= SCRATCH_MAX_BYTES;
   if (whole && data.buffer.byteLength > (scratch?.byteLength ?? 0)) scratch = new Uint8Array(data.buffer);
 }
 

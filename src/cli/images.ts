@@ -38,7 +38,9 @@ export async function expandImageArgs(args: readonly string[]): Promise<Expanded
       out.files.push(arg);
     } else if (s.isDirectory()) {
       const names = (await readdir(arg, { withFileTypes: true }))
-        .filter((d) => (d.isFile() || d.isSymbolicLink()) && IMAGE_EXTENSIONS.has(extname(d.name).toLowerCase()))
+        .filter(
+          (d) => (d.isFile() || d.isSymbolicLink()) && IMAGE_EXTENSIONS.has(extname(d.name).toLowerCase()),
+        )
         .map((d) => d.name)
         .sort(collator.compare);
       if (names.length === 0) out.emptyDirs.push(arg);

@@ -8,7 +8,10 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 export interface NativeJpeg {
-  decode(bytes: Uint8Array, into?: Uint8Array): { width: number; height: number; data: Uint8Array; warnings: number };
+  decode(
+    bytes: Uint8Array,
+    into?: Uint8Array,
+  ): { width: number; height: number; data: Uint8Array; warnings: number };
   jpegLibVersion: number;
 }
 
@@ -22,10 +25,15 @@ let loaded: { addon: NativeJpeg | null; why: string } | null = null;
 
 function load(): { addon: NativeJpeg | null; why: string } {
   if (process.env.AGQG_JPEG_DECODER === 'wasm') return { addon: null, why: 'AGQG_JPEG_DECODER=wasm' };
-  if (!existsSync(NATIVE_JPEG_PATH)) return { addon: null, why: `not built (${NATIVE_JPEG_PATH}; npm install builds it when cc and libjpeg-turbo's headers are there)` };
+  if (!existsSync(NATIVE_JPEG_PATH))
+    return {
+      addon: null,
+      why: `not built (${NATIVE_JPEG_PATH}; npm install builds it when cc and libjpeg-turbo's headers are there)`,
+    };
   try {
     const addon = createRequire(import.meta.url)(NATIVE_JPEG_PATH) as NativeJpeg;
-    if (typeof addon.decode !== 'function') return { addon: null, why: `${NATIVE_JPEG_PATH} has no decode()` };
+    if (typeof addon.decode !== 'function')
+      return { addon: null, why: `${NATIVE_JPEG_PATH} has no decode()` };
     return { addon, why: 'loaded' };
   } catch (e) {
     return { addon: null, why: `${NATIVE_JPEG_PATH} did not load: ${(e as Error).message}` };

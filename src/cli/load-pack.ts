@@ -14,7 +14,8 @@ export async function openPackFolder(dir: string): Promise<OpenedPack> {
   const abs = resolve(dir);
   const s = await stat(abs).catch(() => null);
   if (!s) throw new AgqgError('pack_invalid', `pack folder ${abs} does not exist`);
-  if (!s.isDirectory()) throw new AgqgError('pack_invalid', `${abs} is a file; --pack takes the pack's folder`);
+  if (!s.isDirectory())
+    throw new AgqgError('pack_invalid', `${abs} is a file; --pack takes the pack's folder`);
   return openPackDir(abs);
 }
 

@@ -18,9 +18,13 @@ export class NodeRuntime implements RuntimeAdapter {
       });
       return new OrtSession(session, ort.Tensor, label, 'on onnxruntime-node');
     } catch (err) {
-      throw new AgqgError('backend_failed', `${label}: onnxruntime-node could not load the graph: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new AgqgError(
+        'backend_failed',
+        `${label}: onnxruntime-node could not load the graph: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     }
   }
 }

@@ -15,12 +15,18 @@ const stem = (name: string): string => name.slice(0, name.length - extname(name)
 /** Reads a CSV with `name` and `prompt` columns (other columns are ignored, e.g. a labels.csv). */
 export async function readPromptTable(path: string, command: string): Promise<PromptTable> {
   const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    throw new UsageError(`cannot read --prompts ${path}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`, command);
+    throw new UsageError(
+      `cannot read --prompts ${path}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`,
+      command,
+    );
   });
   const table = parseCsvTable(text, path);
   for (const col of ['name', 'prompt']) {
     if (!table.header.includes(col)) {
-      throw new UsageError(`${path} has no "${col}" column (its columns: ${table.header.join(', ')}); --prompts needs name,prompt`, command);
+      throw new UsageError(
+        `${path} has no "${col}" column (its columns: ${table.header.join(', ')}); --prompts needs name,prompt`,
+        command,
+      );
     }
   }
   const byName = new Map<string, string>();

@@ -44,7 +44,12 @@ const settle = (p: Promise<DecodedFile>): Promise<Settled> =>
     (error: unknown): Settled => ({ ok: false, error }),
   );
 
-export async function scoreFiles(scorer: PackScorer, jobs: readonly ScoreJob[], opts: ScorePipelineOptions, onScored: OnScored): Promise<void> {
+export async function scoreFiles(
+  scorer: PackScorer,
+  jobs: readonly ScoreJob[],
+  opts: ScorePipelineOptions,
+  onScored: OnScored,
+): Promise<void> {
   const batch = opts.batch;
   const lookahead = opts.lookahead ?? batch;
   const firstRun = Math.max(1, Math.min(batch, opts.firstRun ?? FIRST_RUN_IMAGES));
@@ -53,7 +58,8 @@ export async function scoreFiles(scorer: PackScorer, jobs: readonly ScoreJob[], 
   const reads = new Map<number, Promise<Settled>>();
   let started = 0;
   const startUpTo = (end: number): void => {
-    for (; started < Math.min(end, n); started++) reads.set(started, settle(opts.reader.read(jobs[started].file)));
+    for (; started < Math.min(end, n); started++)
+      reads.set(started, settle(opts.reader.read(jobs[started].file)));
   };
   for (let b0 = 0, b1 = 0; b0 < n; b0 = b1) {
     b1 = Math.min(n, b0 + (b0 === 0 ? firstRun : batch));

@@ -14,7 +14,9 @@ export function App() {
       <header className="app-header">
         <div className="brand">
           <h1>AGQG Grader</h1>
-          <p className="tagline">Quality and prompt alignment grades for AI-generated images, computed in your browser.</p>
+          <p className="tagline">
+            Quality and prompt alignment grades for AI-generated images, computed in your browser.
+          </p>
         </div>
         <PackPicker />
         <StatusBar />

@@ -78,7 +78,12 @@ export function GrmChart({ grade, title }: GrmChartProps) {
                 opacity={k === grade.gradeIndex ? 0.42 : 0.2}
               />
               {wide && (
-                <text x={(x0 + x1) / 2} y={SCALE_TOP + SCALE_H / 2 + 4} textAnchor="middle" className="grm-region">
+                <text
+                  x={(x0 + x1) / 2}
+                  y={SCALE_TOP + SCALE_H / 2 + 4}
+                  textAnchor="middle"
+                  className="grm-region"
+                >
                   {label}
                 </text>
               )}
@@ -87,7 +92,13 @@ export function GrmChart({ grade, title }: GrmChartProps) {
         })}
         {b.map((v, k) => (
           <g key={`b${k}`}>
-            <line x1={x(v)} x2={x(v)} y1={SCALE_TOP - 3} y2={SCALE_TOP + SCALE_H + 3} className="grm-threshold" />
+            <line
+              x1={x(v)}
+              x2={x(v)}
+              y1={SCALE_TOP - 3}
+              y2={SCALE_TOP + SCALE_H + 3}
+              className="grm-threshold"
+            />
             <text x={x(v)} y={SCALE_TOP + SCALE_H + LABEL_GAP} textAnchor="middle" className="grm-tick">
               b{k + 1}
             </text>
@@ -95,7 +106,9 @@ export function GrmChart({ grade, title }: GrmChartProps) {
         ))}
         <g className="grm-theta">
           <line x1={x(theta)} x2={x(theta)} y1={SCALE_TOP - 4} y2={SCALE_TOP + SCALE_H + 4} />
-          <path d={`M ${x(theta) - 5} ${SCALE_TOP - 10} L ${x(theta) + 5} ${SCALE_TOP - 10} L ${x(theta)} ${SCALE_TOP - 3} Z`} />
+          <path
+            d={`M ${x(theta) - 5} ${SCALE_TOP - 10} L ${x(theta) + 5} ${SCALE_TOP - 10} L ${x(theta)} ${SCALE_TOP - 3} Z`}
+          />
           <text
             x={x(theta)}
             y={SCALE_TOP - 12}
@@ -128,7 +141,12 @@ export function GrmChart({ grade, title }: GrmChartProps) {
               <text x={bx + bw / 2} y={HIST_TOP + HIST_H - h - 3} textAnchor="middle" className="grm-pct">
                 {pct(prob)}
               </text>
-              <text x={bx + bw / 2} y={HIST_TOP + HIST_H + LABEL_GAP} textAnchor="middle" className="grm-label">
+              <text
+                x={bx + bw / 2}
+                y={HIST_TOP + HIST_H + LABEL_GAP}
+                textAnchor="middle"
+                className="grm-label"
+              >
                 {labels[k]}
               </text>
             </g>
@@ -139,8 +157,8 @@ export function GrmChart({ grade, title }: GrmChartProps) {
         <summary>{title} numbers</summary>
         <table id={tableId}>
           <caption>
-            {title}: ability θ = {fmt(theta, 3)}, discrimination a = {fmt(grade.discrimination, 3)}, expected grade{' '}
-            {fmt(grade.expectedGrade, 3)}, score {fmt(grade.score, 3)}
+            {title}: ability θ = {fmt(theta, 3)}, discrimination a = {fmt(grade.discrimination, 3)}, expected
+            grade {fmt(grade.expectedGrade, 3)}, score {fmt(grade.score, 3)}
           </caption>
           <thead>
             <tr>

@@ -1,5 +1,10 @@
 // Downloads of the results in the shared result schema (the CLI writes the same files).
-import { resultsToCsv, ResultsFileSchema, type ImageResult, type ResultsFile } from '../model/grading/result.ts';
+import {
+  resultsToCsv,
+  ResultsFileSchema,
+  type ImageResult,
+  type ResultsFile,
+} from '../model/grading/result.ts';
 import type { PackSummary } from '../worker/api.ts';
 import type { Item } from './store.ts';
 
@@ -34,9 +39,17 @@ function download(name: string, type: string, text: string): void {
 const stamp = (): string => new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
 
 export function downloadJson(results: ImageResult[], pack: PackSummary | null): void {
-  download(`agqg-results-${stamp()}.json`, 'application/json', JSON.stringify(resultsFile(results, pack), null, 2));
+  download(
+    `agqg-results-${stamp()}.json`,
+    'application/json',
+    JSON.stringify(resultsFile(results, pack), null, 2),
+  );
 }
 
 export function downloadCsv(results: ImageResult[], pack: PackSummary | null): void {
-  download(`agqg-results-${stamp()}.csv`, 'text/csv', resultsToCsv(results, { gradeCount: pack?.labels.length }));
+  download(
+    `agqg-results-${stamp()}.csv`,
+    'text/csv',
+    resultsToCsv(results, { gradeCount: pack?.labels.length }),
+  );
 }

@@ -51,7 +51,9 @@ export async function filesFromDataTransfer(dt: DataTransfer): Promise<PickedFil
   const loose: File[] = [];
   for (const item of Array.from(dt.items ?? [])) {
     if (item.kind !== 'file') continue;
-    const entry = (item as DataTransferItem & { webkitGetAsEntry?: () => FsEntry | null }).webkitGetAsEntry?.();
+    const entry = (
+      item as DataTransferItem & { webkitGetAsEntry?: () => FsEntry | null }
+    ).webkitGetAsEntry?.();
     if (entry) entries.push(entry);
     else {
       const f = item.getAsFile();
@@ -71,7 +73,9 @@ export function filesFromList(list: FileList | null, folder = false): PickedFile
     path: (file as File & { webkitRelativePath?: string }).webkitRelativePath || file.name,
     file,
   }));
-  return folder ? out.filter((f) => FOLDER_FILE.test(f.path) && !f.path.split('/').some((part) => part.startsWith('.'))) : out;
+  return folder
+    ? out.filter((f) => FOLDER_FILE.test(f.path) && !f.path.split('/').some((part) => part.startsWith('.')))
+    : out;
 }
 
 export const isCsv = (f: PickedFile): boolean => /\.csv$/i.test(f.path) || f.file.type === 'text/csv';

@@ -4,7 +4,16 @@
 import * as Comlink from 'comlink';
 import { AgqgError, toErrorInfo, type ErrorInfo } from '../model/errors.ts';
 import type { VariantDtype } from '../model/pack/manifest.ts';
-import type { EncoderBenchRequest, GradeRequest, Graded, LoadOptions, PackRequest, ProgressFn, StageTimings, WorkerProgress } from '../worker/api.ts';
+import type {
+  EncoderBenchRequest,
+  GradeRequest,
+  Graded,
+  LoadOptions,
+  PackRequest,
+  ProgressFn,
+  StageTimings,
+  WorkerProgress,
+} from '../worker/api.ts';
 import type { BackendChoice, SessionTuning } from '../worker/ort-web.ts';
 import { filesFromList, type PickedFile } from './files.ts';
 import { clearResults, deleteResults, loadResults, saveResults, type StoredResult } from './persist.ts';
@@ -58,7 +67,10 @@ export function inFlight(search = location.search): number {
 }
 
 /** Images per encoder run: ?batch=N, else what the loaded pack asks for on its backend, else the default. */
-export function batchSize(search = location.search, packChoice: number | null = get().pack?.imagesPerRun ?? null): number {
+export function batchSize(
+  search = location.search,
+  packChoice: number | null = get().pack?.imagesPerRun ?? null,
+): number {
   return intParam('batch', search) ?? packChoice ?? DEFAULT_BATCH;
 }
 
@@ -74,12 +86,21 @@ export function ortTuning(search = location.search): SessionTuning | undefined {
   for (const part of v.split(',')) {
     const [key, value = ''] = part.split(':');
     const flag = value === '1' ? true : value === '0' ? false : null;
-    if (key === 'graph' && (value === 'disabled' || value === 'basic' || value === 'extended' || value === 'all')) t.graphOptimizationLevel = value;
+    if (
+      key === 'graph' &&
+      (value === 'disabled' || value === 'basic' || value === 'extended' || value === 'all')
+    )
+      t.graphOptimizationLevel = value;
     else if (key === 'mempattern' && flag !== null) t.enableMemPattern = flag;
     else if (key === 'arena' && flag !== null) t.enableCpuMemArena = flag;
     else if (key === 'spin' && flag !== null) t.allowSpinning = flag;
     else if (key === 'mode' && (value === 'sequential' || value === 'parallel')) t.executionMode = value;
-    else if (key.startsWith('fix.') && key.length > 4 && Number.isInteger(Number(value)) && Number(value) > 0) {
+    else if (
+      key.startsWith('fix.') &&
+      key.length > 4 &&
+      Number.isInteger(Number(value)) &&
+      Number(value) > 0
+    ) {
       t.freeDimensionOverrides = { ...t.freeDimensionOverrides, [key.slice(4)]: Number(value) };
     } else bad.push(part);
   }
@@ -150,7 +171,10 @@ async function cacheForOffline(urls: string[]): Promise<void> {
     return;
   }
   if (urls.length === 0) {
-    set({ offline: 'failed', offlineDetail: 'Packs loaded from a local folder are not kept offline; load them again.' });
+    set({
+      offline: 'failed',
+      offlineDetail: 'Packs loaded from a local folder are not kept offline; load them again.',
+    });
     return;
   }
   set({ offline: 'caching', offlineDetail: null });
@@ -179,7 +203,12 @@ export async function loadPack(req: PackRequest, opts: LoadOptions = {}): Promis
     return false;
   }
   const previous = get().packChoice;
-  set({ packStatus: 'loading', packProgress: 'Starting', packError: null, packChoice: req.kind === 'url' ? req.id : '' });
+  set({
+    packStatus: 'loading',
+    packProgress: 'Starting',
+    packError: null,
+    packChoice: req.kind === 'url' ? req.id : '',
+  });
   const out = await scorer().loadPack(req, backendChoice(), Comlink.proxy(onPackProgress), {
     threads: threadsParam(),
     tuning: ortTuning(),
@@ -187,7 +216,12 @@ export async function loadPack(req: PackRequest, opts: LoadOptions = {}): Promis
   });
   if (!out.ok) {
     // The worker keeps the previous pack when a new one fails; so does the picker.
-    set({ packStatus: get().pack ? 'ready' : 'error', packError: out.error, packProgress: null, packChoice: previous });
+    set({
+      packStatus: get().pack ? 'ready' : 'error',
+      packError: out.error,
+      packProgress: null,
+      packChoice: previous,
+    });
     return false;
   }
   const pack = out.value;
@@ -228,7 +262,8 @@ async function walkHandle(dir: DirHandle, prefix: string, out: PickedFile[]): Pr
 
 /** The File System Access picker where the browser has it; false when it does not (use the folder input). */
 export async function pickPackDirectory(): Promise<boolean> {
-  const picker = (window as unknown as { showDirectoryPicker?: () => Promise<DirHandle> }).showDirectoryPicker;
+  const picker = (window as unknown as { showDirectoryPicker?: () => Promise<DirHandle> })
+    .showDirectoryPicker;
   if (!picker) return false;
   let dir: DirHandle;
   try {
@@ -309,7 +344,10 @@ async function persist(list: readonly (Item | undefined)[]): Promise<void> {
     await saveResults(rows);
   } catch (err) {
     const names = rows.map((r) => r.name);
-    const what = names.length === 1 ? names[0] : `${names.length} results (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''})`;
+    const what =
+      names.length === 1
+        ? names[0]
+        : `${names.length} results (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''})`;
     setNotice({ kind: 'error', text: `Could not save ${what}: ${(err as Error).message}` });
   }
 }
@@ -341,7 +379,9 @@ function showStage(id: string, stage: 'decode' | 'score'): void {
   afterFrame(() => {
     stagesQueued = false;
     const items = get().items;
-    const patches = [...stages].filter(([sid]) => items[sid]?.status === 'running').map(([sid, st]) => [sid, { stage: st }] as const);
+    const patches = [...stages]
+      .filter(([sid]) => items[sid]?.status === 'running')
+      .map(([sid, st]) => [sid, { stage: st }] as const);
     stages.clear();
     if (patches.length > 0) patchItems(patches);
   });
@@ -366,7 +406,9 @@ async function gradeItems(ids: readonly string[], run: RunStats, t0: number): Pr
       const cur = get().items[it.id] ?? it;
       reqs.push({ id: it.id, name: cur.name, bytes, prompt: cur.prompt.trim() === '' ? null : cur.prompt });
     } catch (err) {
-      const problem = toErrorInfo(new AgqgError('decode_failed', `${it.name} could not be read: ${(err as Error).message}`));
+      const problem = toErrorInfo(
+        new AgqgError('decode_failed', `${it.name} could not be read: ${(err as Error).message}`),
+      );
       unreadable.push([it.id, { status: 'failed', problem }]);
     }
   }
@@ -379,12 +421,20 @@ async function gradeItems(ids: readonly string[], run: RunStats, t0: number): Pr
   const sent = performance.now();
   const names = reqs.map((r) => r.name);
   const out = await scorer().gradeBatch(
-    Comlink.transfer(reqs, reqs.map((r) => r.bytes)),
+    Comlink.transfer(
+      reqs,
+      reqs.map((r) => r.bytes),
+    ),
     Comlink.proxy(onProgress),
   );
   if (!out.ok) {
     const cancelled = out.error.code === 'cancelled';
-    patchItems(reqs.map((r) => [r.id, { status: cancelled ? 'cancelled' : 'failed', stage: null, problem: out.error }] as const));
+    patchItems(
+      reqs.map(
+        (r) =>
+          [r.id, { status: cancelled ? 'cancelled' : 'failed', stage: null, problem: out.error }] as const,
+      ),
+    );
     return ids.length;
   }
   const back = performance.now();
@@ -448,7 +498,8 @@ export async function gradeStaged(): Promise<void> {
   set((st) => {
     const items = { ...st.items };
     // Images never sent stay in the list as cancelled, with their files, so they can be graded later.
-    for (const id of ids) if (items[id]?.status === 'queued') items[id] = { ...items[id], status: 'cancelled' };
+    for (const id of ids)
+      if (items[id]?.status === 'queued') items[id] = { ...items[id], status: 'cancelled' };
     return { items, running: false, cancelling: false };
   });
   if (cancelled) setNotice({ kind: 'info', text: 'Batch cancelled; finished results are kept.' });
@@ -463,7 +514,9 @@ export async function cancelBatch(): Promise<void> {
 /** Puts cancelled (or edited) images back in the queue. */
 export function restage(ids: readonly string[]): void {
   const items = get().items;
-  patchItems(ids.filter((id) => items[id]?.file).map((id) => [id, { status: 'staged', problem: null }] as const));
+  patchItems(
+    ids.filter((id) => items[id]?.file).map((id) => [id, { status: 'staged', problem: null }] as const),
+  );
 }
 
 export async function regrade(id: string): Promise<void> {
@@ -487,13 +540,23 @@ export async function regradePrompt(id: string): Promise<void> {
   if (s.pack && it.features && canGradeFromEmbedding(it, s.pack.packKey)) {
     patchItem(id, { regrading: true });
     const prompt = it.prompt.trim() === '' ? null : it.prompt;
-    const out = await scorer().gradePrompt({ name: it.name, prompt, features: it.features, packKey: s.pack.packKey });
+    const out = await scorer().gradePrompt({
+      name: it.name,
+      prompt,
+      features: it.features,
+      packKey: s.pack.packKey,
+    });
     if (!out.ok) {
       patchItem(id, { regrading: false });
       setNotice({ kind: 'error', text: `${it.name}: ${describe(out.error)}` });
       return;
     }
-    patchItem(id, { regrading: false, result: out.value, status: out.value.error ? 'failed' : 'done', problem: null });
+    patchItem(id, {
+      regrading: false,
+      result: out.value,
+      status: out.value.error ? 'failed' : 'done',
+      problem: null,
+    });
     await persist([get().items[id]]);
     return;
   }

@@ -78,7 +78,8 @@ export interface StoreState {
 export const MAX_COMPARE = 4;
 
 let idCounter = 0;
-export const newId = (): string => `${Date.now().toString(36)}-${(idCounter++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+export const newId = (): string =>
+  `${Date.now().toString(36)}-${(idCounter++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
 const initial: StoreState = {
   packs: [],
@@ -236,7 +237,9 @@ export function toggleCompare(id: string): void {
   set((s) => {
     if (s.compare.includes(id)) return { compare: s.compare.filter((x) => x !== id) };
     if (s.compare.length >= MAX_COMPARE) {
-      return { notice: { kind: 'info', text: `Compare shows at most ${MAX_COMPARE} images; unselect one first.` } };
+      return {
+        notice: { kind: 'info', text: `Compare shows at most ${MAX_COMPARE} images; unselect one first.` },
+      };
     }
     return { compare: [...s.compare, id] };
   });
@@ -253,7 +256,8 @@ export const setNotice = (notice: Notice | null): void => set({ notice });
 // Derived views (pure; components memoise on the slices they pass in)
 
 export const isFinished = (it: Item): boolean => it.status === 'done' || it.status === 'failed';
-export const hasError = (it: Item): boolean => it.status === 'failed' || it.result?.error != null || it.problem != null;
+export const hasError = (it: Item): boolean =>
+  it.status === 'failed' || it.result?.error != null || it.problem != null;
 
 function scoreOf(it: Item, head: 'quality' | 'alignment'): number | null {
   return it.result?.[head]?.score ?? null;
@@ -306,7 +310,10 @@ export function visibleIds(
 // when what it shows changed.
 
 /** Recomputes `f` only when one of the inputs `keys` picks from the state changed (by identity). */
-function memoOn<T>(keys: (s: StoreState) => readonly unknown[], f: (s: StoreState) => T): (s: StoreState) => T {
+function memoOn<T>(
+  keys: (s: StoreState) => readonly unknown[],
+  f: (s: StoreState) => T,
+): (s: StoreState) => T {
   let last: readonly unknown[] | null = null;
   let value: T;
   return (s) => {
@@ -323,11 +330,15 @@ function memoOn<T>(keys: (s: StoreState) => readonly unknown[], f: (s: StoreStat
 /** Ids the results grid shows (finished images, filtered and sorted); recomputed when the items or the view change. */
 export const selectResultIds = memoOn(
   (s) => [s.order, s.items, s.sort, s.gradeFilter, s.statusFilter, s.nameFilter],
-  (s) => visibleIds(s.order, s.items, s.sort, s.gradeFilter, s.statusFilter, s.nameFilter).filter((id) => isFinished(s.items[id])),
+  (s) =>
+    visibleIds(s.order, s.items, s.sort, s.gradeFilter, s.statusFilter, s.nameFilter).filter((id) =>
+      isFinished(s.items[id]),
+    ),
 );
 
 /** The grid's sort and filters as one value: what the user picked, as opposed to results arriving. */
-export const selectView = (s: StoreState): string => [s.sort, s.gradeFilter, s.statusFilter, s.nameFilter].join('\u0000');
+export const selectView = (s: StoreState): string =>
+  [s.sort, s.gradeFilter, s.statusFilter, s.nameFilter].join('\u0000');
 
 const IN_QUEUE: ReadonlySet<ItemStatus> = new Set(['staged', 'queued', 'running', 'cancelled']);
 

@@ -6,7 +6,10 @@ let remote: Comlink.Remote<ScorerApi> | null = null;
 
 export function scorer(): Comlink.Remote<ScorerApi> {
   if (!remote) {
-    const worker = new Worker(new URL('../worker/scorer.worker.ts', import.meta.url), { type: 'module', name: 'agqg-scorer' });
+    const worker = new Worker(new URL('../worker/scorer.worker.ts', import.meta.url), {
+      type: 'module',
+      name: 'agqg-scorer',
+    });
     remote = Comlink.wrap<ScorerApi>(worker);
   }
   return remote;

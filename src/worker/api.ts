@@ -64,7 +64,13 @@ export interface VariantInUse {
 }
 
 export type WorkerProgress =
-  | { kind: 'pack'; stage: LoadProgress['stage'] | 'manifest' | 'read' | 'settle'; path?: string; loaded?: number; total?: number }
+  | {
+      kind: 'pack';
+      stage: LoadProgress['stage'] | 'manifest' | 'read' | 'settle';
+      path?: string;
+      loaded?: number;
+      total?: number;
+    }
   | { kind: 'image'; id: string; stage: 'decode' | 'score' }
   | { kind: 'backend'; info: BackendInfo; note: string };
 
@@ -216,14 +222,19 @@ async function outcome<T>(f: () => Promise<T>): Promise<Outcome<T>> {
 }
 
 /** The variant to load and the files it means, checked before any session is made. */
-function resolveVariant(pack: OpenedPack, asked: VariantDtype | undefined, backend: OrtWebRuntime): VariantInUse {
+function resolveVariant(
+  pack: OpenedPack,
+  asked: VariantDtype | undefined,
+  backend: OrtWebRuntime,
+): VariantInUse {
   const m = pack.manifest;
   const dtype = asked ?? defaultVariant(m.vision.variants, backend.info.kind);
   // Throws pack_invalid naming the variants there are when `asked` is not one of them.
   const vision = pickVariant(m.vision.variants, dtype, VARIANT_PREFERENCE);
   // The scorer's rule: the text encoder takes the same variant when it has it, else its preferred one.
   const text = m.text
-    ? (m.text.variants.find((v) => v.dtype === dtype) ?? pickVariant(m.text.variants, undefined, VARIANT_PREFERENCE))
+    ? (m.text.variants.find((v) => v.dtype === dtype) ??
+      pickVariant(m.text.variants, undefined, VARIANT_PREFERENCE))
     : null;
   return {
     dtype,
@@ -235,7 +246,13 @@ function resolveVariant(pack: OpenedPack, asked: VariantDtype | undefined, backe
   };
 }
 
-function summary(scorer: PackScorer, source: 'url' | 'files', urls: string[], loadMs: number, settle: SettleReport): PackSummary {
+function summary(
+  scorer: PackScorer,
+  source: 'url' | 'files',
+  urls: string[],
+  loadMs: number,
+  settle: SettleReport,
+): PackSummary {
   const m = scorer.manifest;
   return {
     id: m.id,
@@ -286,7 +303,11 @@ function gradedFrom(d: DecodedItem<GradeRequest>, scored: ScoredInBatch): Graded
 }
 
 /** Grades a decoded chunk in the session queue; a WebGPU failure moves the pack to WASM and retries what it hit. */
-async function inferChunk(chunk: DecodedItem<GradeRequest>[], onProgress: ProgressFn | undefined, ctx: TaskContext): Promise<Graded[]> {
+async function inferChunk(
+  chunk: DecodedItem<GradeRequest>[],
+  onProgress: ProgressFn | undefined,
+  ctx: TaskContext,
+): Promise<Graded[]> {
   ctx.checkpoint();
   const scorer = state.scorer;
   if (!scorer) throw new AgqgError('internal', 'no pack is loaded: load one before grading');
@@ -316,7 +337,13 @@ async function inferChunk(chunk: DecodedItem<GradeRequest>[], onProgress: Progre
   const items = (idx: number[]) =>
     idx.map((i) => {
       const d = chunk[i];
-      return { img: d.image as NonNullable<typeof d.image>, file: d.req.name, prompt: d.req.prompt, decodeMs: d.decodeMs, thumbnailMs: d.thumbnailMs };
+      return {
+        img: d.image as NonNullable<typeof d.image>,
+        file: d.req.name,
+        prompt: d.req.prompt,
+        decodeMs: d.decodeMs,
+        thumbnailMs: d.thumbnailMs,
+      };
     });
   const scored = await scoreBatchWithFeatures(scorer, items(good));
   good.forEach((ci, k) => (out[ci] = gradedFrom(chunk[ci], scored[k])));
@@ -333,7 +360,10 @@ async function inferChunk(chunk: DecodedItem<GradeRequest>[], onProgress: Progre
  * Grades requests in order: chunks (bounded decoded size) are decoded in the decode lane while
  * the previous chunk is in the encoder. A cancel() rejects every chunk not yet in the encoder.
  */
-async function gradeRequests(reqs: readonly GradeRequest[], onProgress: ProgressFn | undefined): Promise<Graded[]> {
+async function gradeRequests(
+  reqs: readonly GradeRequest[],
+  onProgress: ProgressFn | undefined,
+): Promise<Graded[]> {
   const ticket = queue.ticket();
   const chunks = planChunks(reqs);
   const decode = (chunk: GradeRequest[]): Promise<DecodedItem<GradeRequest>[]> => {
@@ -376,13 +406,20 @@ export const api = {
       try {
         res = await fetch(modelsUrl('index.json'));
       } catch (err) {
-        throw new AgqgError('pack_file_missing', `could not fetch models/index.json: ${(err as Error).message}`);
+        throw new AgqgError(
+          'pack_file_missing',
+          `could not fetch models/index.json: ${(err as Error).message}`,
+        );
       }
       if (res.status === 404 || (res.headers.get('content-type') ?? '').includes('text/html')) return [];
-      if (!res.ok) throw new AgqgError('pack_file_missing', `models/index.json: the server answered ${res.status}`);
+      if (!res.ok)
+        throw new AgqgError('pack_file_missing', `models/index.json: the server answered ${res.status}`);
       const parsed = IndexSchema.safeParse(await res.json());
       if (!parsed.success) {
-        throw new AgqgError('pack_invalid', `models/index.json is not a list of {id, name, description}: ${parsed.error.message}`);
+        throw new AgqgError(
+          'pack_invalid',
+          `models/index.json is not a list of {id, name, description}: ${parsed.error.message}`,
+        );
       }
       return parsed.data;
     });
@@ -398,7 +435,11 @@ export const api = {
     return outcome(() =>
       queue.enqueue(async () => {
         const t0 = performance.now();
-        if (!state.runtime || state.choice !== backend || !sameTuning(state.runtime.tuning, opts.tuning ?? {})) {
+        if (
+          !state.runtime ||
+          state.choice !== backend ||
+          !sameTuning(state.runtime.tuning, opts.tuning ?? {})
+        ) {
           state.runtime = await createOrtRuntime(backend, { threads: opts.threads, tuning: opts.tuning });
           state.choice = backend;
         }
@@ -407,21 +448,28 @@ export const api = {
         const source = new TrackingSource(inner, (path, bytes) =>
           onProgress?.({ kind: 'pack', stage: 'read', path, loaded: bytes }),
         );
-        const fallbackId = inner instanceof LocalFolderPackSource ? inner.folderName : req.kind === 'url' ? req.id : 'local';
+        const fallbackId =
+          inner instanceof LocalFolderPackSource ? inner.folderName : req.kind === 'url' ? req.id : 'local';
         onProgress?.({ kind: 'pack', stage: 'manifest' });
         const pack = await openPack(source, fallbackId);
         const forward = (p: LoadProgress) => onProgress?.({ kind: 'pack', ...p });
         let variant = resolveVariant(pack, opts.variant, state.runtime);
         let scorer: PackScorer;
         try {
-          scorer = await PackScorer.load(pack, state.runtime, { variant: variant.dtype, onProgress: forward });
+          scorer = await PackScorer.load(pack, state.runtime, {
+            variant: variant.dtype,
+            onProgress: forward,
+          });
         } catch (err) {
           if (state.runtime.info.kind !== 'webgpu') throw err;
           // WebGPU can fail at session creation (an unsupported op, a lost device): WASM runs everything.
           state.runtime = wasmFallback(state.runtime, toErrorInfo(err).message);
           onProgress?.({ kind: 'backend', info: state.runtime.info, note: state.runtime.info.reason });
           variant = resolveVariant(pack, opts.variant, state.runtime);
-          scorer = await PackScorer.load(pack, state.runtime, { variant: variant.dtype, onProgress: forward });
+          scorer = await PackScorer.load(pack, state.runtime, {
+            variant: variant.dtype,
+            onProgress: forward,
+          });
         }
         await state.scorer?.release();
         state.pack = pack;
@@ -429,7 +477,9 @@ export const api = {
         state.variant = variant;
         state.packKey = `${inner.location}|${pack.manifest.id}@${pack.manifest.packVersion}|${variant.visionFile}`;
         const urls =
-          inner instanceof HttpPackSource ? [modelsUrl('index.json').href, ...[...source.read].map((p) => inner.url(p))] : [];
+          inner instanceof HttpPackSource
+            ? [modelsUrl('index.json').href, ...[...source.read].map((p) => inner.url(p))]
+            : [];
         // "Loaded" means ready to grade with the page responsive: V8 is still compiling the runtime's
         // hot code for a few seconds after the sessions exist (settle.ts).
         onProgress?.({ kind: 'pack', stage: 'settle' });
@@ -487,7 +537,10 @@ export const api = {
         const texts = req.texts ?? [];
         for (const t of texts) {
           if ([...t].length > MAX_PROMPT_CHARS) {
-            throw new AgqgError('prompt_too_long', `a text has ${[...t].length} characters, over the limit of ${MAX_PROMPT_CHARS}`);
+            throw new AgqgError(
+              'prompt_too_long',
+              `a text has ${[...t].length} characters, over the limit of ${MAX_PROMPT_CHARS}`,
+            );
           }
         }
         const images: ImageEmbeddingOut[] = [];
@@ -522,7 +575,12 @@ export const api = {
         const detailed = texts.length > 0 ? await scorer.embedTextsDetailed(texts) : [];
         return {
           images,
-          texts: detailed.map((e, i) => ({ text: texts[i], embedding: e.features, tokens: e.tokens, truncated: e.truncated })),
+          texts: detailed.map((e, i) => ({
+            text: texts[i],
+            embedding: e.features,
+            tokens: e.tokens,
+            truncated: e.truncated,
+          })),
           backend: (state.runtime as OrtWebRuntime).info,
           variant: state.variant as VariantInUse,
         };
@@ -538,7 +596,8 @@ export const api = {
     return outcome(() =>
       queue.enqueue(async () => {
         const { pack, runtime, variant } = state;
-        if (!pack || !runtime || !variant) throw new AgqgError('internal', 'no pack is loaded: load one before measuring it');
+        if (!pack || !runtime || !variant)
+          throw new AgqgError('internal', 'no pack is loaded: load one before measuring it');
         return benchEncoder(await readPackFile(pack, variant.visionFile), pack.manifest, runtime, req);
       }),
     );
@@ -555,7 +614,9 @@ export const api = {
    * session runs, as a real device loss would. True when there was one (WebGPU sessions exist).
    */
   async loseGpuDevice(): Promise<Outcome<boolean>> {
-    return outcome(() => queue.enqueue(async () => state.runtime?.info.kind === 'webgpu' && (await destroyOrtWebGpuDevice())));
+    return outcome(() =>
+      queue.enqueue(async () => state.runtime?.info.kind === 'webgpu' && (await destroyOrtWebGpuDevice())),
+    );
   },
 
   async backendInfo(): Promise<BackendInfo | null> {

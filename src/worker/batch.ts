@@ -42,8 +42,12 @@ export class BusyClock {
 }
 
 /** Decodes one file and makes its card thumbnail; a bad file comes back with `error`, never thrown. */
-export async function decodeForGrading<R extends DecodeRequest>(req: R, busy?: BusyClock): Promise<DecodedItem<R>> {
-  const own = (from: number, busyFrom: number): number => Math.max(0, nowMs() - from - ((busy?.read() ?? 0) - busyFrom));
+export async function decodeForGrading<R extends DecodeRequest>(
+  req: R,
+  busy?: BusyClock,
+): Promise<DecodedItem<R>> {
+  const own = (from: number, busyFrom: number): number =>
+    Math.max(0, nowMs() - from - ((busy?.read() ?? 0) - busyFrom));
   const t0 = nowMs();
   const b0 = busy?.read() ?? 0;
   let decoded: Awaited<ReturnType<typeof decodeImage>>;

@@ -45,4 +45,3 @@ export function planChunks<R extends DecodeRequest>(reqs: readonly R[], maxPixel
   if (current.length > 0) chunks.push(current);
   return chunks;
 }
-

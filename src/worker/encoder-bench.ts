@@ -41,7 +41,10 @@ function feedsFor(m: Manifest, batch: number): Record<string, TensorIn> {
   for (const input of m.vision.inputs) {
     const rest = input.shape.slice(1);
     if (!rest.every((d): d is number => typeof d === 'number')) {
-      throw new AgqgError('invalid_argument', `vision input ${input.name} has a free spatial size; the encoder bench needs fixed ones`);
+      throw new AgqgError(
+        'invalid_argument',
+        `vision input ${input.name} has a free spatial size; the encoder bench needs fixed ones`,
+      );
     }
     const size = batch * rest.reduce((a, b) => a * b, 1);
     const data = new Float32Array(size);
@@ -66,12 +69,18 @@ export async function benchEncoder(
       let tuning = t;
       const fixed = t.freeDimensionOverrides?.[BATCH_DIM];
       if (fixed !== undefined) {
-        if (typeof batchAxis !== 'string') throw new AgqgError('invalid_argument', 'the vision graph has a fixed batch axis: nothing to pin');
+        if (typeof batchAxis !== 'string')
+          throw new AgqgError('invalid_argument', 'the vision graph has a fixed batch axis: nothing to pin');
         const { [BATCH_DIM]: _, ...rest } = t.freeDimensionOverrides as Record<string, number>;
         tuning = { ...t, freeDimensionOverrides: { ...rest, [batchAxis]: fixed } };
       }
       pinned.push(fixed ?? null);
-      sessions.push(await new OrtWebRuntime(runtime.info, tuning, runtime.build).createSession(model, `${manifest.vision.variants[0].file} (bench)`));
+      sessions.push(
+        await new OrtWebRuntime(runtime.info, tuning, runtime.build).createSession(
+          model,
+          `${manifest.vision.variants[0].file} (bench)`,
+        ),
+      );
     }
     const runs = (si: number, b: number) => pinned[si] === null || pinned[si] === b;
     const out: Record<string, number[]> = {};
@@ -87,7 +96,9 @@ export async function benchEncoder(
     }
     const feeds = new Map(req.batches.map((b) => [b, feedsFor(manifest, b)]));
     // One warm-up run per session and batch size: first runs allocate and plan.
-    for (const [si, s] of sessions.entries()) for (const b of req.batches) if (runs(si, b)) await s.run(feeds.get(b) as Record<string, TensorIn>, [manifest.vision.output.name]);
+    for (const [si, s] of sessions.entries())
+      for (const b of req.batches)
+        if (runs(si, b)) await s.run(feeds.get(b) as Record<string, TensorIn>, [manifest.vision.output.name]);
     for (let r = 0; r < req.reps; r++) {
       const order = r % 2 === 0 ? req.batches : [...req.batches].reverse();
       for (const [si, s] of sessions.entries()) {

@@ -17,7 +17,9 @@ export interface GpuDeviceLike {
 }
 
 function isGpuDevice(d: unknown): d is GpuDeviceLike {
-  return typeof d === 'object' && d !== null && typeof (d as GpuDeviceLike).destroy === 'function' && 'lost' in d;
+  return (
+    typeof d === 'object' && d !== null && typeof (d as GpuDeviceLike).destroy === 'function' && 'lost' in d
+  );
 }
 
 /**
@@ -79,7 +81,10 @@ export class DeviceLossGuard implements SessionRunner {
     return this.inner.outputNames;
   }
   private lostError(why: string): AgqgError {
-    return new AgqgError('backend_failed', `${this.label}: inference failed on onnxruntime-web/webgpu: the WebGPU device was lost (${why})`);
+    return new AgqgError(
+      'backend_failed',
+      `${this.label}: inference failed on onnxruntime-web/webgpu: the WebGPU device was lost (${why})`,
+    );
   }
   async run(feeds: Record<string, TensorIn>, outputs?: string[]): Promise<Record<string, TensorOut>> {
     // Not even started on a lost device: the run would never settle.

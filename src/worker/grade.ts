@@ -6,7 +6,12 @@ import { AgqgError } from '../model/errors.ts';
 import type { RgbaImage } from '../model/image/image.ts';
 import { MAX_PROMPT_CHARS } from '../model/limits.ts';
 import type { ImageResult } from '../model/grading/result.ts';
-import { failedResult, type GradedFeatures, type ImageEmbedding, type PackScorer } from '../model/scoring/scorer.ts';
+import {
+  failedResult,
+  type GradedFeatures,
+  type ImageEmbedding,
+  type PackScorer,
+} from '../model/scoring/scorer.ts';
 
 export interface ScoredWithFeatures {
   result: ImageResult;
@@ -16,7 +21,10 @@ export interface ScoredWithFeatures {
 
 function checkHeads(scorer: PackScorer): void {
   if (!scorer.hasQualityHead && !scorer.hasAlignmentHead) {
-    throw new AgqgError('no_head', `pack ${scorer.manifest.id} has no quality head (and no alignment head): nothing to grade with`);
+    throw new AgqgError(
+      'no_head',
+      `pack ${scorer.manifest.id} has no quality head (and no alignment head): nothing to grade with`,
+    );
   }
 }
 
@@ -63,10 +71,16 @@ export async function scoreWithFeatures(
       headMs: g.inferenceMs - g.textMs,
       totalMs: decodeMs + (nowMs() - t0),
     };
-    return { result: graded(scorer, opts.file, opts.prompt, g, timings), features: keptFeatures(scorer, emb.features) };
+    return {
+      result: graded(scorer, opts.file, opts.prompt, g, timings),
+      features: keptFeatures(scorer, emb.features),
+    };
   } catch (err) {
     const timings = { decodeMs: opts.decodeMs, totalMs: decodeMs + (nowMs() - t0) };
-    return { result: failedResult(opts.file, scorer.manifest.id, opts.prompt, err, scorer.backend, timings), features: null };
+    return {
+      result: failedResult(opts.file, scorer.manifest.id, opts.prompt, err, scorer.backend, timings),
+      features: null,
+    };
   }
 }
 
@@ -81,12 +95,17 @@ export async function gradeKeptFeatures(
     checkHeads(scorer);
     const width = scorer.manifest.vision.output.shape.at(-1);
     if (typeof width === 'number' && features.length !== width) {
-      throw new AgqgError('invalid_argument', `the kept image embedding has ${features.length} values; this pack's encoder gives ${width}`);
+      throw new AgqgError(
+        'invalid_argument',
+        `the kept image embedding has ${features.length} values; this pack's encoder gives ${width}`,
+      );
     }
     const g = await scorer.gradeFeatures(features, opts.prompt);
     return graded(scorer, opts.file, opts.prompt, g, { inferenceMs: g.inferenceMs, totalMs: nowMs() - t0 });
   } catch (err) {
-    return failedResult(opts.file, scorer.manifest.id, opts.prompt, err, scorer.backend, { totalMs: nowMs() - t0 });
+    return failedResult(opts.file, scorer.manifest.id, opts.prompt, err, scorer.backend, {
+      totalMs: nowMs() - t0,
+    });
   }
 }
 
@@ -128,11 +147,23 @@ function codePoints(s: string): number {
 
 /** A prompt the text encoder will be asked for (the scorer's rules: not empty, not over the limit). */
 function encodable(prompt: string | null): prompt is string {
-  return prompt !== null && prompt.trim() !== '' && !(prompt.length > MAX_PROMPT_CHARS && codePoints(prompt) > MAX_PROMPT_CHARS);
+  return (
+    prompt !== null &&
+    prompt.trim() !== '' &&
+    !(prompt.length > MAX_PROMPT_CHARS && codePoints(prompt) > MAX_PROMPT_CHARS)
+  );
 }
 
 function emptyStages(it: BatchItem, batch: number): StageTimings {
-  return { decodeMs: it.decodeMs, thumbnailMs: it.thumbnailMs, preprocessMs: null, encoderMs: null, textMs: null, headMs: null, batch };
+  return {
+    decodeMs: it.decodeMs,
+    thumbnailMs: it.thumbnailMs,
+    preprocessMs: null,
+    encoderMs: null,
+    textMs: null,
+    headMs: null,
+    batch,
+  };
 }
 
 /**
@@ -140,7 +171,10 @@ function emptyStages(it: BatchItem, batch: number): StageTimings {
  * text run for their new prompts. Failures come back per image, never thrown: when the batched
  * encoder run fails, each image runs on its own, so the error names the image it belongs to.
  */
-export async function scoreBatchWithFeatures(scorer: PackScorer, items: readonly BatchItem[]): Promise<ScoredInBatch[]> {
+export async function scoreBatchWithFeatures(
+  scorer: PackScorer,
+  items: readonly BatchItem[],
+): Promise<ScoredInBatch[]> {
   const failed = (it: BatchItem, err: unknown, stages: StageTimings): ScoredInBatch => ({
     result: failedResult(it.file, scorer.manifest.id, it.prompt, err, scorer.backend, {
       decodeMs: it.decodeMs,
@@ -172,7 +206,9 @@ export async function scoreBatchWithFeatures(scorer: PackScorer, items: readonly
   if (scorer.hasText && prompted.length > 0) {
     const t0 = nowMs();
     // A failure here is not final: each image's own grading retries its prompt and reports it.
-    await scorer.embedTextsDetailed([...new Set(prompted.map((it) => it.prompt as string))]).catch(() => undefined);
+    await scorer
+      .embedTextsDetailed([...new Set(prompted.map((it) => it.prompt as string))])
+      .catch(() => undefined);
     textShare = (nowMs() - t0) / prompted.length;
   }
 
@@ -202,7 +238,11 @@ export async function scoreBatchWithFeatures(scorer: PackScorer, items: readonly
         headMs: stages.headMs,
         totalMs: it.decodeMs + it.thumbnailMs + emb.preprocessMs + inferenceMs,
       };
-      out.push({ result: graded(scorer, it.file, it.prompt, g, timings), features: keptFeatures(scorer, emb.features), stages });
+      out.push({
+        result: graded(scorer, it.file, it.prompt, g, timings),
+        features: keptFeatures(scorer, emb.features),
+        stages,
+      });
     } catch (err) {
       out.push(failed(it, err, stages));
     }

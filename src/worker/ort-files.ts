@@ -18,4 +18,7 @@ export const ORT_BUILD_FILES = {
 export type OrtBuild = keyof typeof ORT_BUILD_FILES;
 
 /** Every runtime file name the site must serve. */
-export const ORT_FILE_NAMES: readonly string[] = Object.values(ORT_BUILD_FILES).flatMap((f) => [f.mjs, f.wasm]);
+export const ORT_FILE_NAMES: readonly string[] = Object.values(ORT_BUILD_FILES).flatMap((f) => [
+  f.mjs,
+  f.wasm,
+]);

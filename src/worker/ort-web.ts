@@ -63,7 +63,11 @@ function threadsFor(asked: number | undefined): number {
   if (startedThreads !== null) return startedThreads;
   const isolated = self.crossOriginIsolated === true;
   // SharedArrayBuffer (and so threads) exists only when the page is cross-origin isolated.
-  startedThreads = !isolated ? 1 : asked === undefined ? coresAvailable() : Math.min(Math.max(1, Math.floor(asked)), coresAvailable());
+  startedThreads = !isolated
+    ? 1
+    : asked === undefined
+      ? coresAvailable()
+      : Math.min(Math.max(1, Math.floor(asked)), coresAvailable());
   return startedThreads;
 }
 
@@ -87,7 +91,9 @@ export function sameTuning(a: SessionTuning, b: SessionTuning): boolean {
 }
 
 interface GpuLike {
-  requestAdapter(): Promise<{ info?: { vendor?: string; architecture?: string; description?: string } } | null>;
+  requestAdapter(): Promise<{
+    info?: { vendor?: string; architecture?: string; description?: string };
+  } | null>;
 }
 
 /** A WebGPU adapter's description, or null when WebGPU is absent or has no adapter. */
@@ -98,7 +104,9 @@ export async function probeWebGpu(): Promise<string | null> {
     const adapter = await gpu.requestAdapter();
     if (!adapter) return null;
     const info = adapter.info;
-    return [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' ') || 'WebGPU adapter';
+    return (
+      [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' ') || 'WebGPU adapter'
+    );
   } catch {
     return null;
   }
@@ -121,7 +129,10 @@ export class OrtWebRuntime implements RuntimeAdapter {
     const watch = this.info.kind === 'webgpu' ? await watchOrtWebGpuDevice() : null;
     // ORT keeps its device once made: a session made after a loss would load, then fail its runs.
     if (watch?.lost) {
-      throw new AgqgError('backend_failed', `${label}: onnxruntime-web (webgpu) could not load the graph: the WebGPU device was lost (${watch.lost})`);
+      throw new AgqgError(
+        'backend_failed',
+        `${label}: onnxruntime-web (webgpu) could not load the graph: the WebGPU device was lost (${watch.lost})`,
+      );
     }
     try {
       const t = this.tuning;
@@ -131,7 +142,9 @@ export class OrtWebRuntime implements RuntimeAdapter {
         ...(t.enableMemPattern === undefined ? {} : { enableMemPattern: t.enableMemPattern }),
         ...(t.enableCpuMemArena === undefined ? {} : { enableCpuMemArena: t.enableCpuMemArena }),
         ...(t.executionMode === undefined ? {} : { executionMode: t.executionMode }),
-        ...(t.freeDimensionOverrides === undefined ? {} : { freeDimensionOverrides: t.freeDimensionOverrides }),
+        ...(t.freeDimensionOverrides === undefined
+          ? {}
+          : { freeDimensionOverrides: t.freeDimensionOverrides }),
         // Idle pool threads would otherwise spin between runs, starving image decoding in this
         // worker and the page itself (ORT config key session.intra_op.allow_spinning).
         extra: { session: { intra_op: { allow_spinning: t.allowSpinning ? '1' : '0' } } },
@@ -153,23 +166,32 @@ export class OrtWebRuntime implements RuntimeAdapter {
 }
 
 /** Picks the backend: WebGPU when an adapter exists (unless forced), else WASM. */
-export async function createOrtRuntime(choice: BackendChoice, opts: RuntimeOptions = {}): Promise<OrtWebRuntime> {
+export async function createOrtRuntime(
+  choice: BackendChoice,
+  opts: RuntimeOptions = {},
+): Promise<OrtWebRuntime> {
   const threads = threadsFor(opts.threads);
   const isolated = self.crossOriginIsolated === true;
   const tuning = opts.tuning ?? {};
   const wasm = (reason: string): OrtWebRuntime =>
-    new OrtWebRuntime({ kind: 'wasm', name: 'onnxruntime-web/wasm', threads, crossOriginIsolated: isolated, reason }, tuning);
+    new OrtWebRuntime(
+      { kind: 'wasm', name: 'onnxruntime-web/wasm', threads, crossOriginIsolated: isolated, reason },
+      tuning,
+    );
   if (choice === 'wasm') return wasm('forced by ?backend=wasm');
   const adapter = await probeWebGpu();
   if (adapter) {
-    return new OrtWebRuntime({
-      kind: 'webgpu',
-      name: 'onnxruntime-web/webgpu',
-      threads,
-      crossOriginIsolated: isolated,
-      reason: choice === 'webgpu' ? 'forced by ?backend=webgpu' : 'a WebGPU adapter is available',
-      adapter,
-    }, tuning);
+    return new OrtWebRuntime(
+      {
+        kind: 'webgpu',
+        name: 'onnxruntime-web/webgpu',
+        threads,
+        crossOriginIsolated: isolated,
+        reason: choice === 'webgpu' ? 'forced by ?backend=webgpu' : 'a WebGPU adapter is available',
+        adapter,
+      },
+      tuning,
+    );
   }
   return wasm(
     choice === 'webgpu'
@@ -180,11 +202,15 @@ export async function createOrtRuntime(choice: BackendChoice, opts: RuntimeOptio
 
 /** The WASM runtime to fall back on when WebGPU fails: the WebGPU build's own WASM provider, already loaded. */
 export function wasmFallback(after: OrtWebRuntime, why: string): OrtWebRuntime {
-  return new OrtWebRuntime({
-    kind: 'wasm',
-    name: 'onnxruntime-web/wasm',
-    threads: after.info.threads,
-    crossOriginIsolated: after.info.crossOriginIsolated,
-    reason: `WebGPU failed (${why}); switched to WASM`,
-  }, after.tuning, after.build);
+  return new OrtWebRuntime(
+    {
+      kind: 'wasm',
+      name: 'onnxruntime-web/wasm',
+      threads: after.info.threads,
+      crossOriginIsolated: after.info.crossOriginIsolated,
+      reason: `WebGPU failed (${why}); switched to WASM`,
+    },
+    after.tuning,
+    after.build,
+  );
 }

@@ -26,7 +26,8 @@ export class HttpPackSource implements PackSource {
   private readonly fetched = new Map<string, Uint8Array>();
 
   constructor(readonly id: string) {
-    if (!/^[a-z0-9][a-z0-9._-]*$/i.test(id)) throw new AgqgError('pack_invalid', `"${id}" is not a valid pack id`);
+    if (!/^[a-z0-9][a-z0-9._-]*$/i.test(id))
+      throw new AgqgError('pack_invalid', `"${id}" is not a valid pack id`);
     this.base = modelsUrl(`${id}/`);
     this.location = this.base.href.replace(/\/$/, '');
   }
@@ -48,7 +49,10 @@ export class HttpPackSource implements PackSource {
     }
     if (res.status === 404 || res.status === 410) return null;
     if (!res.ok) {
-      throw new AgqgError('pack_file_missing', `${this.location}/${path}: the server answered ${res.status} ${res.statusText}`);
+      throw new AgqgError(
+        'pack_file_missing',
+        `${this.location}/${path}: the server answered ${res.status} ${res.statusText}`,
+      );
     }
     if (isHtmlFallback(res, path)) return null;
     return res;
@@ -125,9 +129,13 @@ export class LocalFolderPackSource implements PackSource {
     try {
       return new Uint8Array(await file.arrayBuffer());
     } catch (err) {
-      throw new AgqgError('pack_file_missing', `${this.location}/${path} could not be read: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new AgqgError(
+        'pack_file_missing',
+        `${this.location}/${path} could not be read: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     }
   }
 

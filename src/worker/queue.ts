@@ -42,7 +42,8 @@ export class SerialQueue {
   }
 
   enqueue<T>(run: (ctx: TaskContext) => Promise<T>, ticket = this.generation): Promise<T> {
-    if (ticket !== this.generation) return Promise.reject(new AgqgError('cancelled', 'cancelled before it started'));
+    if (ticket !== this.generation)
+      return Promise.reject(new AgqgError('cancelled', 'cancelled before it started'));
     return new Promise<T>((resolve, reject) => {
       this.pending.push({
         run,

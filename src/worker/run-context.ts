@@ -149,7 +149,8 @@ export class RunContextGuard implements SessionRunner {
     const ms = this.now() - t0;
     const items = batchOf(feeds);
     const best = this.detector.bestMs;
-    if (this.detector.observe(ms, items)) this.contexts.next({ session: this.label, perItemMs: ms / items, bestMs: best });
+    if (this.detector.observe(ms, items))
+      this.contexts.next({ session: this.label, perItemMs: ms / items, bestMs: best });
     return out;
   }
   release(): Promise<void> {

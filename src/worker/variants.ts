@@ -19,7 +19,11 @@ export function defaultVariant(variants: readonly Variant[], backend: BackendKin
 }
 
 /** Why this variant runs, for the page's tooltip. */
-export function variantReason(chosen: VariantDtype, asked: VariantDtype | undefined, backend: BackendKind): string {
+export function variantReason(
+  chosen: VariantDtype,
+  asked: VariantDtype | undefined,
+  backend: BackendKind,
+): string {
   if (asked) return `${chosen} chosen on this page`;
   return backend === 'webgpu'
     ? `${chosen}: the default on WebGPU (full-precision weights first)`

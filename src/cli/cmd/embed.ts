@@ -1,6 +1,13 @@
 // agqg embed: encoder outputs for images and texts, to check a pack against a
 // reference implementation or to feed other tools.
-import { parseCommandArgs, requireOption, parseVariant, UsageError, EXIT_OK, EXIT_SOME_FAILED } from '../args.ts';
+import {
+  parseCommandArgs,
+  requireOption,
+  parseVariant,
+  UsageError,
+  EXIT_OK,
+  EXIT_SOME_FAILED,
+} from '../args.ts';
 import { readImage } from '../images.ts';
 import type { CliIO } from '../io.ts';
 import { loadScorer } from '../load-pack.ts';
@@ -43,11 +50,15 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
   const images = values.image ?? [];
   const texts = values.text ?? [];
-  if (images.length === 0 && texts.length === 0) throw new UsageError('give at least one --image or --text', 'embed');
+  if (images.length === 0 && texts.length === 0)
+    throw new UsageError('give at least one --image or --text', 'embed');
   const scorer = await loadScorer(packDir, io, { variant: parseVariant('embed', values.variant) });
   try {
     if (texts.length > 0 && !scorer.hasText) {
-      throw new UsageError(`pack ${scorer.manifest.id} has no text encoder, so --text cannot be embedded`, 'embed');
+      throw new UsageError(
+        `pack ${scorer.manifest.id} has no text encoder, so --text cannot be embedded`,
+        'embed',
+      );
     }
     const imageEntries: ImageEntry[] = [];
     for (const file of images) {
@@ -67,16 +78,30 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
         }))
       : [];
     if (values.json) {
-      const doc = { pack: scorer.manifest.id, backend: scorer.backend, images: imageEntries, texts: textEntries };
+      const doc = {
+        pack: scorer.manifest.id,
+        backend: scorer.backend,
+        images: imageEntries,
+        texts: textEntries,
+      };
       io.out(`${JSON.stringify(doc)}\n`);
     } else {
-      const head = (v: number[]): string => v.slice(0, 4).map((x) => x.toFixed(4)).join(', ');
+      const head = (v: number[]): string =>
+        v
+          .slice(0, 4)
+          .map((x) => x.toFixed(4))
+          .join(', ');
       for (const e of imageEntries) {
-        if (e.embedding) io.out(`image ${e.file}: [${e.embedding.length}] |v|=${norm(e.embedding).toFixed(4)} [${head(e.embedding)}, ...]\n`);
+        if (e.embedding)
+          io.out(
+            `image ${e.file}: [${e.embedding.length}] |v|=${norm(e.embedding).toFixed(4)} [${head(e.embedding)}, ...]\n`,
+          );
         else io.out(`image ${e.file}: error [${e.error?.code}] ${e.error?.message}\n`);
       }
       for (const e of textEntries) {
-        io.out(`text ${JSON.stringify(e.text)}: [${e.embedding.length}] |v|=${norm(e.embedding).toFixed(4)} [${head(e.embedding)}, ...]${e.truncated ? ' (truncated)' : ''}\n`);
+        io.out(
+          `text ${JSON.stringify(e.text)}: [${e.embedding.length}] |v|=${norm(e.embedding).toFixed(4)} [${head(e.embedding)}, ...]${e.truncated ? ' (truncated)' : ''}\n`,
+        );
       }
     }
     for (const e of imageEntries) if (e.error) io.err(`${e.file}: [${e.error.code}] ${e.error.message}\n`);

@@ -3,7 +3,16 @@
 // overall and per generator, quality and alignment side by side.
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseCommandArgs, parsePositiveInt, parseVariant, requireOption, UsageError, EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE } from '../args.ts';
+import {
+  parseCommandArgs,
+  parsePositiveInt,
+  parseVariant,
+  requireOption,
+  UsageError,
+  EXIT_OK,
+  EXIT_SOME_FAILED,
+  EXIT_USAGE,
+} from '../args.ts';
 import { readImage } from '../images.ts';
 import type { CliIO } from '../io.ts';
 import { loadScorer, noHeadMessage } from '../load-pack.ts';
@@ -48,7 +57,6 @@ export interface LabelledImage {
   mosQuality: number | null;
   mosAlign: number | null;
 }
-
 
 /** N rows spread evenly over the table (so every generator shows up), in table order. */
 export function spreadSample<T>(rows: readonly T[], limit: number | undefined): T[] {
@@ -104,7 +112,8 @@ function metricsFor(preds: Prediction[], key: 'quality' | 'alignment'): MetricsS
   );
 }
 
-const f3 = (v: number | undefined): string => (v === undefined ? '-' : Number.isFinite(v) ? v.toFixed(3) : 'n/a');
+const f3 = (v: number | undefined): string =>
+  v === undefined ? '-' : Number.isFinite(v) ? v.toFixed(3) : 'n/a';
 
 export function formatMetrics(q: MetricsSummary | null, a: MetricsSummary | null): string {
   const cols: [string, MetricsSummary][] = [];
@@ -122,7 +131,8 @@ export function formatMetrics(q: MetricsSummary | null, a: MetricsSummary | null
   ];
   const w0 = Math.max(...rows.map(([n]) => n.length));
   const lines = [`${'metric'.padEnd(w0)}  ${cols.map(([n]) => n.padStart(10)).join('  ')}`];
-  for (const [name, get] of rows) lines.push(`${name.padEnd(w0)}  ${cols.map(([, m]) => get(m).padStart(10)).join('  ')}`);
+  for (const [name, get] of rows)
+    lines.push(`${name.padEnd(w0)}  ${cols.map(([, m]) => get(m).padStart(10)).join('  ')}`);
 
   const groups = new Map<string, { n: number; cells: string[] }>();
   cols.forEach(([, m], c) => {
@@ -137,9 +147,14 @@ export function formatMetrics(q: MetricsSummary | null, a: MetricsSummary | null
   if (groups.size > 0) {
     const wg = Math.max('generator'.length, ...[...groups.keys()].map((k) => k.length));
     const heads = cols.flatMap(([n]) => [`${n[0]} SRCC`, `${n[0]} PLCC`]);
-    lines.push('', `${'generator'.padEnd(wg)}  ${'n'.padStart(5)}  ${heads.map((h) => h.padStart(7)).join('  ')}`);
+    lines.push(
+      '',
+      `${'generator'.padEnd(wg)}  ${'n'.padStart(5)}  ${heads.map((h) => h.padStart(7)).join('  ')}`,
+    );
     for (const [name, e] of groups) {
-      lines.push(`${name.padEnd(wg)}  ${String(e.n).padStart(5)}  ${e.cells.map((c) => c.padStart(7)).join('  ')}`);
+      lines.push(
+        `${name.padEnd(wg)}  ${String(e.n).padStart(5)}  ${e.cells.map((c) => c.padStart(7)).join('  ')}`,
+      );
     }
   }
   return `${lines.join('\n')}\n`;
@@ -159,12 +174,16 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const dataDir = resolve(requireOption('eval', values.data, '--data'));
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, 'eval');
   const target = values.target as Target;
-  if (!TARGETS.includes(target)) throw new UsageError(`--target must be one of ${TARGETS.join(', ')} (got "${values.target}")`, 'eval');
+  if (!TARGETS.includes(target))
+    throw new UsageError(`--target must be one of ${TARGETS.join(', ')} (got "${values.target}")`, 'eval');
   const limit = parsePositiveInt('eval', values.limit, '--limit');
   const variant = parseVariant('eval', values.variant);
   const imagesDir = join(dataDir, 'images');
   if (!(await stat(imagesDir).catch(() => null))?.isDirectory()) {
-    throw new UsageError(`${imagesDir} is not a folder: --data needs a folder with labels.csv and images/`, 'eval');
+    throw new UsageError(
+      `${imagesDir} is not a folder: --data needs a folder with labels.csv and images/`,
+      'eval',
+    );
   }
   const all = await readLabels(dataDir);
   const wantQuality = target !== 'mos_align';
@@ -186,14 +205,19 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       return EXIT_USAGE;
     };
     if (noHead) return refuse(noHead);
-    if (target === 'mos_quality' && !scorer.hasQualityHead) return refuse(`pack ${id} has no quality head (its manifest lists none)`);
+    if (target === 'mos_quality' && !scorer.hasQualityHead)
+      return refuse(`pack ${id} has no quality head (its manifest lists none)`);
     if (target === 'mos_align' && !scorer.hasAlignmentHead) {
-      return refuse(`pack ${id} has no alignment head (${scorer.hasText ? 'its manifest lists none' : 'it has no text encoder; alignment needs a CLIP pack'})`);
+      return refuse(
+        `pack ${id} has no alignment head (${scorer.hasText ? 'its manifest lists none' : 'it has no text encoder; alignment needs a CLIP pack'})`,
+      );
     }
     const doQuality = wantQuality && scorer.hasQualityHead;
     const doAlign = wantAlign && scorer.hasAlignmentHead;
-    if (target === 'both' && !doAlign) io.err(`note: pack ${id} has no alignment head; evaluating quality only\n`);
-    if (target === 'both' && !doQuality) io.err(`note: pack ${id} has no quality head; evaluating alignment only\n`);
+    if (target === 'both' && !doAlign)
+      io.err(`note: pack ${id} has no alignment head; evaluating quality only\n`);
+    if (target === 'both' && !doQuality)
+      io.err(`note: pack ${id} has no quality head; evaluating alignment only\n`);
 
     const preds: Prediction[] = [];
     // Every grade distribution the pack gives is checked for a U shape (the a*d constraint's promise).
@@ -259,14 +283,18 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       };
       io.out(`${JSON.stringify(doc, null, 2)}\n`);
     } else {
-      const uncalNote = uncal.quality || uncal.alignment ? ' (zero-shot heads: uncalibrated, only the rank metrics are meaningful)' : '';
+      const uncalNote =
+        uncal.quality || uncal.alignment
+          ? ' (zero-shot heads: uncalibrated, only the rank metrics are meaningful)'
+          : '';
       io.out(
         `pack ${id} on ${dataDir}: ${rows.length}${limit !== undefined && limit < all.length ? ` of ${all.length}` : ''} images, ` +
           `${failed.length} failed, ${(seconds / Math.max(1, rows.length)).toFixed(3)} s/image${uncalNote}\n\n`,
       );
       io.out(formatMetrics(quality, alignment));
       io.out(`\nunimodal grade distributions: ${shape.unimodal} of ${shape.graded}\n`);
-      if (shape.notUnimodal.length > 0) io.out(`not unimodal: ${shape.notUnimodal.slice(0, 20).join(', ')}\n`);
+      if (shape.notUnimodal.length > 0)
+        io.out(`not unimodal: ${shape.notUnimodal.slice(0, 20).join(', ')}\n`);
     }
     if (failed.length > 0) {
       io.err(`${failed.length} of ${rows.length} images failed (metrics use the others):\n`);

@@ -36,7 +36,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   });
   const packDir = requireOption('preprocess', values.pack, '--pack');
   const outFile = requireOption('preprocess', values.out, '--out');
-  if (positionals.length !== 1) throw new UsageError(`give exactly one IMAGE (got ${positionals.length})`, 'preprocess');
+  if (positionals.length !== 1)
+    throw new UsageError(`give exactly one IMAGE (got ${positionals.length})`, 'preprocess');
   const pack = await openPackFolder(packDir);
   const inputs = pack.manifest.vision.inputs;
   const input = values.input === undefined ? inputs[0] : inputs.find((i) => i.name === values.input);

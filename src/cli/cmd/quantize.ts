@@ -28,8 +28,13 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   });
   if (positionals.length !== 2) throw new UsageError('give IN.onnx and OUT.onnx', 'quantize');
   const [input, output] = positionals;
-  const minWeights = values['min-weights'] === undefined ? DEFAULT_MIN_WEIGHTS : Number(values['min-weights']);
-  if (!Number.isInteger(minWeights) || minWeights < 1) throw new UsageError(`--min-weights must be a positive integer, got ${values['min-weights']}`, 'quantize');
+  const minWeights =
+    values['min-weights'] === undefined ? DEFAULT_MIN_WEIGHTS : Number(values['min-weights']);
+  if (!Number.isInteger(minWeights) || minWeights < 1)
+    throw new UsageError(
+      `--min-weights must be a positive integer, got ${values['min-weights']}`,
+      'quantize',
+    );
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(await readFile(input));
@@ -37,7 +42,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     throw new AgqgError('invalid_argument', `cannot read ${input}: ${(err as Error).message}`);
   }
   const r = quantizeDynamicInt8(bytes, { minWeights });
-  if (r.quantized === 0) throw new AgqgError('invalid_argument', `${input} has no MatMul with constant float32 weights of ${minWeights} or more values: nothing to quantize`);
+  if (r.quantized === 0)
+    throw new AgqgError(
+      'invalid_argument',
+      `${input} has no MatMul with constant float32 weights of ${minWeights} or more values: nothing to quantize`,
+    );
   // Written whole, then renamed: a half-written model is never left under the output's name.
   await writeFile(`${output}.partial`, r.bytes);
   await rename(`${output}.partial`, output);

@@ -1,7 +1,16 @@
 // agqg score: grades image files with a pack. One bad file gives an error
 // entry and the batch goes on; the exit code says whether any failed.
 import { availableParallelism } from 'node:os';
-import { parseCommandArgs, parsePositiveInt, parseVariant, requireOption, UsageError, EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE } from '../args.ts';
+import {
+  parseCommandArgs,
+  parsePositiveInt,
+  parseVariant,
+  requireOption,
+  UsageError,
+  EXIT_OK,
+  EXIT_SOME_FAILED,
+  EXIT_USAGE,
+} from '../args.ts';
 import { DecodePool } from '../decode-pool.ts';
 import { mainThreadReader, type ImageReader } from '../image-reader.ts';
 import { expandImageArgs, IMAGE_EXTENSIONS } from '../images.ts';
@@ -12,7 +21,13 @@ import { progress } from '../progress.ts';
 import { readPromptTable, type PromptTable } from '../prompts.ts';
 import { scoreFiles } from '../score-pipeline.ts';
 import { AgqgError } from '../../model/errors.ts';
-import { ResultsFileSchema, resultsToCsv, type GradeResult, type ImageResult, type ResultsFile } from '../../model/grading/result.ts';
+import {
+  ResultsFileSchema,
+  resultsToCsv,
+  type GradeResult,
+  type ImageResult,
+  type ResultsFile,
+} from '../../model/grading/result.ts';
 import type { PackScorer } from '../../model/scoring/scorer.ts';
 
 /**
@@ -69,10 +84,15 @@ export function formatResultsTable(results: readonly ImageResult[]): string {
   const header = ['file', 'quality', 'alignment', 'note'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const pad = (cells: string[]): string =>
-    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   const lines = [pad(header), ...rows.map(pad)];
   if (results.some((r) => r.quality?.uncalibrated || r.alignment?.uncalibrated)) {
-    lines.push('* uncalibrated: a zero-shot head, not fitted to human scores; compare images with each other, not with MOS');
+    lines.push(
+      '* uncalibrated: a zero-shot head, not fitted to human scores; compare images with each other, not with MOS',
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -89,7 +109,10 @@ export function resultsFile(scorer: PackScorer, results: ImageResult[]): Results
   const parsed = ResultsFileSchema.safeParse(doc);
   if (!parsed.success) {
     const i = parsed.error.issues[0];
-    throw new AgqgError('internal', `results do not match the results schema: ${i.path.join('.')}: ${i.message}`);
+    throw new AgqgError(
+      'internal',
+      `results do not match the results schema: ${i.path.join('.')}: ${i.message}`,
+    );
   }
   return parsed.data;
 }
@@ -97,7 +120,8 @@ export function resultsFile(scorer: PackScorer, results: ImageResult[]): Results
 function parseDecodeThreads(value: string | undefined): number {
   if (value === undefined) return DEFAULT_DECODE_THREADS;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--decode-threads must be a whole number >= 0 (got "${value}")`, 'score');
+  if (!Number.isInteger(n) || n < 0)
+    throw new UsageError(`--decode-threads must be a whole number >= 0 (got "${value}")`, 'score');
   return n;
 }
 
@@ -106,7 +130,10 @@ function parseDecodeThreads(value: string | undefined): number {
  * pack loads), or the main thread for 0. Call `forPack` once the pack is loaded: workers then
  * preprocess for its encoder too, so the main thread only copies tensors into the batch.
  */
-export function imageReader(decodeThreads: number, jpeg: JpegDecoderChoice = 'auto'): ImageReader & { forPack(scorer: PackScorer): void } {
+export function imageReader(
+  decodeThreads: number,
+  jpeg: JpegDecoderChoice = 'auto',
+): ImageReader & { forPack(scorer: PackScorer): void } {
   if (decodeThreads === 0) return Object.assign(mainThreadReader(jpeg), { forPack: () => {} });
   const pool = new DecodePool(decodeThreads, null, jpeg);
   return Object.assign(pool, {
@@ -129,17 +156,22 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     quiet: { type: 'boolean', default: false },
   });
   const packDir = requireOption('score', values.pack, '--pack');
-  if (positionals.length === 0) throw new UsageError('give at least one IMAGE (a file or a folder of images)', 'score');
+  if (positionals.length === 0)
+    throw new UsageError('give at least one IMAGE (a file or a folder of images)', 'score');
   if (values.json && values.csv) throw new UsageError('choose one of --json and --csv', 'score');
   if (values.prompt !== undefined && values.prompts !== undefined) {
-    throw new UsageError('choose one of --prompt (one prompt for all) and --prompts (a CSV per file)', 'score');
+    throw new UsageError(
+      'choose one of --prompt (one prompt for all) and --prompts (a CSV per file)',
+      'score',
+    );
   }
   const variant = parseVariant('score', values.variant);
   const batch = parsePositiveInt('score', values.batch, '--batch') ?? DEFAULT_BATCH;
   const decodeThreads = parseDecodeThreads(values['decode-threads']);
   const table: PromptTable | null = values.prompts ? await readPromptTable(values.prompts, 'score') : null;
   const inputs = await expandImageArgs(positionals);
-  for (const d of inputs.emptyDirs) io.err(`warning: ${d} holds no images (${[...IMAGE_EXTENSIONS].join(' ')})\n`);
+  for (const d of inputs.emptyDirs)
+    io.err(`warning: ${d} holds no images (${[...IMAGE_EXTENSIONS].join(' ')})\n`);
   if (inputs.files.length === 0) throw new UsageError('no images to score', 'score');
 
   const reader = imageReader(decodeThreads);
@@ -159,7 +191,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     const promptFor = (file: string): string | null => (table ? table.lookup(file) : (values.prompt ?? null));
     if (table) {
       const unmatched = inputs.files.filter((f) => table.lookup(f) === null).length;
-      if (unmatched > 0) io.err(`warning: ${unmatched} of ${inputs.files.length} images have no row in ${values.prompts}; they get no alignment grade\n`);
+      if (unmatched > 0)
+        io.err(
+          `warning: ${unmatched} of ${inputs.files.length} images have no row in ${values.prompts}; they get no alignment grade\n`,
+        );
     }
     const results: ImageResult[] = [];
     const bar = progress(io, inputs.files.length, 'scored', !values.quiet);

@@ -27,7 +27,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const pack = await openPackFolder(packDir);
   const spec = pack.manifest.text;
   if (!spec) {
-    throw new AgqgError('no_text_encoder', `pack ${pack.manifest.id} has no text encoder, so it has no tokenizer`);
+    throw new AgqgError(
+      'no_text_encoder',
+      `pack ${pack.manifest.id} has no text encoder, so it has no tokenizer`,
+    );
   }
   const tokenizer = await loadTokenizer(pack);
   const items = positionals.map((text) => ({ text, ...tokenizer.encode(text, spec.contextLength) }));
@@ -37,7 +40,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
   for (const it of items) {
     const ids = it.inputIds.slice(0, it.length);
-    io.out(`${JSON.stringify(it.text)}\n  ${it.length} tokens${it.truncated ? ' (truncated)' : ''}, padded to ${it.inputIds.length}\n  ids: ${ids.join(' ')}\n`);
+    io.out(
+      `${JSON.stringify(it.text)}\n  ${it.length} tokens${it.truncated ? ' (truncated)' : ''}, padded to ${it.inputIds.length}\n  ids: ${ids.join(' ')}\n`,
+    );
   }
   return EXIT_OK;
 }

@@ -24,7 +24,12 @@ export interface FileProgress {
   finish(note: string): void;
 }
 
-export function fileProgress(io: CliIO, path: string, total: number | undefined, resumedFrom: number): FileProgress {
+export function fileProgress(
+  io: CliIO,
+  path: string,
+  total: number | undefined,
+  resumedFrom: number,
+): FileProgress {
   let t0 = performance.now();
   let base = resumedFrom;
   let lastDraw = 0;

@@ -56,10 +56,14 @@ export function parseVariantList(value: string): VariantDtype[] {
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-  if (items.length === 0) throw new AgqgError('invalid_argument', '--variants needs at least one weight format');
+  if (items.length === 0)
+    throw new AgqgError('invalid_argument', '--variants needs at least one weight format');
   for (const item of items) {
     if (!(VARIANT_DTYPES as readonly string[]).includes(item)) {
-      throw new AgqgError('invalid_argument', `--variants: "${item}" is not one of ${VARIANT_DTYPES.join(', ')}`);
+      throw new AgqgError(
+        'invalid_argument',
+        `--variants: "${item}" is not one of ${VARIANT_DTYPES.join(', ')}`,
+      );
     }
   }
   return [...new Set(items as VariantDtype[])];
@@ -87,7 +91,8 @@ export function planFiles(spec: ModelSpec, variants: readonly VariantDtype[]): P
     ...spec.optionalFiles.filter((p) => !spec.files.includes(p)).map((path) => ({ path, required: false })),
   ];
   for (const encoder of spec.encoders) {
-    for (const dtype of variants) plan.push({ path: variantPath(encoder, dtype), required: false, encoder, dtype });
+    for (const dtype of variants)
+      plan.push({ path: variantPath(encoder, dtype), required: false, encoder, dtype });
   }
   return plan;
 }

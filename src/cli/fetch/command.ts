@@ -57,17 +57,25 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     for (const [name, spec] of Object.entries(KNOWN_MODELS)) io.out(`${name}\t${spec.repo}\t${spec.name}\n`);
     return 0;
   }
-  if (positionals.length !== 1) throw new UsageError('give exactly one NAME (the pack name, e.g. clip-vit-base-patch32)', 'fetch');
+  if (positionals.length !== 1)
+    throw new UsageError('give exactly one NAME (the pack name, e.g. clip-vit-base-patch32)', 'fetch');
   const name = positionals[0];
-  if (values.index !== undefined && values['no-index']) throw new UsageError('--index and --no-index contradict each other', 'fetch');
+  if (values.index !== undefined && values['no-index'])
+    throw new UsageError('--index and --no-index contradict each other', 'fetch');
   if (values.repo !== undefined && !isRepoId(values.repo)) {
     throw new UsageError(`--repo must be OWNER/REPO (got "${values.repo}")`, 'fetch');
   }
   const known = Object.hasOwn(KNOWN_MODELS, name) ? KNOWN_MODELS[name] : undefined;
   if (!known && values.repo === undefined) {
-    throw new UsageError(`unknown model "${name}"; known: ${Object.keys(KNOWN_MODELS).join(', ')} (or pass --repo OWNER/REPO)`, 'fetch');
+    throw new UsageError(
+      `unknown model "${name}"; known: ${Object.keys(KNOWN_MODELS).join(', ')} (or pass --repo OWNER/REPO)`,
+      'fetch',
+    );
   }
-  const base = known && (values.repo === undefined || values.repo === known.repo) ? known : specForRepo(values.repo ?? '', 'main');
+  const base =
+    known && (values.repo === undefined || values.repo === known.repo)
+      ? known
+      : specForRepo(values.repo ?? '', 'main');
   const spec = { ...base, revision: values.revision ?? base.revision };
   let variants;
   try {
@@ -75,11 +83,13 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   } catch (err) {
     throw new UsageError((err as AgqgError).message, 'fetch');
   }
-  const retries = values.retries === '0' ? 0 : (parsePositiveInt('fetch', values.retries, '--retries') ?? DEFAULT_RETRIES);
+  const retries =
+    values.retries === '0' ? 0 : (parsePositiveInt('fetch', values.retries, '--retries') ?? DEFAULT_RETRIES);
   const outDir = resolve(values.out ?? join(MODELS_DIR, name));
   let indexFile: string | null = null;
   if (values.index !== undefined) indexFile = resolve(values.index);
-  else if (!values['no-index'] && dirname(outDir) === resolve(MODELS_DIR)) indexFile = join(dirname(outDir), INDEX_FILE);
+  else if (!values['no-index'] && dirname(outDir) === resolve(MODELS_DIR))
+    indexFile = join(dirname(outDir), INDEX_FILE);
 
   const result = await fetchPack({
     id: name,

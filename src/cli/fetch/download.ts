@@ -41,7 +41,11 @@ async function sizeOf(path: string): Promise<number> {
   return s?.isFile() ? s.size : 0;
 }
 
-async function hashFile(path: string, algorithm: 'sha256' | 'sha1', prefix?: string): Promise<{ hash: Hash; size: number }> {
+async function hashFile(
+  path: string,
+  algorithm: 'sha256' | 'sha1',
+  prefix?: string,
+): Promise<{ hash: Hash; size: number }> {
   const hash = createHash(algorithm);
   if (prefix !== undefined) hash.update(prefix);
   let size = 0;
@@ -107,7 +111,10 @@ async function fetchIntoPart(
   let idleTimer: NodeJS.Timeout | undefined;
   const armIdle = (): void => {
     clearTimeout(idleTimer);
-    idleTimer = setTimeout(() => idle.abort(new Error(`no data for ${opts.idleTimeoutMs / 1000} s`)), opts.idleTimeoutMs);
+    idleTimer = setTimeout(
+      () => idle.abort(new Error(`no data for ${opts.idleTimeoutMs / 1000} s`)),
+      opts.idleTimeoutMs,
+    );
   };
   const signal = opts.signal ? AbortSignal.any([opts.signal, idle.signal]) : idle.signal;
   let fh: FileHandle | undefined;
@@ -143,11 +150,14 @@ async function fetchIntoPart(
       if (!range || range.start !== have) {
         await res.body?.cancel();
         await rm(part, { force: true });
-        throw new Retryable(`the server sent a range starting elsewhere than byte ${have}; restarting from byte 0`);
+        throw new Retryable(
+          `the server sent a range starting elsewhere than byte ${have}; restarting from byte 0`,
+        );
       }
       total ??= range.total;
     } else {
-      if (have > 0) opts.io.err(`${remote.path}: the server ignored the range request (200); restarting from byte 0\n`);
+      if (have > 0)
+        opts.io.err(`${remote.path}: the server ignored the range request (200); restarting from byte 0\n`);
       have = 0;
       const length = res.headers.get('content-length');
       if (total === undefined && length !== null && /^\d+$/.test(length)) total = Number(length);
@@ -167,14 +177,18 @@ async function fetchIntoPart(
         have += value.byteLength;
         progress.update(have);
         if (total !== undefined && have > total) {
-          throw new AgqgError('pack_file_tampered', `${remote.path}: the server sent more than the expected ${total} bytes`);
+          throw new AgqgError(
+            'pack_file_tampered',
+            `${remote.path}: the server sent more than the expected ${total} bytes`,
+          );
         }
       }
     } catch (err) {
       if (err instanceof AgqgError) throw err;
       throw new Retryable(idle.signal.aborted ? describe(idle.signal.reason) : describe(err));
     }
-    if (total !== undefined && have < total) throw new Retryable(`the connection closed at byte ${have} of ${total}`);
+    if (total !== undefined && have < total)
+      throw new Retryable(`the connection closed at byte ${have} of ${total}`);
     return { size: have, sha256: hash.digest('hex') };
   } finally {
     clearTimeout(idleTimer);
@@ -200,13 +214,15 @@ export async function downloadVerified(
   for (let pass = 0; ; pass++) {
     let got: { size: number; sha256: string } | null = null;
     for (let attempt = 0; ; attempt++) {
-      if (opts.signal?.aborted) throw new AgqgError('cancelled', 'the fetch was cancelled', { cause: opts.signal.reason });
+      if (opts.signal?.aborted)
+        throw new AgqgError('cancelled', 'the fetch was cancelled', { cause: opts.signal.reason });
       try {
         requests++;
         got = await fetchIntoPart(remote, url, part, opts, progress);
         break;
       } catch (err) {
-        if (opts.signal?.aborted) throw new AgqgError('cancelled', 'the fetch was cancelled', { cause: opts.signal.reason });
+        if (opts.signal?.aborted)
+          throw new AgqgError('cancelled', 'the fetch was cancelled', { cause: opts.signal.reason });
         if (!(err instanceof Retryable)) throw err;
         const at = await sizeOf(part);
         if (attempt >= opts.retries) {
@@ -217,7 +233,9 @@ export async function downloadVerified(
           );
         }
         const wait = opts.retryDelayMs * 2 ** attempt;
-        opts.io.err(`${remote.path}: ${err.message}; retry ${attempt + 1}/${opts.retries} from byte ${at} in ${wait} ms\n`);
+        opts.io.err(
+          `${remote.path}: ${err.message}; retry ${attempt + 1}/${opts.retries} from byte ${at} in ${wait} ms\n`,
+        );
         await sleep(wait, opts.signal).catch((reason: unknown) => {
           throw new AgqgError('cancelled', 'the fetch was cancelled', { cause: reason });
         });
@@ -238,7 +256,13 @@ export async function downloadVerified(
     }
     if (problems.length === 0) {
       await rename(part, dest);
-      progress.finish(remote.sha256 ? 'verified (SHA-256)' : remote.gitOid ? 'verified (git blob id)' : 'size checked, no hash published');
+      progress.finish(
+        remote.sha256
+          ? 'verified (SHA-256)'
+          : remote.gitOid
+            ? 'verified (git blob id)'
+            : 'size checked, no hash published',
+      );
       return { path: remote.path, size: got.size, sha256: got.sha256, resumedFrom, requests };
     }
     await rm(part, { force: true });
@@ -249,7 +273,9 @@ export async function downloadVerified(
           'The mirror or a proxy serves different bytes than the hub lists; try another --base-url',
       );
     }
-    opts.io.err(`${remote.path}: does not match the hub (${problems.join('; ')}); deleted, downloading again\n`);
+    opts.io.err(
+      `${remote.path}: does not match the hub (${problems.join('; ')}); deleted, downloading again\n`,
+    );
     progress.restart(0);
   }
 }

@@ -11,7 +11,13 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { AgqgError } from '../../model/errors.ts';
 import { hfClipManifest } from '../../model/pack/hf-clip.ts';
-import { MANIFEST_FILE, parseManifest, type Manifest, type ManifestInput, type VariantDtype } from '../../model/pack/manifest.ts';
+import {
+  MANIFEST_FILE,
+  parseManifest,
+  type Manifest,
+  type ManifestInput,
+  type VariantDtype,
+} from '../../model/pack/manifest.ts';
 import type { CliIO } from '../io.ts';
 import { FolderPackSource } from '../node-pack-source.ts';
 import { formatBytes } from './byte-progress.ts';
@@ -136,13 +142,22 @@ async function remoteFiles(
     const remote = tree ? (tree.get(f.path) ?? null) : await hub.probe(commit, f.path);
     if (remote) found.set(f.path, remote);
     else if (f.required) {
-      throw new AgqgError('pack_file_missing', `${hub.repo} at ${commit} has no ${f.path}, which the pack needs (${hub.resolveUrl(commit, f.path)})`);
+      throw new AgqgError(
+        'pack_file_missing',
+        `${hub.repo} at ${commit} has no ${f.path}, which the pack needs (${hub.resolveUrl(commit, f.path)})`,
+      );
     } else skipped.push(f.path);
   }
   return { found, skipped, listed: tree ? [...tree.keys()] : null };
 }
 
-function checkEncoders(spec: ModelSpec, plan: PlannedFile[], have: (path: string) => boolean, listed: string[] | null, repo: string): void {
+function checkEncoders(
+  spec: ModelSpec,
+  plan: PlannedFile[],
+  have: (path: string) => boolean,
+  listed: string[] | null,
+  repo: string,
+): void {
   for (const encoder of spec.encoders) {
     const mine = plan.filter((f) => f.encoder === encoder);
     if (mine.some((f) => have(f.path))) continue;
@@ -166,7 +181,10 @@ async function verifyInPlace(dir: string, record: FetchRecord): Promise<boolean>
 export async function fetchPack(opts: FetchPackOptions): Promise<FetchPackResult> {
   const { io, spec, signal } = opts;
   if (!/^[a-z0-9][a-z0-9._-]*$/i.test(opts.id)) {
-    throw new AgqgError('invalid_argument', `"${opts.id}" cannot name a pack: letters, digits, ".", "_" and "-" only`);
+    throw new AgqgError(
+      'invalid_argument',
+      `"${opts.id}" cannot name a pack: letters, digits, ".", "_" and "-" only`,
+    );
   }
   const fetchFn = opts.fetch ?? fetch;
   const out = resolve(opts.outDir);
@@ -175,8 +193,11 @@ export async function fetchPack(opts: FetchPackOptions): Promise<FetchPackResult
   const t0 = performance.now();
 
   const outEntries = (await stat(out).catch(() => null))?.isDirectory() ? await readdir(out) : null;
-  if ((await exists(out)) && outEntries === null) throw new AgqgError('invalid_argument', `${out} is a file, not a folder`);
-  const previous = outEntries ? FetchRecordSchema.safeParse(await readJsonFile(join(out, FETCH_RECORD_FILE))) : null;
+  if ((await exists(out)) && outEntries === null)
+    throw new AgqgError('invalid_argument', `${out} is a file, not a folder`);
+  const previous = outEntries
+    ? FetchRecordSchema.safeParse(await readJsonFile(join(out, FETCH_RECORD_FILE)))
+    : null;
   if (outEntries && outEntries.length > 0 && !previous?.success && !opts.force) {
     throw new AgqgError(
       'invalid_argument',
@@ -186,15 +207,30 @@ export async function fetchPack(opts: FetchPackOptions): Promise<FetchPackResult
 
   const hub = new HubClient(opts.baseUrl, spec.repo, fetchFn, signal);
   const commit = (await hub.resolveCommit(spec.revision)) ?? spec.revision;
-  io.err(`${spec.repo} at ${spec.revision}${commit !== spec.revision ? ` (commit ${commit})` : ''} from ${hub.base}\n`);
+  io.err(
+    `${spec.repo} at ${spec.revision}${commit !== spec.revision ? ` (commit ${commit})` : ''} from ${hub.base}\n`,
+  );
 
   const variants = [...opts.variants];
   const sameSet = (r: FetchRecord): boolean =>
-    r.repo === spec.repo && r.commit === commit && r.baseUrl === hub.base && [...r.variants].sort().join() === [...variants].sort().join();
-  if (previous?.success && sameSet(previous.data) && !opts.force && (await verifyInPlace(out, previous.data))) {
+    r.repo === spec.repo &&
+    r.commit === commit &&
+    r.baseUrl === hub.base &&
+    [...r.variants].sort().join() === [...variants].sort().join();
+  if (
+    previous?.success &&
+    sameSet(previous.data) &&
+    !opts.force &&
+    (await verifyInPlace(out, previous.data))
+  ) {
     io.err(`${out} is up to date (every file matches its SHA-256); --force downloads it again\n`);
     const manifest = parseManifest(await readJsonFile(join(out, MANIFEST_FILE)), join(out, MANIFEST_FILE));
-    if (opts.indexFile) await upsertIndexEntry(opts.indexFile, { id: opts.id, name: manifest.name, description: manifest.description });
+    if (opts.indexFile)
+      await upsertIndexEntry(opts.indexFile, {
+        id: opts.id,
+        name: manifest.name,
+        description: manifest.description,
+      });
     return { packDir: out, manifest, commit, downloads: [], skipped: [], upToDate: true, bytesDownloaded: 0 };
   }
 
@@ -204,12 +240,18 @@ export async function fetchPack(opts: FetchPackOptions): Promise<FetchPackResult
 
   // Staging: files of another repo or commit are of no use here.
   const state = StateSchema.safeParse(await readJsonFile(join(staging, STATE_FILE)));
-  if (state.success && (state.data.repo !== spec.repo || state.data.commit !== commit || state.data.baseUrl !== hub.base)) {
+  if (
+    state.success &&
+    (state.data.repo !== spec.repo || state.data.commit !== commit || state.data.baseUrl !== hub.base)
+  ) {
     io.err(`${staging} holds files of ${state.data.repo} at ${state.data.commit}; starting over\n`);
     await rm(staging, { recursive: true, force: true });
   }
   await mkdir(staging, { recursive: true });
-  await writeAtomic(join(staging, STATE_FILE), JSON.stringify({ repo: spec.repo, commit, baseUrl: hub.base }));
+  await writeAtomic(
+    join(staging, STATE_FILE),
+    JSON.stringify({ repo: spec.repo, commit, baseUrl: hub.base }),
+  );
 
   // Files the pack in place already has with the right hash need no download (--force downloads all).
   if (previous?.success && !opts.force) {
@@ -218,7 +260,9 @@ export async function fetchPack(opts: FetchPackOptions): Promise<FetchPackResult
       const dest = join(staging, f.path);
       if (!remote || remote.sha256 !== f.sha256 || (await exists(dest))) continue;
       await mkdir(dirname(dest), { recursive: true });
-      await link(join(out, f.path), dest).catch(() => copyFile(join(out, f.path), dest).catch(() => undefined));
+      await link(join(out, f.path), dest).catch(() =>
+        copyFile(join(out, f.path), dest).catch(() => undefined),
+      );
     }
   }
 
@@ -238,7 +282,11 @@ export async function fetchPack(opts: FetchPackOptions): Promise<FetchPackResult
           ? staged.sha256 === remote.sha256
           : remote.gitOid === undefined || (await gitBlobOid(dest, staged.size)) === remote.gitOid);
       if (ok) {
-        const how = remote.sha256 ? 'SHA-256 matches' : remote.gitOid ? 'git blob id matches' : 'size matches';
+        const how = remote.sha256
+          ? 'SHA-256 matches'
+          : remote.gitOid
+            ? 'git blob id matches'
+            : 'size matches';
         io.err(`${f.path}: already here, ${formatBytes(staged.size)}, ${how}\n`);
         hashes.set(f.path, staged);
         continue;
@@ -254,7 +302,11 @@ export async function fetchPack(opts: FetchPackOptions): Promise<FetchPackResult
       signal,
     });
     if (got === null) {
-      if (f.required) throw new AgqgError('pack_file_missing', `${hub.resolveUrl(commit, f.path)} answered 404; the pack needs ${f.path}`);
+      if (f.required)
+        throw new AgqgError(
+          'pack_file_missing',
+          `${hub.resolveUrl(commit, f.path)} answered 404; the pack needs ${f.path}`,
+        );
       io.err(`${f.path}: not on the server (404); skipped, it is optional\n`);
       found.delete(f.path);
       skipped.push(f.path);
@@ -292,7 +344,12 @@ export async function fetchPack(opts: FetchPackOptions): Promise<FetchPackResult
   await rename(staging, out);
   await rm(replaced, { recursive: true, force: true });
 
-  if (opts.indexFile) await upsertIndexEntry(opts.indexFile, { id: opts.id, name: manifest.name, description: manifest.description });
+  if (opts.indexFile)
+    await upsertIndexEntry(opts.indexFile, {
+      id: opts.id,
+      name: manifest.name,
+      description: manifest.description,
+    });
   const bytesDownloaded = downloads.reduce((s, d) => s + d.size - d.resumedFrom, 0);
   const total = [...hashes.values()].reduce((s, h) => s + h.size, 0);
   const secs = (performance.now() - t0) / 1000;
@@ -315,10 +372,16 @@ async function buildManifest(
   const { spec } = opts;
   const inferred = await hfClipManifest(new FolderPackSource(staging), opts.id);
   if (!inferred) {
-    throw new AgqgError('pack_invalid', `${spec.repo} is not a Hugging Face CLIP export (config.json, preprocessor_config.json, onnx/vision_model*.onnx)`);
+    throw new AgqgError(
+      'pack_invalid',
+      `${spec.repo} is not a Hugging Face CLIP export (config.json, preprocessor_config.json, onnx/vision_model*.onnx)`,
+    );
   }
   if (spec.encoders.includes('text_model') && !inferred.text) {
-    throw new AgqgError('pack_invalid', `${spec.repo} has a text encoder but no tokenizer (tokenizer.json, or vocab.json + merges.txt)`);
+    throw new AgqgError(
+      'pack_invalid',
+      `${spec.repo} has a text encoder but no tokenizer (tokenizer.json, or vocab.json + merges.txt)`,
+    );
   }
   const listed = new Set(inferred.files.map((f) => f.path));
   const files = [
@@ -337,7 +400,11 @@ async function buildManifest(
     packVersion: commit.slice(0, 12),
     files,
     provenance: {
-      backbone: { name: spec.upstream, source: `${hub.base}/${spec.repo} at ${commit}`, license: spec.license },
+      backbone: {
+        name: spec.upstream,
+        source: `${hub.base}/${spec.repo} at ${commit}`,
+        license: spec.license,
+      },
       notes:
         `fetched by agqg fetch from ${hub.base}/${spec.repo}, revision ${spec.revision} (commit ${commit}), on ${date}; ` +
         `weight formats ${opts.variants.join(', ')}; heads are zero-shot (uncalibrated) until trained with agqg train`,

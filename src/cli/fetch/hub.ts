@@ -92,9 +92,13 @@ export class HubClient {
     } catch (err) {
       if (this.signal?.aborted) throw new AgqgError('cancelled', 'the fetch was cancelled', { cause: err });
       const cause = (err as { cause?: { message?: string } }).cause?.message;
-      throw new AgqgError('pack_file_missing', `cannot reach ${url}: ${(err as Error).message}${cause ? ` (${cause})` : ''}`, {
-        cause: err,
-      });
+      throw new AgqgError(
+        'pack_file_missing',
+        `cannot reach ${url}: ${(err as Error).message}${cause ? ` (${cause})` : ''}`,
+        {
+          cause: err,
+        },
+      );
     }
   }
 
@@ -130,7 +134,10 @@ export class HubClient {
       if (!res.ok) this.refuse(res, url, 'file listing');
       const parsed = z.array(TreeEntrySchema).safeParse(await res.json().catch(() => null));
       if (!parsed.success) {
-        throw new AgqgError('pack_file_missing', `${url} did not answer with a file listing: ${parsed.error.message}`);
+        throw new AgqgError(
+          'pack_file_missing',
+          `${url} did not answer with a file listing: ${parsed.error.message}`,
+        );
       }
       for (const e of parsed.data) {
         if (e.type !== 'file') continue;

@@ -12,7 +12,9 @@ export interface IndexEntry {
   description: string;
 }
 
-const Entry = z.object({ id: z.string().min(1), name: z.string().min(1), description: z.string().default('') }).passthrough();
+const Entry = z
+  .object({ id: z.string().min(1), name: z.string().min(1), description: z.string().default('') })
+  .passthrough();
 const Bare = z.array(Entry);
 const Wrapped = z.object({ packs: Bare }).passthrough();
 
@@ -29,7 +31,10 @@ export async function upsertIndexEntry(indexFile: string, entry: IndexEntry): Pr
     try {
       json = JSON.parse(text) as unknown;
     } catch (err) {
-      throw new AgqgError('invalid_argument', `${indexFile} is not valid JSON (${(err as Error).message}); fix or delete it`);
+      throw new AgqgError(
+        'invalid_argument',
+        `${indexFile} is not valid JSON (${(err as Error).message}); fix or delete it`,
+      );
     }
   }
   const merge = (list: IndexEntry[]): IndexEntry[] => {

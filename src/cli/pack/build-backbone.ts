@@ -54,17 +54,29 @@ function parseArgs(argv: string[]): { outDir: string; blocks?: string[]; weightS
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = argv[i + 1];
-    if ((arg === '--out' || arg === '--blocks' || arg === '--weights') && (value === undefined || value.startsWith('--'))) {
+    if (
+      (arg === '--out' || arg === '--blocks' || arg === '--weights') &&
+      (value === undefined || value.startsWith('--'))
+    ) {
       throw new AgqgError('internal', `${arg} needs a value`);
     }
     if (arg === '--out') outDir = argv[++i];
-    else if (arg === '--blocks') blocks = argv[++i].split(',').map((b) => b.trim()).filter(Boolean);
+    else if (arg === '--blocks')
+      blocks = argv[++i]
+        .split(',')
+        .map((b) => b.trim())
+        .filter(Boolean);
     else if (arg === '--weights') {
       const v = argv[++i];
       const found = STORAGES.find((s) => s === v);
-      if (!found) throw new AgqgError('internal', `--weights must be one of ${STORAGES.join(', ')}, got '${v}'`);
+      if (!found)
+        throw new AgqgError('internal', `--weights must be one of ${STORAGES.join(', ')}, got '${v}'`);
       weightStorage = found;
-    } else throw new AgqgError('internal', `unknown argument ${arg} (use --out DIR, --blocks a,b,c, --weights ${STORAGES.join('|')})`);
+    } else
+      throw new AgqgError(
+        'internal',
+        `unknown argument ${arg} (use --out DIR, --blocks a,b,c, --weights ${STORAGES.join('|')})`,
+      );
   }
   return { outDir: resolve(outDir), blocks, weightStorage };
 }
@@ -74,7 +86,9 @@ export async function main(argv: string[]): Promise<number> {
     const built = await buildBackbone(parseArgs(argv));
     const d = built.description;
     console.log(`wrote ${built.onnxPath} (${d.bytes} bytes, sha256 ${d.sha256})`);
-    console.log(`wrote ${built.descriptionPath} (featureDim ${d.output.featureDim}, input ${d.input.size}x${d.input.size})`);
+    console.log(
+      `wrote ${built.descriptionPath} (featureDim ${d.output.featureDim}, input ${d.input.size}x${d.input.size})`,
+    );
     return 0;
   } catch (err) {
     const info = toErrorInfo(err);

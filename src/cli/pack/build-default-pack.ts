@@ -14,7 +14,14 @@ import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { AgqgError, toErrorInfo } from '../../model/errors.ts';
 import { parseHeadParams, type HeadParams } from '../../model/grading/head.ts';
-import { MANIFEST_FILE, MosScaleSchema, parseManifest, type Manifest, type ManifestInput, type PackFile } from '../../model/pack/manifest.ts';
+import {
+  MANIFEST_FILE,
+  MosScaleSchema,
+  parseManifest,
+  type Manifest,
+  type ManifestInput,
+  type PackFile,
+} from '../../model/pack/manifest.ts';
 import { HEAD_IO, headToOnnx } from '../../model/onnx/onnx-head.ts';
 import { outputSize, PreprocessConfigSchema } from '../../model/image/preprocess.ts';
 import { convertNsfwjsMultiView, loadMid } from './nsfwjs-backbone.ts';
@@ -82,7 +89,9 @@ async function readOptional(path: string): Promise<Buffer | null> {
     return await readFile(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new AgqgError('pack_file_missing', `cannot read ${path}: ${(err as Error).message}`, { cause: err });
+    throw new AgqgError('pack_file_missing', `cannot read ${path}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 
@@ -90,7 +99,9 @@ function parseJson(bytes: Buffer, path: string): unknown {
   try {
     return JSON.parse(bytes.toString('utf8'));
   } catch (err) {
-    throw new AgqgError('pack_invalid', `${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
+    throw new AgqgError('pack_invalid', `${path} is not valid JSON: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 
@@ -101,7 +112,8 @@ export function parsePackSpec(json: unknown, where: string): PackSpec {
     throw new AgqgError('pack_invalid', `${where} is not a valid pack spec:\n  ${problems.join('\n  ')}`);
   }
   const names = r.data.backbone.views.map((v) => v.name);
-  if (new Set(names).size !== names.length) throw new AgqgError('pack_invalid', `${where}: view names must be distinct`);
+  if (new Set(names).size !== names.length)
+    throw new AgqgError('pack_invalid', `${where}: view names must be distinct`);
   for (const v of r.data.backbone.views) viewSize(v, where);
   return r.data;
 }
@@ -114,10 +126,16 @@ function viewSize(view: PackSpec['backbone']['views'][number], where: string): n
   const a = outputSize({ width: 512, height: 384 }, cfg);
   const b = outputSize({ width: 300, height: 700 }, cfg);
   if (!fixed || a.height !== a.width || a.height !== b.height || a.width !== b.width) {
-    throw new AgqgError('pack_invalid', `${where}: view ${view.name} must produce a fixed square tensor (crop or resize to height = width)`);
+    throw new AgqgError(
+      'pack_invalid',
+      `${where}: view ${view.name} must produce a fixed square tensor (crop or resize to height = width)`,
+    );
   }
   if (cfg.do_normalize) {
-    throw new AgqgError('pack_invalid', `${where}: view ${view.name} must not normalise: the backbone maps [0, 1] to [-1, 1] itself`);
+    throw new AgqgError(
+      'pack_invalid',
+      `${where}: view ${view.name} must not normalise: the backbone maps [0, 1] to [-1, 1] itself`,
+    );
   }
   return a.height;
 }
@@ -164,7 +182,9 @@ async function writeIndex(outDir: string, spec: PackSpec): Promise<void> {
   const entry = { id: spec.id, name: spec.name, description: spec.description };
   let packs: { id: string; name: string; description: string }[] = [];
   if (existing) {
-    const parsed = z.array(z.object({ id: z.string(), name: z.string(), description: z.string() })).safeParse(parseJson(existing, path));
+    const parsed = z
+      .array(z.object({ id: z.string(), name: z.string(), description: z.string() }))
+      .safeParse(parseJson(existing, path));
     // Other packs listed there stay, after this one; a malformed index is rewritten.
     if (parsed.success) packs = parsed.data.filter((p) => p.id !== spec.id);
   }
@@ -175,7 +195,8 @@ export async function buildDefaultPack(options: BuildOptions): Promise<BuildResu
   const log = options.log ?? (() => {});
   const specPath = join(options.specDir, SPEC_FILE);
   const specBytes = await readOptional(specPath);
-  if (!specBytes) throw new AgqgError('pack_file_missing', `${specPath} is missing: it describes the pack to build`);
+  if (!specBytes)
+    throw new AgqgError('pack_file_missing', `${specPath} is missing: it describes the pack to build`);
   const spec = parsePackSpec(parseJson(specBytes, specPath), specPath);
   const headPath = join(options.specDir, HEAD_FILE);
   const headBytes = await readOptional(headPath);
@@ -191,16 +212,28 @@ export async function buildDefaultPack(options: BuildOptions): Promise<BuildResu
   const packDir = join(options.outDir, spec.id);
   const keyPath = join(packDir, BUILD_KEY_FILE);
   const key = await buildKey(specBytes, headBytes, reportBytes);
-  if (!options.force && (await readOptional(keyPath))?.toString('utf8').trim() === key && (await intact(packDir))) {
+  if (
+    !options.force &&
+    (await readOptional(keyPath))?.toString('utf8').trim() === key &&
+    (await intact(packDir))
+  ) {
     log(`${packDir} is up to date`);
-    const manifest = parseManifest(parseJson((await readFile(join(packDir, MANIFEST_FILE))) as Buffer, MANIFEST_FILE));
+    const manifest = parseManifest(
+      parseJson((await readFile(join(packDir, MANIFEST_FILE))) as Buffer, MANIFEST_FILE),
+    );
     await writeIndex(options.outDir, spec);
     return { packDir, manifest, skipped: true, head: manifest.heads.quality !== null };
   }
 
   const views = spec.backbone.views.map((v) => ({ name: v.name, size: viewSize(v, specPath) }));
-  const backbone = await convertNsfwjsMultiView({ views, blocks: spec.backbone.blocks, weightStorage: spec.backbone.weightStorage });
-  log(`backbone: ${views.map((v) => `${v.name} ${v.size}px`).join(', ')} -> ${backbone.featureDim} features, ${backbone.onnx.length} bytes`);
+  const backbone = await convertNsfwjsMultiView({
+    views,
+    blocks: spec.backbone.blocks,
+    weightStorage: spec.backbone.weightStorage,
+  });
+  log(
+    `backbone: ${views.map((v) => `${v.name} ${v.size}px`).join(', ')} -> ${backbone.featureDim} features, ${backbone.onnx.length} bytes`,
+  );
 
   let head: HeadParams | null = null;
   let report: z.infer<typeof HeadReportSchema> | null = null;
@@ -213,12 +246,23 @@ export async function buildDefaultPack(options: BuildOptions): Promise<BuildResu
           `but the backbone of ${specPath} gives ${backbone.featureDim} image features: retrain the head on this backbone`,
       );
     }
-    if (head.K !== spec.grades.labels.length || head.mos.min !== spec.grades.mos.min || head.mos.max !== spec.grades.mos.max) {
-      throw new AgqgError('pack_invalid', `${headPath} has K=${head.K} and MOS ${head.mos.min}..${head.mos.max}, which do not match the grades of ${specPath}`);
+    if (
+      head.K !== spec.grades.labels.length ||
+      head.mos.min !== spec.grades.mos.min ||
+      head.mos.max !== spec.grades.mos.max
+    ) {
+      throw new AgqgError(
+        'pack_invalid',
+        `${headPath} has K=${head.K} and MOS ${head.mos.min}..${head.mos.max}, which do not match the grades of ${specPath}`,
+      );
     }
     if (reportBytes) {
       const r = HeadReportSchema.safeParse(parseJson(reportBytes, reportPath));
-      if (!r.success) throw new AgqgError('pack_invalid', `${reportPath} has no metrics object: ${r.error.issues[0]?.message}`);
+      if (!r.success)
+        throw new AgqgError(
+          'pack_invalid',
+          `${reportPath} has no metrics object: ${r.error.issues[0]?.message}`,
+        );
       report = r.data;
     }
   }
@@ -244,7 +288,11 @@ export async function buildDefaultPack(options: BuildOptions): Promise<BuildResu
         shape: ['batch', 3, views[i].size, views[i].size],
         preprocess: v.preprocess,
       })),
-      output: { name: backbone.description.output.name, dtype: 'float32', shape: ['batch', backbone.featureDim] },
+      output: {
+        name: backbone.description.output.name,
+        dtype: 'float32',
+        shape: ['batch', backbone.featureDim],
+      },
     },
     text: null,
     grades: spec.grades,
@@ -254,7 +302,12 @@ export async function buildDefaultPack(options: BuildOptions): Promise<BuildResu
             type: 'onnx',
             file: HEAD_ONNX_FILE,
             inputs: { [HEAD_IO.image]: 'image_features' },
-            outputs: { ability: HEAD_IO.ability, probabilities: HEAD_IO.probabilities, score: HEAD_IO.score, thresholds: HEAD_IO.thresholds },
+            outputs: {
+              ability: HEAD_IO.ability,
+              probabilities: HEAD_IO.probabilities,
+              score: HEAD_IO.score,
+              thresholds: HEAD_IO.thresholds,
+            },
             grm: head.grm,
             uncalibrated: false,
           }
@@ -285,7 +338,9 @@ export async function buildDefaultPack(options: BuildOptions): Promise<BuildResu
   await writeFile(join(packDir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
   await writeFile(keyPath, `${key}\n`);
   await writeIndex(options.outDir, spec);
-  log(`wrote ${packDir} (${outputs.map(([p, b]) => `${p} ${b.length} B`).join(', ')})${head ? '' : ' without a quality head'}`);
+  log(
+    `wrote ${packDir} (${outputs.map(([p, b]) => `${p} ${b.length} B`).join(', ')})${head ? '' : ' without a quality head'}`,
+  );
   return { packDir, manifest, skipped: false, head: head !== null };
 }
 
@@ -301,7 +356,11 @@ public/models/index.json. Skips the work when nothing changed.
   --no-head    build without packs/default/head.json (heads.quality null)
 `;
 
-export async function main(argv: string[], log: (line: string) => void = console.log, err = console.error): Promise<number> {
+export async function main(
+  argv: string[],
+  log: (line: string) => void = console.log,
+  err = console.error,
+): Promise<number> {
   let specDir = join('packs', 'default');
   let outDir = join('public', 'models');
   let force = false;
@@ -328,7 +387,13 @@ export async function main(argv: string[], log: (line: string) => void = console
     }
   }
   try {
-    const r = await buildDefaultPack({ specDir: resolve(specDir), outDir: resolve(outDir), force, allowMissingHead, log });
+    const r = await buildDefaultPack({
+      specDir: resolve(specDir),
+      outDir: resolve(outDir),
+      force,
+      allowMissingHead,
+      log,
+    });
     if (!r.head) log('note: the pack has no quality head yet');
     return 0;
   } catch (e) {

@@ -7,7 +7,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { AgqgError } from '../../model/errors.ts';
 import { GraphBuilder } from '../../model/onnx/graph-builder.ts';
-import { loadNsfwjsGraphModel, type NsfwjsArtifacts, quantizedWeights, type TfNodeDef } from './nsfwjs-source.ts';
+import {
+  loadNsfwjsGraphModel,
+  type NsfwjsArtifacts,
+  quantizedWeights,
+  type TfNodeDef,
+} from './nsfwjs-source.ts';
 import { convertTfGraph, type WeightStorage, type WeightTensor } from './tf-graph-to-onnx.ts';
 
 /** Common prefix of every node of the MobileNetV2-mid graph (TF-Hub module inside a Keras model). */
@@ -102,7 +107,8 @@ export function loadMid(): Promise<LoadedMid> {
     const { model, source } = await loadNsfwjsGraphModel('mobilenet_v2_mid');
     const nodes = source.modelJson.modelTopology.node ?? [];
     const placeholders = nodes.filter((n) => n.op === 'Placeholder');
-    if (placeholders.length !== 1) throw new AgqgError('pack_invalid', `MobileNetV2-mid has ${placeholders.length} inputs, expected 1`);
+    if (placeholders.length !== 1)
+      throw new AgqgError('pack_invalid', `MobileNetV2-mid has ${placeholders.length} inputs, expected 1`);
     const dims = (placeholders[0].attr?.shape?.shape?.dim ?? []).map((d) => Number(d.size));
     if (dims.length !== 4 || dims[1] !== dims[2] || dims[3] !== 3 || !(dims[1] > 0)) {
       throw new AgqgError('pack_invalid', `MobileNetV2-mid input shape [${dims}] is not [batch, S, S, 3]`);
@@ -116,9 +122,11 @@ function checkBlocks(nodes: TfNodeDef[], blocks: readonly string[]): void {
   if (blocks.length === 0) throw new AgqgError('pack_invalid', 'at least one backbone block is needed');
   const names = new Set(nodes.map((n) => n.name));
   for (const b of blocks) {
-    if (!names.has(MID_NODE_PREFIX + b)) throw new AgqgError('pack_invalid', `MobileNetV2-mid has no node '${b}'`);
+    if (!names.has(MID_NODE_PREFIX + b))
+      throw new AgqgError('pack_invalid', `MobileNetV2-mid has no node '${b}'`);
   }
-  if (new Set(blocks).size !== blocks.length) throw new AgqgError('pack_invalid', 'backbone blocks are listed twice');
+  if (new Set(blocks).size !== blocks.length)
+    throw new AgqgError('pack_invalid', 'backbone blocks are listed twice');
 }
 
 type WeightSource = (name: string) => WeightTensor | undefined;
@@ -143,7 +151,10 @@ function weightSource(mid: LoadedMid, weightStorage: WeightStorage): WeightSourc
 
 function checkSize(size: number): void {
   if (!Number.isInteger(size) || size < MIN_INPUT_SIZE) {
-    throw new AgqgError('pack_invalid', `backbone input size must be an integer >= ${MIN_INPUT_SIZE}, got ${size}`);
+    throw new AgqgError(
+      'pack_invalid',
+      `backbone input size must be an integer >= ${MIN_INPUT_SIZE}, got ${size}`,
+    );
   }
 }
 
@@ -217,7 +228,18 @@ export async function convertNsfwjsMid(options: ConvertNsfwjsMidOptions = {}): P
   checkSize(size);
   const g = new GraphBuilder();
   g.input(ONNX_INPUT, 'float32', ['batch', 3, size, size]);
-  const branch = addBranch(g, mid, ONNX_INPUT, size, blocks, weightSource(mid, weightStorage), weightStorage, new Map(), 'feat/', ONNX_OUTPUT);
+  const branch = addBranch(
+    g,
+    mid,
+    ONNX_INPUT,
+    size,
+    blocks,
+    weightSource(mid, weightStorage),
+    weightStorage,
+    new Map(),
+    'feat/',
+    ONNX_OUTPUT,
+  );
   const { segments, featureDim: offset } = branch;
   g.output(ONNX_OUTPUT, 'float32', ['batch', offset]);
 
@@ -292,9 +314,11 @@ export async function convertNsfwjsMultiView(options: {
 }): Promise<ConvertedMultiView> {
   const { views } = options;
   const blocks = options.blocks ?? DEFAULT_MID_BLOCKS;
-  if (views.length === 0) throw new AgqgError('pack_invalid', 'a multi-view backbone needs at least one view');
+  if (views.length === 0)
+    throw new AgqgError('pack_invalid', 'a multi-view backbone needs at least one view');
   const names = new Set(views.map((v) => v.name));
-  if (names.size !== views.length) throw new AgqgError('pack_invalid', 'backbone view names must be distinct');
+  if (names.size !== views.length)
+    throw new AgqgError('pack_invalid', 'backbone view names must be distinct');
   if (names.has(ONNX_OUTPUT)) throw new AgqgError('pack_invalid', `a view cannot be named '${ONNX_OUTPUT}'`);
   for (const v of views) checkSize(v.size);
   const mid = await loadMid();
@@ -313,13 +337,24 @@ export async function convertNsfwjsMultiView(options: {
   for (const [si, size] of sizes.entries()) {
     const group = views.filter((v) => v.size === size);
     const tag = `s${size}/`;
-    const input = group.length === 1 ? group[0].name : g.op('Concat', group.map((v) => v.name), { axis: 0 }, `${tag}stacked`);
+    const input =
+      group.length === 1
+        ? group[0].name
+        : g.op(
+            'Concat',
+            group.map((v) => v.name),
+            { axis: 0 },
+            `${tag}stacked`,
+          );
     const branch = addBranch(g, mid, input, size, blocks, weight, weightStorage, cache, tag);
     if (si === 0) {
       viewDim = branch.featureDim;
       firstSegments = branch.segments;
     } else if (branch.featureDim !== viewDim) {
-      throw new AgqgError('internal', `views of size ${size} give ${branch.featureDim} features, not ${viewDim}`);
+      throw new AgqgError(
+        'internal',
+        `views of size ${size} give ${branch.featureDim} features, not ${viewDim}`,
+      );
     }
     segmentsBySize.set(size, branch.segments);
     if (group.length === 1) {
@@ -327,7 +362,11 @@ export async function convertNsfwjsMultiView(options: {
       continue;
     }
     // [m*batch, F] (view-major, as stacked) -> [m, batch, F] -> view i = [batch, F].
-    const shape = g.initializer(g.fresh(`${tag}by_view_shape`), BigInt64Array.from([BigInt(group.length), -1n, BigInt(viewDim)]), [3]);
+    const shape = g.initializer(
+      g.fresh(`${tag}by_view_shape`),
+      BigInt64Array.from([BigInt(group.length), -1n, BigInt(viewDim)]),
+      [3],
+    );
     const byView = g.op('Reshape', [branch.features, shape], {}, `${tag}by_view`);
     group.forEach((v, i) => {
       const index = g.initializer(g.fresh(`${tag}index${i}`), BigInt64Array.from([BigInt(i)]), []);
@@ -341,7 +380,11 @@ export async function convertNsfwjsMultiView(options: {
   g.output(ONNX_OUTPUT, 'float32', ['batch', featureDim]);
 
   const segments: MultiViewSegment[] = views.flatMap((v, i) =>
-    (segmentsBySize.get(v.size) ?? firstSegments).map((s) => ({ ...s, view: v.name, offset: s.offset + i * viewDim })),
+    (segmentsBySize.get(v.size) ?? firstSegments).map((s) => ({
+      ...s,
+      view: v.name,
+      offset: s.offset + i * viewDim,
+    })),
   );
   const description: MultiViewDescription = {
     source: { package: 'nsfwjs', version: mid.source.version, model: 'mobilenet_v2_mid', license: 'MIT' },
@@ -356,7 +399,11 @@ export async function convertNsfwjsMultiView(options: {
     opset: ONNX_OPSET,
     producer: 'agqg',
     docString: 'nsfwjs MobileNetV2-mid (MIT) multi-level pooled features of several views, shared weights',
-    metadata: { featureDim: String(featureDim), blocks: JSON.stringify(blocks), views: JSON.stringify(views) },
+    metadata: {
+      featureDim: String(featureDim),
+      blocks: JSON.stringify(blocks),
+      views: JSON.stringify(views),
+    },
   });
   return { onnx, description, blocks, featureDim };
 }
@@ -373,11 +420,20 @@ function midModelAtSize(mid: LoadedMid, size: number): Promise<tf.GraphModel> {
   if (!p) {
     const nodes = mid.nodes.map((n) =>
       n === mid.placeholder
-        ? { ...n, attr: { ...n.attr, shape: { shape: { dim: ['-1', String(size), String(size), '3'].map((d) => ({ size: d })) } } } }
+        ? {
+            ...n,
+            attr: {
+              ...n.attr,
+              shape: { shape: { dim: ['-1', String(size), String(size), '3'].map((d) => ({ size: d })) } },
+            },
+          }
         : n,
     );
     const topology = { ...mid.source.modelJson.modelTopology, node: nodes };
-    const artifacts = { ...mid.source.artifacts, modelTopology: topology as tf.io.ModelArtifacts['modelTopology'] };
+    const artifacts = {
+      ...mid.source.artifacts,
+      modelTopology: topology as tf.io.ModelArtifacts['modelTopology'],
+    };
     p = tf.loadGraphModel(tf.io.fromMemory(artifacts));
     modelsAtSize.set(size, p);
   }
@@ -398,12 +454,18 @@ export async function midFeaturesWithTfjs(
   checkBlocks(mid.nodes, blocks);
   const size = inputSize ?? mid.inputSize;
   if (pixelsNchw.length !== batch * 3 * size * size) {
-    throw new AgqgError('internal', `expected ${batch}x3x${size}x${size} pixels, got ${pixelsNchw.length} values`);
+    throw new AgqgError(
+      'internal',
+      `expected ${batch}x3x${size}x${size} pixels, got ${pixelsNchw.length} values`,
+    );
   }
   const model = size === mid.inputSize ? mid.model : await midModelAtSize(mid, size);
   const features = tf.tidy(() => {
     const x = tf.tensor4d(pixelsNchw, [batch, 3, size, size]).transpose([0, 2, 3, 1]);
-    const outs = model.execute({ [mid.placeholder.name]: x }, blocks.map((b) => MID_NODE_PREFIX + b));
+    const outs = model.execute(
+      { [mid.placeholder.name]: x },
+      blocks.map((b) => MID_NODE_PREFIX + b),
+    );
     const list = Array.isArray(outs) ? outs : [outs];
     const parts: tf.Tensor[] = [];
     for (const t of list) {

@@ -54,15 +54,21 @@ function modelsRoot(): string {
   try {
     entry = require.resolve('nsfwjs');
   } catch (err) {
-    throw new AgqgError('pack_file_missing', 'nsfwjs is not installed (npm ci installs it; it is a dependency)', {
-      cause: err,
-    });
+    throw new AgqgError(
+      'pack_file_missing',
+      'nsfwjs is not installed (npm ci installs it; it is a dependency)',
+      {
+        cause: err,
+      },
+    );
   }
   return join(dirname(entry), '..', 'models');
 }
 
 function nsfwjsVersion(): string {
-  const pkg = require(join(dirname(require.resolve('nsfwjs')), '..', '..', 'package.json')) as { version?: unknown };
+  const pkg = require(join(dirname(require.resolve('nsfwjs')), '..', '..', 'package.json')) as {
+    version?: unknown;
+  };
   return typeof pkg.version === 'string' ? pkg.version : 'unknown';
 }
 
@@ -70,9 +76,13 @@ function loadModule(path: string): unknown {
   try {
     return require(path);
   } catch (err) {
-    throw new AgqgError('pack_file_missing', `cannot load nsfwjs model file ${path}: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new AgqgError(
+      'pack_file_missing',
+      `cannot load nsfwjs model file ${path}: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 
@@ -80,7 +90,12 @@ function loadModule(path: string): unknown {
 export function readNsfwjsModel(dir: NsfwjsModelDir): NsfwjsArtifacts {
   const root = join(modelsRoot(), dir);
   const modelJson = loadModule(join(root, 'model.min.js')) as ModelJson;
-  if (!modelJson || typeof modelJson !== 'object' || !modelJson.modelTopology || !Array.isArray(modelJson.weightsManifest)) {
+  if (
+    !modelJson ||
+    typeof modelJson !== 'object' ||
+    !modelJson.modelTopology ||
+    !Array.isArray(modelJson.weightsManifest)
+  ) {
     throw new AgqgError('pack_invalid', `nsfwjs ${dir}/model.min.js does not export a TF.js model.json`);
   }
   const weightSpecs: tf.io.WeightsManifestEntry[] = [];
@@ -89,7 +104,10 @@ export function readNsfwjsModel(dir: NsfwjsModelDir): NsfwjsArtifacts {
     for (const path of group.paths) {
       const base64 = loadModule(join(root, `${path}.min.js`));
       if (typeof base64 !== 'string' || base64.length === 0) {
-        throw new AgqgError('pack_invalid', `nsfwjs ${dir}/${path}.min.js does not export base64 weight data`);
+        throw new AgqgError(
+          'pack_invalid',
+          `nsfwjs ${dir}/${path}.min.js does not export base64 weight data`,
+        );
       }
       shards.push(new Uint8Array(Buffer.from(base64, 'base64')));
     }
@@ -114,7 +132,14 @@ export function readNsfwjsModel(dir: NsfwjsModelDir): NsfwjsArtifacts {
   return { dir, modelJson, artifacts, version: nsfwjsVersion() };
 }
 
-const BYTES_PER_VALUE: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
+const BYTES_PER_VALUE: Record<string, number> = {
+  float32: 4,
+  int32: 4,
+  bool: 1,
+  uint8: 1,
+  uint16: 2,
+  float16: 2,
+};
 
 /**
  * The uint8 codes and 256-entry dequantisation table of every uint8-quantised
@@ -123,7 +148,9 @@ const BYTES_PER_VALUE: Record<string, number> = { float32: 4, int32: 4, bool: 1,
  * float32, the same arithmetic TF.js uses, so lut[codes[i]] is bit-identical
  * to the weight TF.js loads.
  */
-export function quantizedWeights(source: NsfwjsArtifacts): Map<string, { codes: Uint8Array; lut: Float32Array }> {
+export function quantizedWeights(
+  source: NsfwjsArtifacts,
+): Map<string, { codes: Uint8Array; lut: Float32Array }> {
   const out = new Map<string, { codes: Uint8Array; lut: Float32Array }>();
   const bytes = new Uint8Array(source.artifacts.weightData as ArrayBuffer);
   let offset = 0;
@@ -131,9 +158,19 @@ export function quantizedWeights(source: NsfwjsArtifacts): Map<string, { codes: 
     const count = spec.shape.reduce((a, b) => a * b, 1);
     const storedAs = spec.quantization?.dtype ?? spec.dtype;
     const width = BYTES_PER_VALUE[storedAs];
-    if (width === undefined) throw new AgqgError('pack_invalid', `weight ${spec.name} is stored as ${storedAs}, which is not supported`);
+    if (width === undefined)
+      throw new AgqgError(
+        'pack_invalid',
+        `weight ${spec.name} is stored as ${storedAs}, which is not supported`,
+      );
     const q = spec.quantization;
-    if (q && q.dtype === 'uint8' && spec.dtype === 'float32' && q.min !== undefined && q.scale !== undefined) {
+    if (
+      q &&
+      q.dtype === 'uint8' &&
+      spec.dtype === 'float32' &&
+      q.min !== undefined &&
+      q.scale !== undefined
+    ) {
       const lut = new Float32Array(256);
       for (let v = 0; v < 256; v++) lut[v] = v * q.scale + q.min;
       out.set(spec.name, { codes: bytes.slice(offset, offset + count), lut });
@@ -141,7 +178,10 @@ export function quantizedWeights(source: NsfwjsArtifacts): Map<string, { codes: 
     offset += count * width;
   }
   if (offset !== bytes.length) {
-    throw new AgqgError('pack_invalid', `weight specs cover ${offset} bytes but the shards hold ${bytes.length}`);
+    throw new AgqgError(
+      'pack_invalid',
+      `weight specs cover ${offset} bytes but the shards hold ${bytes.length}`,
+    );
   }
   return out;
 }
@@ -159,7 +199,9 @@ export function useTfjsCpu(): Promise<void> {
 }
 
 /** Loads a bundled nsfwjs graph model into tfjs (CPU backend). */
-export async function loadNsfwjsGraphModel(dir: NsfwjsModelDir): Promise<{ model: tf.GraphModel; source: NsfwjsArtifacts }> {
+export async function loadNsfwjsGraphModel(
+  dir: NsfwjsModelDir,
+): Promise<{ model: tf.GraphModel; source: NsfwjsArtifacts }> {
   const source = readNsfwjsModel(dir);
   if (!Array.isArray(source.modelJson.modelTopology.node)) {
     throw new AgqgError('pack_invalid', `nsfwjs ${dir} is a Keras layers model, not a graph model`);

@@ -82,11 +82,14 @@ function attrNumber(node: TfNodeDef, key: string): number | undefined {
 }
 
 function dataInputs(node: TfNodeDef): string[] {
-  return (node.input ?? []).filter((i) => !i.startsWith('^')).map((i) => {
-    const m = /^(.*):(\d+)$/.exec(i);
-    if (m && m[2] !== '0') throw fail(`${node.name} reads output ${m[2]} of ${m[1]}; only single-output ops are supported`);
-    return m ? m[1] : i;
-  });
+  return (node.input ?? [])
+    .filter((i) => !i.startsWith('^'))
+    .map((i) => {
+      const m = /^(.*):(\d+)$/.exec(i);
+      if (m && m[2] !== '0')
+        throw fail(`${node.name} reads output ${m[2]} of ${m[1]}; only single-output ops are supported`);
+      return m ? m[1] : i;
+    });
 }
 
 /** TF 'SAME': output = ceil(in / stride); the odd extra pad goes after (bottom/right). */
@@ -98,7 +101,13 @@ export function samePads(inSize: number, kernel: number, stride: number, dilatio
   return [before, total - before];
 }
 
-function convOutSize(inSize: number, kernel: number, stride: number, dilation: number, pads: [number, number]): number {
+function convOutSize(
+  inSize: number,
+  kernel: number,
+  stride: number,
+  dilation: number,
+  pads: [number, number],
+): number {
   const effective = (kernel - 1) * dilation + 1;
   return Math.floor((inSize + pads[0] + pads[1] - effective) / stride) + 1;
 }
@@ -111,14 +120,16 @@ export function convertTfGraph(options: TfToOnnxOptions, endpoints: string[]): R
   const { builder: g, weight } = options;
   const byName = new Map(options.nodes.map((n) => [n.name, n]));
   const values = new Map<string, Value>();
-  for (const [tfName, v] of Object.entries(options.inputs)) values.set(tfName, { name: v.name, tfShape: v.tfShape });
+  for (const [tfName, v] of Object.entries(options.inputs))
+    values.set(tfName, { name: v.name, tfShape: v.tfShape });
   const constCache = new Map<string, WeightTensor>();
 
   const constOf = (name: string): WeightTensor => {
     const cached = constCache.get(name);
     if (cached) return cached;
     const node = byName.get(name);
-    if (!node || node.op !== 'Const') throw fail(`expected a constant for '${name}', found ${node?.op ?? 'nothing'}`);
+    if (!node || node.op !== 'Const')
+      throw fail(`expected a constant for '${name}', found ${node?.op ?? 'nothing'}`);
     const w = weight(name);
     if (!w) throw fail(`no weight data for constant '${name}'`);
     constCache.set(name, w);
@@ -128,7 +139,12 @@ export function convertTfGraph(options: TfToOnnxOptions, endpoints: string[]): R
   const onnxName = (tfName: string, suffix = ''): string => g.fresh(`${tfName}${suffix}`);
 
   /** Writes a weight (optionally permuted: out[i] = w[perm[i]]) in the chosen storage; returns its value name. */
-  const emitWeight = (tfName: string, w: WeightTensor, dims: readonly number[], perm?: Int32Array): string => {
+  const emitWeight = (
+    tfName: string,
+    w: WeightTensor,
+    dims: readonly number[],
+    perm?: Int32Array,
+  ): string => {
     const key = `${tfName}|${dims.join('x')}|${perm ? 'permuted' : 'as-is'}`;
     const cached = options.weightCache?.get(key);
     if (cached !== undefined) return cached;
@@ -137,7 +153,12 @@ export function convertTfGraph(options: TfToOnnxOptions, endpoints: string[]): R
     return name;
   };
 
-  const writeWeight = (tfName: string, w: WeightTensor, dims: readonly number[], perm?: Int32Array): string => {
+  const writeWeight = (
+    tfName: string,
+    w: WeightTensor,
+    dims: readonly number[],
+    perm?: Int32Array,
+  ): string => {
     const permute = <T extends Float32Array | Uint8Array>(src: T, make: (n: number) => T): T => {
       if (!perm) return src;
       const out = make(src.length);
@@ -145,24 +166,37 @@ export function convertTfGraph(options: TfToOnnxOptions, endpoints: string[]): R
       return out;
     };
     if (options.weightStorage === 'uint8-lut' && w.quantized) {
-      const codes = g.initializer(onnxName(tfName, '/codes'), permute(w.quantized.codes, (n) => new Uint8Array(n)), dims);
+      const codes = g.initializer(
+        onnxName(tfName, '/codes'),
+        permute(w.quantized.codes, (n) => new Uint8Array(n)),
+        dims,
+      );
       const lut = g.initializer(onnxName(tfName, '/lut'), w.quantized.lut, [w.quantized.lut.length]);
       const index = g.op('Cast', [codes], { to: 6 /* INT32 */ }, onnxName(tfName, '/index'));
       return g.op('Gather', [lut, index], { axis: 0 }, onnxName(tfName));
     }
-    return g.initializer(onnxName(tfName), permute(w.data, (n) => new Float32Array(n)), dims);
+    return g.initializer(
+      onnxName(tfName),
+      permute(w.data, (n) => new Float32Array(n)),
+      dims,
+    );
   };
 
   /** A constant as an ONNX initializer laid out to broadcast against NCHW activations of the given rank. */
   const constForElementwise = (name: string, otherRank: number): Value => {
     const w = constOf(name);
     let dims = w.shape;
-    if (otherRank === 4 && w.shape.length === 1 && w.shape[0] !== 1) dims = [w.shape[0], 1, 1]; // channel vector
-    else if (otherRank === 4 && w.shape.length > 1) throw fail(`constant '${name}' of shape [${w.shape}] cannot be laid out for NCHW`);
+    if (otherRank === 4 && w.shape.length === 1 && w.shape[0] !== 1)
+      dims = [w.shape[0], 1, 1]; // channel vector
+    else if (otherRank === 4 && w.shape.length > 1)
+      throw fail(`constant '${name}' of shape [${w.shape}] cannot be laid out for NCHW`);
     return { name: emitWeight(name, w, dims), tfShape: w.shape };
   };
 
-  const convWeights = (node: TfNodeDef, depthwise: boolean): { weights: string; group: number; outC: number; kh: number; kw: number } => {
+  const convWeights = (
+    node: TfNodeDef,
+    depthwise: boolean,
+  ): { weights: string; group: number; outC: number; kh: number; kw: number } => {
     const w = constOf(dataInputs(node)[1]);
     if (w.shape.length !== 4) throw fail(`${node.name}: filter shape [${w.shape}] is not 4-D`);
     const [kh, kw, cin, last] = w.shape;
@@ -208,8 +242,16 @@ export function convertTfGraph(options: TfToOnnxOptions, endpoints: string[]): R
           return constForElementwise(n, otherRank);
         });
         const onnxOp = { Mul: 'Mul', Sub: 'Sub', AddV2: 'Add', Add: 'Add', RealDiv: 'Div' }[op];
-        const out = g.op(onnxOp, operands.map((o) => o.name), {}, onnxName(node.name));
-        const tfShape = operands[0].tfShape.length >= operands[1].tfShape.length ? operands[0].tfShape : operands[1].tfShape;
+        const out = g.op(
+          onnxOp,
+          operands.map((o) => o.name),
+          {},
+          onnxName(node.name),
+        );
+        const tfShape =
+          operands[0].tfShape.length >= operands[1].tfShape.length
+            ? operands[0].tfShape
+            : operands[1].tfShape;
         return { name: out, tfShape };
       }
       case 'Conv2D':
@@ -243,7 +285,8 @@ export function convertTfGraph(options: TfToOnnxOptions, endpoints: string[]): R
         if (fused[0] === 'BiasAdd') {
           if (numArgs !== 1) throw fail(`${node.name}: BiasAdd with ${numArgs} extra args`);
           const b = constOf(dataInputs(node)[2]);
-          if (b.data.length !== outC) throw fail(`${node.name}: bias has ${b.data.length} values for ${outC} channels`);
+          if (b.data.length !== outC)
+            throw fail(`${node.name}: bias has ${b.data.length} values for ${outC} channels`);
           conv.push(emitWeight(dataInputs(node)[2], b, [outC]));
           rest = fused.slice(1);
         } else if (fused.length > 0) {
@@ -275,8 +318,14 @@ export function convertTfGraph(options: TfToOnnxOptions, endpoints: string[]): R
         const x = inputs[0];
         const k = attrInts(node, 'ksize') ?? [];
         const s = attrInts(node, 'strides') ?? [];
-        if (attrString(node, 'padding') !== 'VALID') throw fail(`${node.name}: only VALID pooling is supported`);
-        const out = g.op(op === 'AvgPool' ? 'AveragePool' : 'MaxPool', [x.name], { kernel_shape: [k[1], k[2]], strides: [s[1], s[2]] }, onnxName(node.name));
+        if (attrString(node, 'padding') !== 'VALID')
+          throw fail(`${node.name}: only VALID pooling is supported`);
+        const out = g.op(
+          op === 'AvgPool' ? 'AveragePool' : 'MaxPool',
+          [x.name],
+          { kernel_shape: [k[1], k[2]], strides: [s[1], s[2]] },
+          onnxName(node.name),
+        );
         const oh = Math.floor((x.tfShape[1] - k[1]) / s[1]) + 1;
         const ow = Math.floor((x.tfShape[2] - k[2]) / s[2]) + 1;
         return { name: out, tfShape: [x.tfShape[0], oh, ow, x.tfShape[3]] };
@@ -287,7 +336,11 @@ export function convertTfGraph(options: TfToOnnxOptions, endpoints: string[]): R
         if (dims.length === 0) throw fail(`${node.name}: Squeeze without explicit dims`);
         const axes = dims.map((d) => (d < 0 ? d + x.tfShape.length : d));
         const onnxAxes = x.tfShape.length === 4 ? axes.map((a) => NHWC_TO_NCHW_AXIS[a]) : axes;
-        const axesName = g.initializer(g.fresh(`${node.name}/axes`), BigInt64Array.from(onnxAxes.map(BigInt)), [onnxAxes.length]);
+        const axesName = g.initializer(
+          g.fresh(`${node.name}/axes`),
+          BigInt64Array.from(onnxAxes.map(BigInt)),
+          [onnxAxes.length],
+        );
         const out = g.op('Squeeze', [x.name, axesName], {}, onnxName(node.name));
         return { name: out, tfShape: x.tfShape.filter((_, i) => !axes.includes(i)) };
       }
@@ -300,8 +353,18 @@ export function convertTfGraph(options: TfToOnnxOptions, endpoints: string[]): R
         if (x.tfShape.length === 4 && !keep && !(axes.includes(1) && axes.includes(2) && !axes.includes(3))) {
           throw fail(`${node.name}: Mean over axes [${axes}] without keep_dims changes the layout`);
         }
-        const out = g.op('ReduceMean', [x.name], { axes: onnxAxes, keepdims: keep ? 1 : 0 }, onnxName(node.name));
-        return { name: out, tfShape: keep ? x.tfShape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.tfShape.filter((_, i) => !axes.includes(i)) };
+        const out = g.op(
+          'ReduceMean',
+          [x.name],
+          { axes: onnxAxes, keepdims: keep ? 1 : 0 },
+          onnxName(node.name),
+        );
+        return {
+          name: out,
+          tfShape: keep
+            ? x.tfShape.map((d, i) => (axes.includes(i) ? 1 : d))
+            : x.tfShape.filter((_, i) => !axes.includes(i)),
+        };
       }
       case 'MatMul':
       case '_FusedMatMul': {
@@ -320,7 +383,12 @@ export function convertTfGraph(options: TfToOnnxOptions, endpoints: string[]): R
           gemmInputs.push(emitWeight(dataInputs(node)[2], b, b.shape));
           rest = fused.slice(1);
         }
-        let out = g.op('Gemm', gemmInputs, { transB: transB ? 1 : 0 }, onnxName(node.name, rest.length ? '/gemm' : ''));
+        let out = g.op(
+          'Gemm',
+          gemmInputs,
+          { transB: transB ? 1 : 0 },
+          onnxName(node.name, rest.length ? '/gemm' : ''),
+        );
         for (const act of rest) out = activation(node, act, out, rest[rest.length - 1] === act);
         return { name: out, tfShape: [x.tfShape[0], transB ? w.shape[0] : w.shape[1]] };
       }

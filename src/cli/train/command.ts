@@ -137,13 +137,18 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const saveDir = values.save === undefined ? packDir : resolve(values.save);
   // Checked before the long run: reference packs (e.g. ../shared) must not be written into.
   if (!values['dry-run'] && saveDir === packDir && !(await hasWriteBits(packDir))) {
-    throw new UsageError(`${packDir} is read-only: pass --save DIR to write the trained pack to a copy`, 'train');
+    throw new UsageError(
+      `${packDir} is read-only: pass --save DIR to write the trained pack to a copy`,
+      'train',
+    );
   }
-  if (ability !== 'ridge' && ability !== 'ensemble') throw new UsageError(`--ability must be ridge or ensemble (got "${ability}")`, 'train');
+  if (ability !== 'ridge' && ability !== 'ensemble')
+    throw new UsageError(`--ability must be ridge or ensemble (got "${ability}")`, 'train');
   let rank = DEFAULT_MLP_OPTIONS.rank;
   if (values['mlp-rank'] !== undefined) {
     rank = Number(values['mlp-rank']);
-    if (!(rank >= 0) || !Number.isFinite(rank)) throw new UsageError(`--mlp-rank must be a number >= 0 (got "${values['mlp-rank']}")`, 'train');
+    if (!(rank >= 0) || !Number.isFinite(rank))
+      throw new UsageError(`--mlp-rank must be a number >= 0 (got "${values['mlp-rank']}")`, 'train');
   }
   const mlp: MlpOptions | undefined =
     ability === 'ridge'
@@ -151,8 +156,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       : {
           ...DEFAULT_MLP_OPTIONS,
           hidden: parsePositiveInt('train', values['mlp-units'], '--mlp-units') ?? DEFAULT_MLP_OPTIONS.hidden,
-          components: parsePositiveInt('train', values['mlp-components'], '--mlp-components') ?? DEFAULT_MLP_OPTIONS.components,
-          epochs: parsePositiveInt('train', values['mlp-epochs'], '--mlp-epochs') ?? DEFAULT_MLP_OPTIONS.epochs,
+          components:
+            parsePositiveInt('train', values['mlp-components'], '--mlp-components') ??
+            DEFAULT_MLP_OPTIONS.components,
+          epochs:
+            parsePositiveInt('train', values['mlp-epochs'], '--mlp-epochs') ?? DEFAULT_MLP_OPTIONS.epochs,
           rank,
           seed,
         };
@@ -162,14 +170,22 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const m = pack.manifest;
   const withText = target === 'mos_align';
   if (withText && !m.text) {
-    throw new AgqgError('no_text_encoder', `pack "${m.id}" has no text encoder; --target mos_align needs prompt embeddings`);
+    throw new AgqgError(
+      'no_text_encoder',
+      `pack "${m.id}" has no text encoder; --target mos_align needs prompt embeddings`,
+    );
   }
   const dataset = await loadDataset(dataDir, target);
   const prompts = new Set(dataset.prompts).size;
   if (prompts < folds) {
-    throw new UsageError(`${dataset.labelsPath} has ${prompts} prompts; ${folds} prompt-grouped folds need at least ${folds}`, 'train');
+    throw new UsageError(
+      `${dataset.labelsPath} has ${prompts} prompts; ${folds} prompt-grouped folds need at least ${folds}`,
+      'train',
+    );
   }
-  io.err(`agqg train: pack ${m.id}, ${dataset.names.length} images of ${prompts} prompts, target ${target}, ${folds} folds, seed ${seed}\n`);
+  io.err(
+    `agqg train: pack ${m.id}, ${dataset.names.length} images of ${prompts} prompts, target ${target}, ${folds} folds, seed ${seed}\n`,
+  );
 
   let scorer: PackScorer | null = null;
   try {
@@ -192,7 +208,12 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     const candidates: InputCandidate[] = inputs.map((input) => ({ input, x: designMatrix(table, input) }));
     const result = await trainAndSelect(
       candidates,
-      { mos: dataset.mos, prompts: dataset.prompts, generators: dataset.generators, settings: dataset.settings },
+      {
+        mos: dataset.mos,
+        prompts: dataset.prompts,
+        generators: dataset.generators,
+        settings: dataset.settings,
+      },
       {
         K: m.grades.labels.length,
         scale: m.grades.mos,
@@ -220,7 +241,12 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       quick,
       ability,
       mlp: mlp ?? null,
-      features: { key: table.key, dim: table.imageDim, fromCache: table.fromCache, seconds: (tFeatures - t0) / 1000 },
+      features: {
+        key: table.key,
+        dim: table.imageDim,
+        fromCache: table.fromCache,
+        seconds: (tFeatures - t0) / 1000,
+      },
       seconds,
       ...reportJson(result),
     };
@@ -239,7 +265,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     if (saveDir !== packDir) {
       await copyPack(packDir, saveDir);
       // A trained copy is another pack: it takes its folder's name, as an inferred pack would.
-      const id = basename(saveDir).replace(/[^a-z0-9._-]/gi, '-').replace(/^[^a-z0-9]+/i, '') || 'trained';
+      const id =
+        basename(saveDir)
+          .replace(/[^a-z0-9._-]/gi, '-')
+          .replace(/^[^a-z0-9]+/i, '') || 'trained';
       const name = pack.manifest.name === pack.manifest.id ? id : pack.manifest.name;
       savedPack = { ...pack, manifest: { ...pack.manifest, id, name } };
     }
@@ -259,7 +288,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       },
       training: doc,
     });
-    io.err(`saved ${saved.files.join(', ')} and ${basename(saved.manifestPath)} in ${saveDir} (${seconds.toFixed(0)} s)\n`);
+    io.err(
+      `saved ${saved.files.join(', ')} and ${basename(saved.manifestPath)} in ${saveDir} (${seconds.toFixed(0)} s)\n`,
+    );
     return EXIT_OK;
   } finally {
     if (scorer) await (scorer as PackScorer).release();

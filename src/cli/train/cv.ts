@@ -83,8 +83,15 @@ export interface TrainResult {
   folds: Int32Array;
 }
 
-export function linkScores(theta: ArrayLike<number>, grm: GrmParams, K: number, scale: MosScale): Float64Array {
-  return Float64Array.from({ length: theta.length }, (_, i) => toMos(expectedGrade(gradeProbs(theta[i], grm, K)), K, scale));
+export function linkScores(
+  theta: ArrayLike<number>,
+  grm: GrmParams,
+  K: number,
+  scale: MosScale,
+): Float64Array {
+  return Float64Array.from({ length: theta.length }, (_, i) =>
+    toMos(expectedGrade(gradeProbs(theta[i], grm, K)), K, scale),
+  );
 }
 
 /** Mean squared norm of the centred training rows, from the Gram (the lambda unit). */
@@ -114,10 +121,20 @@ function argmax(values: readonly number[]): number {
 }
 
 /** Out-of-fold ridge abilities for each lambda (relative), from the per-fold Grams. */
-function oofAbilities(states: readonly FoldState[], mos: Float64Array, lambdas: readonly number[]): Float64Array[] {
+function oofAbilities(
+  states: readonly FoldState[],
+  mos: Float64Array,
+  lambdas: readonly number[],
+): Float64Array[] {
   const out = lambdas.map(() => new Float64Array(mos.length));
   for (const s of states) {
-    const preds = kernelRidgePredict(s.g, mos, s.train, s.test, lambdas.map((l) => l * s.scale));
+    const preds = kernelRidgePredict(
+      s.g,
+      mos,
+      s.train,
+      s.test,
+      lambdas.map((l) => l * s.scale),
+    );
     preds.forEach((p, li) => s.test.forEach((v, t) => (out[li][v] = p[t])));
   }
   return out;
@@ -127,7 +144,13 @@ function oofAbilities(states: readonly FoldState[], mos: Float64Array, lambdas: 
  * Ridge + GRM link for one head input: lambda by pooled out-of-fold SRCC over
  * the coarse grid, then refined around the best, then the link by nested folds.
  */
-async function evaluateInput(x: Matrix, input: HeadInput, data: TrainData, folds: Int32Array, cfg: TrainConfig) {
+async function evaluateInput(
+  x: Matrix,
+  input: HeadInput,
+  data: TrainData,
+  folds: Int32Array,
+  cfg: TrainConfig,
+) {
   const N = x.rows;
   const name = inputName(input);
   const states: FoldState[] = [];
@@ -137,7 +160,9 @@ async function evaluateInput(x: Matrix, input: HeadInput, data: TrainData, folds
     const st = fitStandardizer(matrix(train.length, x.cols, gatherRows(x, train)));
     const g = await (cfg.gram ?? jsGram)(applyStandardizer(st, x));
     states.push({ train, test, g, scale: kernelScale(g, train) });
-    cfg.log(`  ${name}: fold ${f + 1}/${cfg.folds} Gram (${train.length} train, ${test.length} test) ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    cfg.log(
+      `  ${name}: fold ${f + 1}/${cfg.folds} Gram (${train.length} train, ${test.length} test) ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
   }
   const mosArr = Array.from(data.mos);
   const path: LambdaReport[] = [];
@@ -148,7 +173,9 @@ async function evaluateInput(x: Matrix, input: HeadInput, data: TrainData, folds
       const s = summarize(Array.from(oof), mosArr, data.generators);
       path.push({ input: name, lambda: fresh[li], srcc: s.srcc, meanGroupSrcc: s.meanGroupSrcc ?? NaN });
       thetas.push(oof);
-      cfg.log(`  ${name}: lambda ${fresh[li].toPrecision(3)}  CV SRCC ${s.srcc.toFixed(4)}  within-generator ${(s.meanGroupSrcc ?? NaN).toFixed(4)}`);
+      cfg.log(
+        `  ${name}: lambda ${fresh[li].toPrecision(3)}  CV SRCC ${s.srcc.toFixed(4)}  within-generator ${(s.meanGroupSrcc ?? NaN).toFixed(4)}`,
+      );
     });
   };
   tryLambdas(cfg.lambdas);
@@ -182,11 +209,21 @@ async function evaluateInput(x: Matrix, input: HeadInput, data: TrainData, folds
       );
       iv.forEach((k, t) => (innerTheta[k] = pred[t]));
     }
-    const link = fitGrmLink(innerTheta, s.train.map((i) => data.mos[i]), cfg.K, cfg.scale);
+    const link = fitGrmLink(
+      innerTheta,
+      s.train.map((i) => data.mos[i]),
+      cfg.K,
+      cfg.scale,
+    );
     const testTheta = s.test.map((i) => theta[i]);
     const mapped = linkScores(testTheta, link.params, cfg.K, cfg.scale);
     s.test.forEach((i, t) => (score[i] = mapped[t]));
-    foldSrcc.push(summarize(Array.from(mapped), s.test.map((i) => data.mos[i])).srcc);
+    foldSrcc.push(
+      summarize(
+        Array.from(mapped),
+        s.test.map((i) => data.mos[i]),
+      ).srcc,
+    );
   });
   const report: CandidateReport = {
     name: `ridge[${name}]+grm`,
@@ -213,14 +250,37 @@ function groupIds(names: readonly string[]): Int32Array {
  * parameters see abilities from models that were trained on the held-out fold,
  * which can only flatter PLCC/RMSE slightly, never SRCC).
  */
-function linkedReport(name: string, input: string, lambda: number, theta: Float64Array, data: TrainData, states: readonly FoldState[], cfg: TrainConfig) {
+function linkedReport(
+  name: string,
+  input: string,
+  lambda: number,
+  theta: Float64Array,
+  data: TrainData,
+  states: readonly FoldState[],
+  cfg: TrainConfig,
+) {
   const score = new Float64Array(theta.length);
   const foldSrcc: number[] = [];
   for (const s of states) {
-    const link = fitGrmLink(s.train.map((i) => theta[i]), s.train.map((i) => data.mos[i]), cfg.K, cfg.scale);
-    const mapped = linkScores(s.test.map((i) => theta[i]), link.params, cfg.K, cfg.scale);
+    const link = fitGrmLink(
+      s.train.map((i) => theta[i]),
+      s.train.map((i) => data.mos[i]),
+      cfg.K,
+      cfg.scale,
+    );
+    const mapped = linkScores(
+      s.test.map((i) => theta[i]),
+      link.params,
+      cfg.K,
+      cfg.scale,
+    );
     s.test.forEach((i, t) => (score[i] = mapped[t]));
-    foldSrcc.push(summarize(Array.from(mapped), s.test.map((i) => data.mos[i])).srcc);
+    foldSrcc.push(
+      summarize(
+        Array.from(mapped),
+        s.test.map((i) => data.mos[i]),
+      ).srcc,
+    );
   }
   const mosArr = Array.from(data.mos);
   const report: CandidateReport = {
@@ -235,7 +295,12 @@ function linkedReport(name: string, input: string, lambda: number, theta: Float6
 }
 
 /** Out-of-fold MLP abilities: kernel PCA and MLP fitted on each outer fold's training rows. */
-async function oofMlp(states: readonly FoldState[], data: TrainData, opts: MlpOptions, cfg: TrainConfig): Promise<Float64Array> {
+async function oofMlp(
+  states: readonly FoldState[],
+  data: TrainData,
+  opts: MlpOptions,
+  cfg: TrainConfig,
+): Promise<Float64Array> {
   const out = new Float64Array(data.mos.length);
   const groups = groupIds(data.generators);
   for (let f = 0; f < states.length; f++) {
@@ -244,9 +309,16 @@ async function oofMlp(states: readonly FoldState[], data: TrainData, opts: MlpOp
     const pca = await fitKernelPca(s.g, s.train, opts.components, cfg.seed + 100 + f, cfg.matMul);
     const xtr = kernelPcaScores(s.g, pca, s.train);
     const xte = kernelPcaScores(s.g, pca, s.test);
-    const net = trainMlp(xtr, s.train.map((i) => data.mos[i]), s.train.map((i) => groups[i]), { ...opts, seed: opts.seed + f });
+    const net = trainMlp(
+      xtr,
+      s.train.map((i) => data.mos[i]),
+      s.train.map((i) => groups[i]),
+      { ...opts, seed: opts.seed + f },
+    );
     mlpPredict(net, xte).forEach((v, t) => (out[s.test[t]] = v));
-    cfg.log(`  mlp: fold ${f + 1}/${states.length} (${pca.values.length} components, ${opts.hidden} units) ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    cfg.log(
+      `  mlp: fold ${f + 1}/${states.length} (${pca.values.length} components, ${opts.hidden} units) ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
   }
   return out;
 }
@@ -258,7 +330,12 @@ function gatherRows(x: Matrix, idx: readonly number[]): Float64Array {
 }
 
 /** Ridge on every row with pool standardisation; returns the head's linear part. */
-export async function fitFinalRidge(x: Matrix, mos: Float64Array, lambdaRel: number, gramFn: (m: Matrix) => Promise<Matrix> = jsGram) {
+export async function fitFinalRidge(
+  x: Matrix,
+  mos: Float64Array,
+  lambdaRel: number,
+  gramFn: (m: Matrix) => Promise<Matrix> = jsGram,
+) {
   const st = fitStandardizer(x);
   const z = applyStandardizer(st, x);
   const all = Array.from({ length: x.rows }, (_, i) => i);
@@ -280,10 +357,17 @@ export async function fitFinalRidge(x: Matrix, mos: Float64Array, lambdaRel: num
   s /= n;
   const kc = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) kc[i * n + j] = g.data[i * n + j] - r[i] - r[j] + s;
-  const alpha = choleskySolve(cholesky(matrix(n, n, kc), lambda), Float64Array.from(mos, (v) => v - my));
+  const alpha = choleskySolve(
+    cholesky(matrix(n, n, kc), lambda),
+    Float64Array.from(mos, (v) => v - my),
+  );
   const zMean = new Float64Array(z.cols);
   for (let i = 0; i < n; i++) for (let j = 0; j < z.cols; j++) zMean[j] += z.data[i * z.cols + j] / n;
-  const zc = matrix(n, z.cols, Float64Array.from(z.data, (v, k) => v - zMean[k % z.cols]));
+  const zc = matrix(
+    n,
+    z.cols,
+    Float64Array.from(z.data, (v, k) => v - zMean[k % z.cols]),
+  );
   const weights = matTVec(zc, alpha);
   let bias = my;
   for (let j = 0; j < weights.length; j++) bias -= zMean[j] * weights[j];
@@ -302,7 +386,13 @@ export async function fitFinalMlp(
   opts: MlpOptions,
   seed: number,
   mul?: MatMulFn,
-): Promise<{ net: Mlp; hiddenWeights: Float64Array; hiddenBias: Float64Array; skip: Float64Array; bias: number }> {
+): Promise<{
+  net: Mlp;
+  hiddenWeights: Float64Array;
+  hiddenBias: Float64Array;
+  skip: Float64Array;
+  bias: number;
+}> {
   const n = fin.g.rows;
   const all = Array.from({ length: n }, (_, i) => i);
   const pca = await fitKernelPca(fin.g, all, opts.components, seed + 100 + 1000, mul);
@@ -353,7 +443,11 @@ export interface InputCandidate {
   x: Matrix;
 }
 
-export async function trainAndSelect(candidates: readonly InputCandidate[], data: TrainData, cfg: TrainConfig): Promise<TrainResult> {
+export async function trainAndSelect(
+  candidates: readonly InputCandidate[],
+  data: TrainData,
+  cfg: TrainConfig,
+): Promise<TrainResult> {
   if (candidates.length === 0) throw new AgqgError('internal', 'no head input to train on');
   const N = data.mos.length;
   const folds = groupedFolds(data.prompts, cfg.folds, cfg.seed);
@@ -362,7 +456,9 @@ export async function trainAndSelect(candidates: readonly InputCandidate[], data
   const results: { theta: Float64Array; score: Float64Array; states: FoldState[] }[] = [];
   for (const c of candidates) {
     if (c.x.rows !== N) throw new AgqgError('internal', `design matrix has ${c.x.rows} rows for ${N} labels`);
-    cfg.log(`ridge on ${inputName(c.input)} (${c.x.cols} features), ${cfg.lambdas.length} penalties, ${cfg.folds} prompt-grouped folds`);
+    cfg.log(
+      `ridge on ${inputName(c.input)} (${c.x.cols} features), ${cfg.lambdas.length} penalties, ${cfg.folds} prompt-grouped folds`,
+    );
     const r = await evaluateInput(c.x, c.input, data, folds, cfg);
     reports.push(r.report);
     lambdaPath.push(...r.path);
@@ -376,7 +472,9 @@ export async function trainAndSelect(candidates: readonly InputCandidate[], data
   if (cfg.mlp) {
     const r = results[bestRidge];
     const input = reports[bestRidge].input;
-    cfg.log(`mlp on ${input}: ${cfg.mlp.components} kernel-PCA components, ${cfg.mlp.hidden} ReLU units, ${cfg.mlp.epochs} epochs${cfg.mlp.rank > 0 ? `, ranking weight ${cfg.mlp.rank}` : ''}`);
+    cfg.log(
+      `mlp on ${input}: ${cfg.mlp.components} kernel-PCA components, ${cfg.mlp.hidden} ReLU units, ${cfg.mlp.epochs} epochs${cfg.mlp.rank > 0 ? `, ranking weight ${cfg.mlp.rank}` : ''}`,
+    );
     const mlpTheta = await oofMlp(r.states, data, cfg.mlp, cfg);
     const ens = Float64Array.from(mlpTheta, (v, i) => (v + r.theta[i]) / 2);
     for (const [name, theta, mix] of [

@@ -30,7 +30,6 @@ export interface Dataset {
   target: Target;
 }
 
-
 async function isDir(path: string): Promise<boolean> {
   const s = await stat(path).catch(() => null);
   return s?.isDirectory() ?? false;
@@ -45,7 +44,10 @@ export async function loadDataset(dir: string, target: Target): Promise<Dataset>
   const table = parseCsvTable(labelsText, labelsPath);
   for (const col of ['name', 'prompt', target]) {
     if (!table.header.includes(col)) {
-      throw new UsageError(`${labelsPath} has no "${col}" column (it has ${table.header.join(', ')})`, 'train');
+      throw new UsageError(
+        `${labelsPath} has no "${col}" column (it has ${table.header.join(', ')})`,
+        'train',
+      );
     }
   }
   if (table.rows.length === 0) throw new UsageError(`${labelsPath} lists no images`, 'train');
@@ -61,10 +63,14 @@ export async function loadDataset(dir: string, target: Target): Promise<Dataset>
     seen.add(name);
     const v = Number(r[target]);
     if (r[target].trim() === '' || !Number.isFinite(v)) {
-      throw new UsageError(`${labelsPath} row ${i + 1} (${name}): ${target} "${r[target]}" is not a number`, 'train');
+      throw new UsageError(
+        `${labelsPath} row ${i + 1} (${name}): ${target} "${r[target]}" is not a number`,
+        'train',
+      );
     }
     mos[i] = v;
-    if (r.prompt.trim() === '') throw new UsageError(`${labelsPath} row ${i + 1} (${name}) has no prompt`, 'train');
+    if (r.prompt.trim() === '')
+      throw new UsageError(`${labelsPath} row ${i + 1} (${name}) has no prompt`, 'train');
   });
   return {
     dir: abs,

@@ -10,7 +10,8 @@ export function designMatrix(table: FeatureTable, input: HeadInput): Matrix {
   const n = table.names.length;
   if (input.type === 'image') return matrix(n, table.imageDim, Float64Array.from(table.image));
   const text = table.text;
-  if (!text) throw new AgqgError('no_text_encoder', 'alignment features need prompt embeddings; none were extracted');
+  if (!text)
+    throw new AgqgError('no_text_encoder', 'alignment features need prompt embeddings; none were extracted');
   if (text.dim !== table.imageDim || input.embedDim !== text.dim) {
     throw new AgqgError(
       'pack_invalid',

@@ -57,12 +57,20 @@ async function fileHash(pack: OpenedPack, path: string): Promise<string> {
 }
 
 /** The cache key: a hash over everything that changes the features. */
-export async function featureCacheKey(pack: OpenedPack, dataset: Dataset, withText: boolean): Promise<string> {
+export async function featureCacheKey(
+  pack: OpenedPack,
+  dataset: Dataset,
+  withText: boolean,
+): Promise<string> {
   const m: Manifest = pack.manifest;
   const visionFile = pickVariant(m.vision.variants, undefined, VARIANT_PREFERENCE).file;
   let text: unknown = null;
   if (withText) {
-    if (!m.text) throw new AgqgError('no_text_encoder', `pack "${m.id}" has no text encoder; alignment training needs one`);
+    if (!m.text)
+      throw new AgqgError(
+        'no_text_encoder',
+        `pack "${m.id}" has no text encoder; alignment training needs one`,
+      );
     const textFile = pickVariant(m.text.variants, undefined, VARIANT_PREFERENCE).file;
     text = { file: await fileHash(pack, textFile), spec: m.text };
   }
@@ -85,10 +93,17 @@ async function readCache(dir: string, key: string, names: readonly string[]): Pr
   } catch {
     return null;
   }
-  if (index.version !== FEATURE_CACHE_VERSION || index.key !== key || index.names.join('\n') !== names.join('\n')) return null;
+  if (
+    index.version !== FEATURE_CACHE_VERSION ||
+    index.key !== key ||
+    index.names.join('\n') !== names.join('\n')
+  )
+    return null;
   const imageBytes = await readFile(join(dir, 'image.f32')).catch(() => null);
   if (!imageBytes || imageBytes.byteLength !== names.length * index.imageDim * 4) return null;
-  const image = new Float32Array(imageBytes.buffer.slice(imageBytes.byteOffset, imageBytes.byteOffset + imageBytes.byteLength));
+  const image = new Float32Array(
+    imageBytes.buffer.slice(imageBytes.byteOffset, imageBytes.byteOffset + imageBytes.byteLength),
+  );
   let text: TextFeatures | null = null;
   if (index.text) {
     const t = index.text;
@@ -97,7 +112,9 @@ async function readCache(dir: string, key: string, names: readonly string[]): Pr
     text = {
       dim: t.dim,
       prompts: t.prompts,
-      embeds: new Float32Array(textBytes.buffer.slice(textBytes.byteOffset, textBytes.byteOffset + textBytes.byteLength)),
+      embeds: new Float32Array(
+        textBytes.buffer.slice(textBytes.byteOffset, textBytes.byteOffset + textBytes.byteLength),
+      ),
       promptOf: Int32Array.from(t.promptOf),
     };
   }
@@ -115,9 +132,14 @@ async function writeCache(root: string, table: FeatureTable): Promise<void> {
     key: table.key,
     names: table.names,
     imageDim: table.imageDim,
-    text: table.text ? { dim: table.text.dim, prompts: table.text.prompts, promptOf: Array.from(table.text.promptOf) } : null,
+    text: table.text
+      ? { dim: table.text.dim, prompts: table.text.prompts, promptOf: Array.from(table.text.promptOf) }
+      : null,
   };
-  await writeFile(join(tmp, 'image.f32'), new Uint8Array(table.image.buffer, table.image.byteOffset, table.image.byteLength));
+  await writeFile(
+    join(tmp, 'image.f32'),
+    new Uint8Array(table.image.buffer, table.image.byteOffset, table.image.byteLength),
+  );
   if (table.text) {
     const e = table.text.embeds;
     await writeFile(join(tmp, 'text.f32'), new Uint8Array(e.buffer, e.byteOffset, e.byteLength));
@@ -164,7 +186,9 @@ export async function loadFeatures(opts: ExtractOptions): Promise<FeatureTable> 
   let next = readImage(files[0]);
   for (let i = 0; i < n; i++) {
     const { img } = await next.catch((err: unknown) => {
-      throw new AgqgError('decode_failed', `training image ${files[i]}: ${(err as Error).message}`, { cause: err });
+      throw new AgqgError('decode_failed', `training image ${files[i]}: ${(err as Error).message}`, {
+        cause: err,
+      });
     });
     const running = scorer.embedImage(img);
     // Decoding runs on this thread while onnxruntime's own threads run the encoder.
@@ -175,7 +199,10 @@ export async function loadFeatures(opts: ExtractOptions): Promise<FeatureTable> 
       imageDim = features.length;
       image = new Float32Array(n * imageDim);
     } else if (features.length !== imageDim) {
-      throw new AgqgError('backend_failed', `${files[i]}: encoder gave ${features.length} features, earlier images ${imageDim}`);
+      throw new AgqgError(
+        'backend_failed',
+        `${files[i]}: encoder gave ${features.length} features, earlier images ${imageDim}`,
+      );
     }
     image.set(features, i * imageDim);
     if ((i + 1) % every === 0 || i + 1 === n) progressLine(io, i + 1, n, start);
@@ -190,9 +217,21 @@ export async function loadFeatures(opts: ExtractOptions): Promise<FeatureTable> 
     const embeds = new Float32Array(prompts.length * dim);
     emb.forEach((e, i) => embeds.set(e, i * dim));
     const rowOf = new Map(prompts.map((p, i) => [p, i]));
-    text = { dim, prompts, embeds, promptOf: Int32Array.from(dataset.prompts, (p) => rowOf.get(p) as number) };
+    text = {
+      dim,
+      prompts,
+      embeds,
+      promptOf: Int32Array.from(dataset.prompts, (p) => rowOf.get(p) as number),
+    };
   }
-  const table: FeatureTable = { key, names: [...dataset.names], imageDim, image: image as Float32Array, text, fromCache: false };
+  const table: FeatureTable = {
+    key,
+    names: [...dataset.names],
+    imageDim,
+    image: image as Float32Array,
+    text,
+    fromCache: false,
+  };
   await writeCache(opts.cacheRoot, table);
   return table;
 }

@@ -6,7 +6,8 @@ import { mulberry32, shuffleInPlace } from '../../model/util/rng.ts';
 
 /** fold[i] in 0..k-1 for each item, grouped by `groups[i]`. */
 export function groupedFolds(groups: readonly string[], k: number, seed: number): Int32Array {
-  if (!Number.isInteger(k) || k < 2) throw new AgqgError('internal', `folds: K must be an integer >= 2, got ${k}`);
+  if (!Number.isInteger(k) || k < 2)
+    throw new AgqgError('internal', `folds: K must be an integer >= 2, got ${k}`);
   const unique = [...new Set(groups)].sort();
   if (unique.length < k) {
     throw new AgqgError('internal', `folds: ${unique.length} prompts cannot fill ${k} folds`);

@@ -27,7 +27,12 @@ export interface GrmLinkFit {
  * the line crosses grade k + 1/2, so b1 = (1.5 - beta)/alpha, d = 1/alpha; a*d
  * starts at twice the unimodality bound (a smooth staircase that the fit sharpens or flattens).
  */
-export function initialLink(theta: ArrayLike<number>, mos: ArrayLike<number>, K: number, scale: MosScale): GrmParams {
+export function initialLink(
+  theta: ArrayLike<number>,
+  mos: ArrayLike<number>,
+  K: number,
+  scale: MosScale,
+): GrmParams {
   const n = theta.length;
   let mt = 0;
   let mg = 0;
@@ -45,7 +50,8 @@ export function initialLink(theta: ArrayLike<number>, mos: ArrayLike<number>, K:
     stt += dt * dt;
   }
   const sdTheta = Math.sqrt(stt / n);
-  if (!(sdTheta > 0)) throw new AgqgError('internal', 'GRM link fit: the ability is constant over the training set');
+  if (!(sdTheta > 0))
+    throw new AgqgError('internal', 'GRM link fit: the ability is constant over the training set');
   // An ability that does not rise with MOS cannot be linked monotonically; start from a unit-slope guess.
   const alpha = stg > 0 ? stg / stt : 1 / sdTheta;
   const beta = mg - alpha * mt;
@@ -64,7 +70,8 @@ export function fitGrmLink(
   init: GrmParams = initialLink(theta, mos, K, scale),
 ): GrmLinkFit {
   const n = theta.length;
-  if (mos.length !== n) throw new AgqgError('internal', `GRM link fit: ${n} abilities but ${mos.length} MOS values`);
+  if (mos.length !== n)
+    throw new AgqgError('internal', `GRM link fit: ${n} abilities but ${mos.length} MOS values`);
   if (n < 3) throw new AgqgError('internal', `GRM link fit needs at least 3 items, got ${n}`);
   const unit = (scale.max - scale.min) / (K - 1);
   const raw0 = toRaw(init, K);
@@ -86,6 +93,9 @@ export function fitGrmLink(
     { maxIter: 300, tol: 1e-12 },
   );
   // At the bound softplus(rawD) underflows and d = s/a can round a*d one ulp below it; constrainParams nudges a up.
-  const params = constrainParams(fromRaw({ rawA: res.params[0], b1: res.params[1], rawD: res.params[2] }, K), K);
+  const params = constrainParams(
+    fromRaw({ rawA: res.params[0], b1: res.params[1], rawD: res.params[2] }, K),
+    K,
+  );
   return { params, rmse: Math.sqrt(res.sse / n), iterations: res.iterations };
 }

@@ -126,7 +126,8 @@ export function crossProduct(m: Matrix): Matrix {
 
 /** A B */
 export function matMul(a: Matrix, b: Matrix): Matrix {
-  if (a.cols !== b.rows) throw new AgqgError('internal', `matMul: ${a.rows}x${a.cols} times ${b.rows}x${b.cols}`);
+  if (a.cols !== b.rows)
+    throw new AgqgError('internal', `matMul: ${a.rows}x${a.cols} times ${b.rows}x${b.cols}`);
   const out = new Float64Array(a.rows * b.cols);
   for (let i = 0; i < a.rows; i++) {
     const o = out.subarray(i * b.cols, (i + 1) * b.cols);
@@ -142,7 +143,8 @@ export function matMul(a: Matrix, b: Matrix): Matrix {
 
 export function transpose(m: Matrix): Matrix {
   const out = new Float64Array(m.rows * m.cols);
-  for (let i = 0; i < m.rows; i++) for (let j = 0; j < m.cols; j++) out[j * m.rows + i] = m.data[i * m.cols + j];
+  for (let i = 0; i < m.rows; i++)
+    for (let j = 0; j < m.cols; j++) out[j * m.rows + i] = m.data[i * m.cols + j];
   return matrix(m.cols, m.rows, out);
 }
 
@@ -152,7 +154,8 @@ export function transpose(m: Matrix): Matrix {
  */
 export function cholesky(a: Matrix, shift = 0): Matrix {
   const n = a.rows;
-  if (a.cols !== n) throw new AgqgError('internal', `cholesky needs a square matrix, got ${a.rows}x${a.cols}`);
+  if (a.cols !== n)
+    throw new AgqgError('internal', `cholesky needs a square matrix, got ${a.rows}x${a.cols}`);
   const l = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     const li = l.subarray(i * n, i * n + n);

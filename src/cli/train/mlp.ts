@@ -18,7 +18,15 @@ export interface MlpConfig {
   seed: number;
 }
 
-export const DEFAULT_MLP: MlpConfig = { hidden: 64, epochs: 60, lr: 1e-3, weightDecay: 0.05, batch: 128, rank: 0, seed: 1 };
+export const DEFAULT_MLP: MlpConfig = {
+  hidden: 64,
+  epochs: 60,
+  lr: 1e-3,
+  weightDecay: 0.05,
+  batch: 128,
+  rank: 0,
+  seed: 1,
+};
 
 export interface Mlp {
   inputs: number;
@@ -59,12 +67,19 @@ function forwardRow(m: Mlp, xi: Float64Array, h: Float64Array): number {
  * Loss and gradients on one batch (exposed for the finite-difference test).
  * Loss = mean (p - y)^2 + rank * mean over same-group ordered pairs of log(1 + exp(-sign(yi - yj)(pi - pj))).
  */
-export function mlpLossGrad(m: Mlp, x: Matrix, y: ArrayLike<number>, groups: ArrayLike<number>, rank: number) {
+export function mlpLossGrad(
+  m: Mlp,
+  x: Matrix,
+  y: ArrayLike<number>,
+  groups: ArrayLike<number>,
+  rank: number,
+) {
   const { inputs: d, hidden: H } = m;
   const n = x.rows;
   const pre = new Float64Array(n * H);
   const p = new Float64Array(n);
-  for (let i = 0; i < n; i++) p[i] = forwardRow(m, x.data.subarray(i * d, i * d + d), pre.subarray(i * H, i * H + H));
+  for (let i = 0; i < n; i++)
+    p[i] = forwardRow(m, x.data.subarray(i * d, i * d + d), pre.subarray(i * H, i * H + H));
   let loss = 0;
   const gp = new Float64Array(n);
   for (let i = 0; i < n; i++) {
@@ -74,7 +89,8 @@ export function mlpLossGrad(m: Mlp, x: Matrix, y: ArrayLike<number>, groups: Arr
   }
   if (rank > 0) {
     let pairs = 0;
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (i !== j && groups[i] === groups[j] && y[i] !== y[j]) pairs++;
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) if (i !== j && groups[i] === groups[j] && y[i] !== y[j]) pairs++;
     if (pairs > 0) {
       for (let i = 0; i < n; i++) {
         for (let j = 0; j < n; j++) {
@@ -139,7 +155,8 @@ export function initMlp(inputs: number, hidden: number, bias: number, seed: numb
 export function trainMlp(x: Matrix, y: ArrayLike<number>, groups: ArrayLike<number>, cfg: MlpConfig): Mlp {
   const n = x.rows;
   const d = x.cols;
-  if (y.length !== n || groups.length !== n) throw new AgqgError('internal', `MLP: ${n} rows, ${y.length} targets, ${groups.length} groups`);
+  if (y.length !== n || groups.length !== n)
+    throw new AgqgError('internal', `MLP: ${n} rows, ${y.length} targets, ${groups.length} groups`);
   let ym = 0;
   for (let i = 0; i < n; i++) ym += y[i];
   ym /= n;
@@ -158,7 +175,13 @@ export function trainMlp(x: Matrix, y: ArrayLike<number>, groups: ArrayLike<numb
       const idx = order.slice(s, s + cfg.batch);
       const xb = { rows: idx.length, cols: d, data: new Float64Array(idx.length * d) };
       idx.forEach((r, i) => xb.data.set(x.data.subarray(r * d, r * d + d), i * d));
-      const { grad } = mlpLossGrad(m, xb, idx.map((i) => y[i]), idx.map((i) => groups[i]), cfg.rank);
+      const { grad } = mlpLossGrad(
+        m,
+        xb,
+        idx.map((i) => y[i]),
+        idx.map((i) => groups[i]),
+        cfg.rank,
+      );
       t++;
       const c1 = 1 - b1 ** t;
       const c2 = 1 - b2 ** t;

@@ -83,7 +83,11 @@ export async function topEigen(a: Matrix, k: number, seed: number, iters = 6, mu
   const n = a.rows;
   const p = Math.min(n, k + 16);
   const g = gaussian(mulberry32(seed));
-  let q = matrix(n, p, Float64Array.from({ length: n * p }, () => g()));
+  let q = matrix(
+    n,
+    p,
+    Float64Array.from({ length: n * p }, () => g()),
+  );
   orthonormalise(q);
   for (let it = 0; it < iters; it++) {
     q = await mul(a, q);
@@ -98,7 +102,8 @@ export async function topEigen(a: Matrix, k: number, seed: number, iters = 6, mu
       for (let j = 0; j < p; j++) b[i * p + j] += qi * aq.data[r * p + j];
     }
   }
-  for (let i = 0; i < p; i++) for (let j = 0; j < i; j++) b[i * p + j] = b[j * p + i] = (b[i * p + j] + b[j * p + i]) / 2;
+  for (let i = 0; i < p; i++)
+    for (let j = 0; j < i; j++) b[i * p + j] = b[j * p + i] = (b[i * p + j] + b[j * p + i]) / 2;
   const e = jacobiEigen(matrix(p, p, b));
   const kk = Math.min(k, p);
   const vec = new Float64Array(n * kk);
@@ -127,7 +132,13 @@ export interface KernelPca {
 }
 
 /** Fits kernel PCA on `train` rows of the (linear) Gram `g`. */
-export async function fitKernelPca(g: Matrix, train: readonly number[], k: number, seed: number, mul?: MatMulFn): Promise<KernelPca> {
+export async function fitKernelPca(
+  g: Matrix,
+  train: readonly number[],
+  k: number,
+  seed: number,
+  mul?: MatMulFn,
+): Promise<KernelPca> {
   const N = g.rows;
   const n = train.length;
   const rowMean = new Float64Array(N);
@@ -142,14 +153,23 @@ export async function fitKernelPca(g: Matrix, train: readonly number[], k: numbe
   const kc = new Float64Array(n * n);
   for (let a = 0; a < n; a++) {
     const i = train[a];
-    for (let b = 0; b < n; b++) kc[a * n + b] = g.data[i * N + train[b]] - rowMean[i] - rowMean[train[b]] + grand;
+    for (let b = 0; b < n; b++)
+      kc[a * n + b] = g.data[i * N + train[b]] - rowMean[i] - rowMean[train[b]] + grand;
   }
   const e = await topEigen(matrix(n, n, kc), k, seed, 6, mul);
   let keep = 0;
   while (keep < e.values.length && e.values[keep] > 1e-9 * e.values[0]) keep++;
   const vectors = matrix(n, keep, new Float64Array(n * keep));
-  for (let r = 0; r < n; r++) for (let c = 0; c < keep; c++) vectors.data[r * keep + c] = e.vectors.data[r * e.vectors.cols + c];
-  return { train: [...train], values: e.values.slice(0, keep), vectors, rowMean, grandMean: grand, scale: Math.sqrt(e.values[0] / n) };
+  for (let r = 0; r < n; r++)
+    for (let c = 0; c < keep; c++) vectors.data[r * keep + c] = e.vectors.data[r * e.vectors.cols + c];
+  return {
+    train: [...train],
+    values: e.values.slice(0, keep),
+    vectors,
+    rowMean,
+    grandMean: grand,
+    scale: Math.sqrt(e.values[0] / n),
+  };
 }
 
 /** Principal scores of Gram rows `rows`: (centred K(row, train)) V / sqrt(w), divided by pca.scale. */
@@ -163,7 +183,8 @@ export function kernelPcaScores(g: Matrix, pca: KernelPca, rows: readonly number
     let m = 0;
     for (let b = 0; b < n; b++) m += g.data[i * N + pca.train[b]];
     m /= n;
-    for (let b = 0; b < n; b++) kr[b] = g.data[i * N + pca.train[b]] - m - pca.rowMean[pca.train[b]] + pca.grandMean;
+    for (let b = 0; b < n; b++)
+      kr[b] = g.data[i * N + pca.train[b]] - m - pca.rowMean[pca.train[b]] + pca.grandMean;
     for (let b = 0; b < n; b++) {
       const v = kr[b];
       const vr = pca.vectors.data.subarray(b * k, b * k + k);

@@ -2,7 +2,8 @@
 // document saved next to the head.
 import type { TrainResult } from './cv.ts';
 
-const f = (v: number | undefined, digits = 4): string => (v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(digits));
+const f = (v: number | undefined, digits = 4): string =>
+  v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(digits);
 
 export function formatReport(res: TrainResult): string {
   const rows = res.candidates.map((c) => [
@@ -17,10 +18,23 @@ export function formatReport(res: TrainResult): string {
     f(c.withinSetting.mean),
     c === res.selected ? '*' : '',
   ]);
-  const header = ['candidate', 'lambda', 'SRCC', 'PLCC', 'PLCC-log', 'KRCC', 'RMSE', 'in-gen', 'in-setting', ''];
+  const header = [
+    'candidate',
+    'lambda',
+    'SRCC',
+    'PLCC',
+    'PLCC-log',
+    'KRCC',
+    'RMSE',
+    'in-gen',
+    'in-setting',
+    '',
+  ];
   const table = [header, ...rows];
   const widths = header.map((_, j) => Math.max(...table.map((r) => r[j].length)));
-  const lines = table.map((r) => r.map((cell, j) => (j === 0 ? cell.padEnd(widths[j]) : cell.padStart(widths[j]))).join('  '));
+  const lines = table.map((r) =>
+    r.map((cell, j) => (j === 0 ? cell.padEnd(widths[j]) : cell.padStart(widths[j]))).join('  '),
+  );
   const sel = res.selected;
   const gen = (sel.cv.groups ?? []).map((g) => `${g.name} ${f(g.srcc, 3)} (n=${g.n})`).join(', ');
   const set = sel.withinSetting.groups.map((g) => `${g.name} ${f(g.srcc, 3)}`).join(', ');
@@ -41,6 +55,13 @@ export function reportJson(res: TrainResult): Record<string, unknown> {
     selected: res.selected,
     candidates: res.candidates,
     lambdaPath: res.lambdaPath,
-    head: { kind: res.head.kind, input: res.head.input, inputDim: res.head.inputDim, grm: res.head.grm, K: res.head.K, mos: res.head.mos },
+    head: {
+      kind: res.head.kind,
+      input: res.head.input,
+      inputDim: res.head.inputDim,
+      grm: res.head.grm,
+      K: res.head.K,
+      mos: res.head.mos,
+    },
   };
 }

@@ -39,9 +39,15 @@ export function pickForm(rows: number, cols: number, form: RidgeForm): 'primal' 
  * Ridge for each lambda in `lambdas`, sharing one Gram matrix.
  * Lambdas are absolute; see lambdaScale() for a shape-free unit.
  */
-export function ridgePath(z: Matrix, y: ArrayLike<number>, lambdas: readonly number[], form: RidgeForm = 'auto'): RidgeModel[] {
+export function ridgePath(
+  z: Matrix,
+  y: ArrayLike<number>,
+  lambdas: readonly number[],
+  form: RidgeForm = 'auto',
+): RidgeModel[] {
   for (const l of lambdas) {
-    if (!(l > 0) || !Number.isFinite(l)) throw new AgqgError('internal', `ridge lambda must be finite and > 0, got ${l}`);
+    if (!(l > 0) || !Number.isFinite(l))
+      throw new AgqgError('internal', `ridge lambda must be finite and > 0, got ${l}`);
   }
   const { zc, yc, mz, my } = centred(z, y);
   const use = pickForm(z.rows, z.cols, form);
@@ -49,14 +55,20 @@ export function ridgePath(z: Matrix, y: ArrayLike<number>, lambdas: readonly num
   const zty = use === 'primal' ? matTVec(zc, yc) : null;
   return lambdas.map((lambda) => {
     const l = cholesky(g, lambda);
-    const weights = use === 'dual' ? matTVec(zc, choleskySolve(l, yc)) : choleskySolve(l, zty as Float64Array);
+    const weights =
+      use === 'dual' ? matTVec(zc, choleskySolve(l, yc)) : choleskySolve(l, zty as Float64Array);
     let bias = my;
     for (let j = 0; j < weights.length; j++) bias -= mz[j] * weights[j];
     return { weights, bias, lambda };
   });
 }
 
-export function fitRidge(z: Matrix, y: ArrayLike<number>, lambda: number, form: RidgeForm = 'auto'): RidgeModel {
+export function fitRidge(
+  z: Matrix,
+  y: ArrayLike<number>,
+  lambda: number,
+  form: RidgeForm = 'auto',
+): RidgeModel {
   return ridgePath(z, y, [lambda], form)[0];
 }
 

@@ -7,7 +7,13 @@ import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseHeadParams, type HeadParams } from '../../model/grading/head.ts';
-import { MANIFEST_FILE, parseManifest, type Head, type Manifest, type PackFile } from '../../model/pack/manifest.ts';
+import {
+  MANIFEST_FILE,
+  parseManifest,
+  type Head,
+  type Manifest,
+  type PackFile,
+} from '../../model/pack/manifest.ts';
 import { HEAD_IO, headToOnnx } from '../../model/onnx/onnx-head.ts';
 import type { OpenedPack } from '../../model/pack/pack.ts';
 
@@ -65,7 +71,10 @@ export async function saveHead(
   };
   const next = {
     ...m,
-    files: [...m.files.filter((f) => !replaced.has(f.path)), ...writes.map(([p, b, role]) => fileEntry(p, b, role))],
+    files: [
+      ...m.files.filter((f) => !replaced.has(f.path)),
+      ...writes.map(([p, b, role]) => fileEntry(p, b, role)),
+    ],
     heads: { ...m.heads, [kind]: head },
     metrics: { ...m.metrics, [kind]: report.metrics },
     provenance: {

@@ -4,7 +4,16 @@
 // ONNX head (onnx-head.ts) must compute exactly this.
 import { z } from 'zod';
 import { AgqgError } from '../errors.ts';
-import { expectedGrade, gradeProbs, meetsUnimodalBound, minDiscriminationSpacing, thresholds, toMos, type GrmParams, type MosScale } from './grm.ts';
+import {
+  expectedGrade,
+  gradeProbs,
+  meetsUnimodalBound,
+  minDiscriminationSpacing,
+  thresholds,
+  toMos,
+  type GrmParams,
+  type MosScale,
+} from './grm.ts';
 import { GrmSchema, MosScaleSchema } from '../pack/manifest.ts';
 
 export const HEAD_FORMAT = 'agqg-head';
@@ -64,14 +73,17 @@ export const HeadParamsSchema = z
   })
   .superRefine((h, ctx) => {
     const need = (len: number, want: number, path: string): void => {
-      if (len !== want) ctx.addIssue({ code: 'custom', path: [path], message: `has ${len} values, needs ${want}` });
+      if (len !== want)
+        ctx.addIssue({ code: 'custom', path: [path], message: `has ${len} values, needs ${want}` });
     };
     if (h.input.type === 'image-text') need(h.inputDim, composedDim(h.input, 0), 'inputDim');
     need(h.mean.length, h.inputDim, 'mean');
     need(h.std.length, h.inputDim, 'std');
     need(h.weights.length, h.inputDim, 'weights');
-    if (h.kind === 'mlp' && !h.hidden) ctx.addIssue({ code: 'custom', path: ['hidden'], message: 'an mlp head needs hidden' });
-    if (h.kind === 'linear' && h.hidden) ctx.addIssue({ code: 'custom', path: ['hidden'], message: 'a linear head has no hidden layer' });
+    if (h.kind === 'mlp' && !h.hidden)
+      ctx.addIssue({ code: 'custom', path: ['hidden'], message: 'an mlp head needs hidden' });
+    if (h.kind === 'linear' && h.hidden)
+      ctx.addIssue({ code: 'custom', path: ['hidden'], message: 'a linear head has no hidden layer' });
     if (h.hidden) {
       need(h.hidden.weights.length, h.hidden.units * h.inputDim, 'hidden.weights');
       need(h.hidden.bias.length, h.hidden.units, 'hidden.bias');
@@ -93,7 +105,10 @@ export function parseHeadParams(json: unknown, where = 'head parameters'): HeadP
   const r = HeadParamsSchema.safeParse(json);
   if (r.success) return r.data;
   const problems = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-  throw new AgqgError('pack_invalid', `${where} are not valid AGQG head parameters:\n  ${problems.join('\n  ')}`);
+  throw new AgqgError(
+    'pack_invalid',
+    `${where} are not valid AGQG head parameters:\n  ${problems.join('\n  ')}`,
+  );
 }
 
 export interface HeadOutput {
@@ -108,7 +123,8 @@ export interface HeadOutput {
 }
 
 function unit(v: ArrayLike<number>, what: string, dim: number): Float64Array {
-  if (v.length !== dim) throw new AgqgError('pack_invalid', `the head expects ${dim}-value ${what} embeddings, got ${v.length}`);
+  if (v.length !== dim)
+    throw new AgqgError('pack_invalid', `the head expects ${dim}-value ${what} embeddings, got ${v.length}`);
   let s = 0;
   for (let i = 0; i < v.length; i++) s += v[i] * v[i];
   const n = Math.sqrt(s);
@@ -120,10 +136,18 @@ function unit(v: ArrayLike<number>, what: string, dim: number): Float64Array {
  * The head's input vector: the image features themselves, or the alignment
  * features [cosine, u*v, u, v] (parts as listed) of the normalised embeddings.
  */
-export function headFeatures(params: Pick<HeadParams, 'input'>, image: ArrayLike<number>, text?: ArrayLike<number>): Float64Array {
+export function headFeatures(
+  params: Pick<HeadParams, 'input'>,
+  image: ArrayLike<number>,
+  text?: ArrayLike<number>,
+): Float64Array {
   const input = params.input;
   if (input.type === 'image') return Float64Array.from(image);
-  if (!text) throw new AgqgError('no_text_encoder', 'this head needs the prompt embedding as well as the image embedding');
+  if (!text)
+    throw new AgqgError(
+      'no_text_encoder',
+      'this head needs the prompt embedding as well as the image embedding',
+    );
   const u = unit(image, 'image', input.embedDim);
   const v = unit(text, 'text', input.embedDim);
   const out = new Float64Array(composedDim(input, 0));
@@ -134,7 +158,8 @@ export function headFeatures(params: Pick<HeadParams, 'input'>, image: ArrayLike
       for (let i = 0; i < u.length; i++) c += u[i] * v[i];
       out[o++] = c;
     } else {
-      for (let i = 0; i < u.length; i++) out[o++] = part === 'product' ? u[i] * v[i] : part === 'image' ? u[i] : v[i];
+      for (let i = 0; i < u.length; i++)
+        out[o++] = part === 'product' ? u[i] * v[i] : part === 'image' ? u[i] : v[i];
     }
   }
   return out;
@@ -144,7 +169,10 @@ export function headFeatures(params: Pick<HeadParams, 'input'>, image: ArrayLike
 export function headAbility(params: HeadParams, features: ArrayLike<number>): number {
   const n = params.inputDim;
   if (features.length !== n) {
-    throw new AgqgError('pack_invalid', `the head expects ${n} features but the encoder gave ${features.length}`);
+    throw new AgqgError(
+      'pack_invalid',
+      `the head expects ${n} features but the encoder gave ${features.length}`,
+    );
   }
   const zs = new Float64Array(n);
   for (let j = 0; j < n; j++) {

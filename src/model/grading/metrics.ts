@@ -194,7 +194,7 @@ function levenbergMarquardt(x: readonly number[], y: readonly number[], start: V
       const slope = sg * sig(-u);
       const r = (b1 - b2) * sg + b2 - y[i];
       // du/db3 = -1/|s|, du/ds = -u/s.
-      const J = [sg, 1 - sg, -(b1 - b2) * slope / Math.abs(s), -(b1 - b2) * slope * (u / s)];
+      const J = [sg, 1 - sg, (-(b1 - b2) * slope) / Math.abs(s), -(b1 - b2) * slope * (u / s)];
       for (let a = 0; a < 4; a++) {
         g[a] += J[a] * r;
         for (let c = 0; c < 4; c++) A[a][c] += J[a] * J[c];
@@ -202,8 +202,13 @@ function levenbergMarquardt(x: readonly number[], y: readonly number[], start: V
     }
     let accepted = false;
     while (lambda <= LM_LAMBDA_MAX) {
-      const M = A.map((row, a) => row.map((val, c) => (a === c ? val + lambda * Math.max(val, LM_DIAG_FLOOR) : val)));
-      const step = solve4(M, g.map((gi) => -gi));
+      const M = A.map((row, a) =>
+        row.map((val, c) => (a === c ? val + lambda * Math.max(val, LM_DIAG_FLOOR) : val)),
+      );
+      const step = solve4(
+        M,
+        g.map((gi) => -gi),
+      );
       if (step) {
         const next: Vec4 = [v[0] + step[0], v[1] + step[1], v[2] + step[2], v[3] + step[3]];
         const nextSse = next[3] !== 0 ? sseOf(x, y, next) : Infinity;
@@ -236,7 +241,10 @@ function levenbergMarquardt(x: readonly number[], y: readonly number[], start: V
 export function fitLogistic4(pred: readonly number[], mos: readonly number[]): Logistic4Fit {
   checkPair('fitLogistic4', pred, mos);
   if (pred.length < 4) {
-    throw new AgqgError('internal', `fitLogistic4: needs at least 4 pairs for 4 parameters, got ${pred.length}`);
+    throw new AgqgError(
+      'internal',
+      `fitLogistic4: needs at least 4 pairs for 4 parameters, got ${pred.length}`,
+    );
   }
   const mx = mean(pred);
   const sx = std(pred);
@@ -339,7 +347,10 @@ export function groupedSrcc(
 ): { groups: { name: string; n: number; srcc: number }[]; mean: number } {
   checkPair('groupedSrcc', pred, mos);
   const g = perGroup(pred, mos, groups);
-  return { groups: g.map(({ name, n, srcc: s }) => ({ name, n, srcc: s })), mean: meanDefined(g.map((x) => x.srcc)) };
+  return {
+    groups: g.map(({ name, n, srcc: s }) => ({ name, n, srcc: s })),
+    mean: meanDefined(g.map((x) => x.srcc)),
+  };
 }
 
 export interface MetricsSummary {
@@ -355,7 +366,11 @@ export interface MetricsSummary {
   meanGroupSrcc?: number;
 }
 
-export function summarize(pred: readonly number[], mos: readonly number[], groups?: readonly string[]): MetricsSummary {
+export function summarize(
+  pred: readonly number[],
+  mos: readonly number[],
+  groups?: readonly string[],
+): MetricsSummary {
   checkPair('summarize', pred, mos);
   const logistic = plccLogistic(pred, mos);
   const out: MetricsSummary = {

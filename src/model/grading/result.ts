@@ -43,7 +43,8 @@ export const GradeResultSchema = z
       issue('probabilities', `has ${g.probabilities.length} entries for ${K} grade labels`);
       return;
     }
-    if (g.thresholds.length !== K - 1) issue('thresholds', `has ${g.thresholds.length} entries, expected ${K - 1}`);
+    if (g.thresholds.length !== K - 1)
+      issue('thresholds', `has ${g.thresholds.length} entries, expected ${K - 1}`);
     for (let k = 1; k < g.thresholds.length; k++) {
       if (!(g.thresholds[k] > g.thresholds[k - 1])) issue('thresholds', 'must be strictly increasing');
     }
@@ -77,7 +78,10 @@ export const ImageResultSchema = z.object({
   /** Why alignment is null or qualified (no text encoder, empty prompt, truncated prompt, ...). */
   alignmentNote: z.string().nullable(),
   /** A prompt problem that stopped alignment only (e.g. prompt_too_long); quality is still graded. */
-  alignmentError: z.object({ code: z.enum(ERROR_CODES), message: z.string() }).nullable().default(null),
+  alignmentError: z
+    .object({ code: z.enum(ERROR_CODES), message: z.string() })
+    .nullable()
+    .default(null),
   /** Stages that did not run (e.g. after a decode error) are absent. */
   timings: z.object({
     decodeMs: durationMs,

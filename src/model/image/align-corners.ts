@@ -179,7 +179,15 @@ export function alignCornersBilinearJs(job: AlignCornersJob, plan = alignCorners
 }
 
 /** The vertical lerp of `n` values from `i`, stored as float32 from `d`. */
-function lerpPlane(t: Float64Array, b: Float64Array, i: number, n: number, rf: number, out: Float32Array, d: number): void {
+function lerpPlane(
+  t: Float64Array,
+  b: Float64Array,
+  i: number,
+  n: number,
+  rf: number,
+  out: Float32Array,
+  d: number,
+): void {
   for (const end = i + n; i < end; i++, d++) {
     const tv = t[i];
     out[d] = tv + (b[i] - tv) * rf;
@@ -216,7 +224,19 @@ export const lastAlignCornersBackend = (): AlignCornersBackend | null => alignCo
 /** Whether the job is well formed, so the wasm kernel reads and writes only inside its buffers. */
 function wasmFits(job: AlignCornersJob): boolean {
   const { srcW, srcH, outW, outH, win, dst } = job;
-  const ints = [srcW, srcH, outW, outH, win.x, win.y, win.width, win.height, dst.offset, dst.rowStride, dst.planeStride];
+  const ints = [
+    srcW,
+    srcH,
+    outW,
+    outH,
+    win.x,
+    win.y,
+    win.width,
+    win.height,
+    dst.offset,
+    dst.rowStride,
+    dst.planeStride,
+  ];
   const last = dst.offset + 2 * dst.planeStride + (win.height - 1) * dst.rowStride + win.width;
   return (
     ints.every(Number.isSafeInteger) &&

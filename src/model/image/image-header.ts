@@ -40,8 +40,10 @@ function ascii(b: Uint8Array, at: number, len: number): string {
 const u16be = (b: Uint8Array, i: number): number => (b[i] << 8) | b[i + 1];
 const u16le = (b: Uint8Array, i: number): number => b[i] | (b[i + 1] << 8);
 const u24le = (b: Uint8Array, i: number): number => b[i] | (b[i + 1] << 8) | (b[i + 2] << 16);
-const u32be = (b: Uint8Array, i: number): number => ((b[i] << 24) >>> 0) + ((b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]);
-const i32le = (b: Uint8Array, i: number): number => b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24);
+const u32be = (b: Uint8Array, i: number): number =>
+  ((b[i] << 24) >>> 0) + ((b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]);
+const i32le = (b: Uint8Array, i: number): number =>
+  b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24);
 
 function truncated(name: string, format: string, what: string): AgqgError {
   return new AgqgError('decode_failed', `${name}: the ${format} file is truncated or corrupt (${what})`);
@@ -89,7 +91,8 @@ function jpeg(b: Uint8Array, name: string): ImageHeader {
       if (!dims) throw truncated(name, 'JPEG', 'scan data before any frame header');
       // Entropy-coded data stuffs 0xFF as FF 00, so FF D9 after the scan can only be the end-of-image marker;
       // browsers draw a JPEG cut short with grey rows rather than failing, so check for it here.
-      if (lastIndexOfPair(b, 0xff, 0xd9, i + 2 + len) < 0) throw truncated(name, 'JPEG', 'no end-of-image marker');
+      if (lastIndexOfPair(b, 0xff, 0xd9, i + 2 + len) < 0)
+        throw truncated(name, 'JPEG', 'no end-of-image marker');
       return { format: 'jpeg', mime: MIME.jpeg, ...dims };
     }
     i += 2 + len;
@@ -112,7 +115,12 @@ function webp(b: Uint8Array, name: string): ImageHeader {
   if (chunk === 'VP8L' && b.length >= 25) {
     if (b[20] !== 0x2f) throw truncated(name, 'WebP', 'bad VP8L signature');
     const bits = b[21] | (b[22] << 8) | (b[23] << 16) | (b[24] << 24);
-    return { format: 'webp', mime: MIME.webp, width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1 };
+    return {
+      format: 'webp',
+      mime: MIME.webp,
+      width: (bits & 0x3fff) + 1,
+      height: ((bits >>> 14) & 0x3fff) + 1,
+    };
   }
   if (chunk === 'VP8X' && b.length >= 30) {
     return { format: 'webp', mime: MIME.webp, width: u24le(b, 24) + 1, height: u24le(b, 27) + 1 };
@@ -148,7 +156,10 @@ function looksLikeText(b: Uint8Array): boolean {
 }
 
 function describeNonImage(b: Uint8Array, name: string): AgqgError {
-  const head = new TextDecoder('utf-8', { fatal: false }).decode(b.subarray(0, 1024)).trimStart().toLowerCase();
+  const head = new TextDecoder('utf-8', { fatal: false })
+    .decode(b.subarray(0, 1024))
+    .trimStart()
+    .toLowerCase();
   if (head.includes('<svg') || (head.startsWith('<?xml') && head.includes('svg'))) {
     return new AgqgError(
       'unsupported_format',
@@ -183,12 +194,16 @@ export function readImageHeader(bytes: Uint8Array, name = 'image'): ImageHeader 
   else if (ascii(bytes, 0, 6) === 'GIF87a' || ascii(bytes, 0, 6) === 'GIF89a') header = gif(bytes, name);
   else if (ascii(bytes, 0, 4) === 'RIFF' && ascii(bytes, 8, 4) === 'WEBP') header = webp(bytes, name);
   else if (ascii(bytes, 0, 2) === 'BM') header = bmp(bytes, name);
-  else if (ascii(bytes, 4, 4) === 'ftyp' && ['avif', 'avis'].includes(ascii(bytes, 8, 4))) header = avif(bytes, name);
+  else if (ascii(bytes, 4, 4) === 'ftyp' && ['avif', 'avis'].includes(ascii(bytes, 8, 4)))
+    header = avif(bytes, name);
   else throw describeNonImage(bytes, name);
 
   const { width, height } = header;
   if (width < 1 || height < 1) {
-    throw new AgqgError('decode_failed', `${name}: the ${header.format.toUpperCase()} header declares ${width}x${height} pixels`);
+    throw new AgqgError(
+      'decode_failed',
+      `${name}: the ${header.format.toUpperCase()} header declares ${width}x${height} pixels`,
+    );
   }
   if (width * height > MAX_IMAGE_PIXELS) {
     throw new AgqgError(

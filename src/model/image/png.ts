@@ -12,7 +12,12 @@ export function pngToRgba(bytes: Uint8Array, name: string): RgbaImage {
   try {
     png = decodePng(bytes);
   } catch (e) {
-    const why = e instanceof Error ? (e.cause instanceof Error ? `${e.message} ${e.cause.message}` : e.message) : String(e);
+    const why =
+      e instanceof Error
+        ? e.cause instanceof Error
+          ? `${e.message} ${e.cause.message}`
+          : e.message
+        : String(e);
     throw new AgqgError('decode_failed', `${name}: the PNG is corrupt (${why.trim()})`, { cause: e });
   }
   const { width, height, depth, channels } = png;

@@ -38,7 +38,10 @@ export function preparedInput(img: PreparedImage, k: number, cfg: PreprocessConf
   const { width, height } = outputSize(img, cfg);
   const want = CHANNELS * width * height;
   if (!t || t.length !== want) {
-    throw new AgqgError('internal', `prepared input ${k} holds ${t?.length ?? 0} floats; the encoder needs ${want} (3x${height}x${width})`);
+    throw new AgqgError(
+      'internal',
+      `prepared input ${k} holds ${t?.length ?? 0} floats; the encoder needs ${want} (3x${height}x${width})`,
+    );
   }
   return t;
 }

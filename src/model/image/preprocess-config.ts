@@ -42,7 +42,9 @@ const PerChannel = (name: string) =>
       .number()
       .refine(Number.isFinite, `${name} must be finite`)
       .transform((v) => [v, v, v]),
-    z.array(z.number().refine(Number.isFinite, `${name} must be finite`)).length(3, `${name} needs 3 values (RGB)`),
+    z
+      .array(z.number().refine(Number.isFinite, `${name} must be finite`))
+      .length(3, `${name} needs 3 values (RGB)`),
   ]);
 
 export const RESIZE_MODES = ['pil', 'align_corners_bilinear'] as const;
@@ -54,7 +56,10 @@ export const PreprocessConfigSchema = z.looseObject({
   resample: z
     .number()
     .int()
-    .refine((v) => (Object.values(PIL_RESAMPLE) as number[]).includes(v), 'resample must be a PIL filter number 0..5')
+    .refine(
+      (v) => (Object.values(PIL_RESAMPLE) as number[]).includes(v),
+      'resample must be a PIL filter number 0..5',
+    )
     .default(PIL_RESAMPLE.BICUBIC),
   do_center_crop: z.boolean().default(true),
   crop_size: CropSizeSchema.default({ height: CLIP_DEFAULT_EDGE, width: CLIP_DEFAULT_EDGE }),
@@ -75,9 +80,7 @@ export const PreprocessConfigSchema = z.looseObject({
    * tf.image.resizeBilinear(alignCorners=true) in float on rescaled pixels, as
    * TF.js models (nsfwjs) do; `resample` is then ignored.
    */
-  agqg_resize: z
-    .object({ mode: z.enum(RESIZE_MODES).default('pil') })
-    .default({ mode: 'pil' }),
+  agqg_resize: z.object({ mode: z.enum(RESIZE_MODES).default('pil') }).default({ mode: 'pil' }),
   /** AGQG extension: 'center' = crop crop_size from the native-resolution image, no resize. */
   agqg_crop: z.literal('center').optional(),
 });

@@ -111,18 +111,28 @@ function normaliser(n: ChannelNormalisation | null, c: number): (x: number) => n
 
 // The table depends only on the config; configs are few and long-lived (one per pack input).
 const lutCache = new WeakMap<PreprocessConfig, Float32Array>();
-function lookupTable(cfg: PreprocessConfig, levels: Float32Array, norm: ((x: number) => number)[]): Float32Array {
+function lookupTable(
+  cfg: PreprocessConfig,
+  levels: Float32Array,
+  norm: ((x: number) => number)[],
+): Float32Array {
   let lut = lutCache.get(cfg);
   if (!lut) {
     lut = new Float32Array(CHANNELS * LEVELS);
-    for (let c = 0; c < CHANNELS; c++) for (let v = 0; v < LEVELS; v++) lut[c * LEVELS + v] = norm[c](levels[v]);
+    for (let c = 0; c < CHANNELS; c++)
+      for (let v = 0; v < LEVELS; v++) lut[c * LEVELS + v] = norm[c](levels[v]);
     lutCache.set(cfg, lut);
   }
   return lut;
 }
 
 /** Writes the [3, H, W] float32 tensor of `img` into `out` at `offset` (for batching). */
-export function preprocessInto(img: RgbaImage, cfg: PreprocessConfig, out: Float32Array, offset: number): void {
+export function preprocessInto(
+  img: RgbaImage,
+  cfg: PreprocessConfig,
+  out: Float32Array,
+  offset: number,
+): void {
   assertRgbaImage(img);
   const plan = preprocessPlan(img, cfg);
   const { out: o, win, top, left, resized } = plan;
@@ -139,7 +149,8 @@ export function preprocessInto(img: RgbaImage, cfg: PreprocessConfig, out: Float
   const padded = win.width < o.width || win.height < o.height;
   if (padded) {
     // torchvision pads with 0 before ToTensor/Normalize.
-    for (let c = 0; c < CHANNELS; c++) out.fill(norm[c](levels[0]), offset + c * plane, offset + (c + 1) * plane);
+    for (let c = 0; c < CHANNELS; c++)
+      out.fill(norm[c](levels[0]), offset + c * plane, offset + (c + 1) * plane);
   }
   if (win.width <= 0 || win.height <= 0) return;
 

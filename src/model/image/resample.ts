@@ -168,7 +168,14 @@ interface ConvPlan {
   rowEnd: number;
 }
 
-function convPlan(srcW: number, srcH: number, outW: number, outH: number, filter: number, win: Window): ConvPlan {
+function convPlan(
+  srcW: number,
+  srcH: number,
+  outW: number,
+  outH: number,
+  filter: number,
+  win: Window,
+): ConvPlan {
   const ch = outW !== srcW ? axisCoeffs(srcW, outW, filter) : null;
   const cv = outH !== srcH ? axisCoeffs(srcH, outH, filter) : null;
   // Source rows the vertical pass will read for this window.

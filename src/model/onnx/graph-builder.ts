@@ -80,9 +80,11 @@ function bad(message: string): AgqgError {
 }
 
 function checkDims(what: string, dims: readonly number[], length: number): void {
-  for (const d of dims) if (!Number.isInteger(d) || d < 0) throw bad(`${what}: bad dimension ${d} in [${dims.join(',')}]`);
+  for (const d of dims)
+    if (!Number.isInteger(d) || d < 0) throw bad(`${what}: bad dimension ${d} in [${dims.join(',')}]`);
   const count = dims.reduce((a, b) => a * b, 1);
-  if (count !== length) throw bad(`${what}: dims [${dims.join(',')}] hold ${count} values but the data has ${length}`);
+  if (count !== length)
+    throw bad(`${what}: dims [${dims.join(',')}] hold ${count} values but the data has ${length}`);
 }
 
 function normaliseAttr(name: string, value: OnnxAttrInput): OnnxAttr {
@@ -93,7 +95,8 @@ function normaliseAttr(name: string, value: OnnxAttrInput): OnnxAttr {
   }
   if (Array.isArray(value)) {
     const list = value as readonly number[];
-    if (!list.every((v) => Number.isInteger(v))) throw bad(`attribute ${name} has non-integers; use attr.floats()`);
+    if (!list.every((v) => Number.isInteger(v)))
+      throw bad(`attribute ${name} has non-integers; use attr.floats()`);
     return { kind: 'ints', value: list };
   }
   return value as OnnxAttr;
@@ -140,7 +143,8 @@ function valueInfoProto(v: ValueInfo): ProtoWriter {
   const shape = new ProtoWriter();
   for (const d of v.dims) {
     const dim = new ProtoWriter();
-    if (typeof d === 'number') dim.varint(1, d); // dim_value
+    if (typeof d === 'number')
+      dim.varint(1, d); // dim_value
     else dim.string(2, d); // dim_param
     shape.message(1, dim);
   }
@@ -208,7 +212,12 @@ export class GraphBuilder {
   }
 
   /** Node with a single, freshly named output; returns that name. */
-  op(op: string, inputs: readonly string[], attrs: Record<string, OnnxAttrInput> = {}, hint?: string): string {
+  op(
+    op: string,
+    inputs: readonly string[],
+    attrs: Record<string, OnnxAttrInput> = {},
+    hint?: string,
+  ): string {
     const out = this.fresh(hint ?? `${op.toLowerCase()}_${this.nodes.length}`);
     this.node(op, inputs, [out], attrs);
     return out;

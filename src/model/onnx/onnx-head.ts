@@ -52,7 +52,13 @@ export function headToOnnx(params: HeadParams): Uint8Array {
     const v = l2Normalise(g, txt, axes, floor, 'text_unit');
     const prod = g.op('Mul', [u, v], {}, 'product');
     const parts = params.input.parts.map((p) =>
-      p === 'cosine' ? g.op('ReduceSum', [prod, axes], { keepdims: 1 }, 'cosine') : p === 'product' ? prod : p === 'image' ? u : v,
+      p === 'cosine'
+        ? g.op('ReduceSum', [prod, axes], { keepdims: 1 }, 'cosine')
+        : p === 'product'
+          ? prod
+          : p === 'image'
+            ? u
+            : v,
     );
     features = parts.length === 1 ? parts[0] : g.op('Concat', parts, { axis: 1 }, 'composed');
   }

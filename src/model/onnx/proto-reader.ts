@@ -52,7 +52,8 @@ export function* protoFields(buf: Uint8Array): Generator<ProtoField> {
       i += len;
     } else if (wire === WIRE.i64) i += 8;
     else if (wire === WIRE.i32) i += 4;
-    else throw new AgqgError('pack_invalid', `ONNX model: unsupported protobuf wire type ${wire} (field ${no})`);
+    else
+      throw new AgqgError('pack_invalid', `ONNX model: unsupported protobuf wire type ${wire} (field ${no})`);
     if (i > buf.length) throw truncated(`field ${no}`);
     yield { no, wire, start, end: i, varint: value, body };
   }

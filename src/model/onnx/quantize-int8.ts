@@ -107,17 +107,28 @@ function tensor(name: string, dataType: number, dims: readonly number[], raw: Ui
   return new ProtoWriter().packedVarints(1, dims).varint(2, dataType).string(8, name).bytes(9, raw);
 }
 
-function node(op: string, inputs: readonly string[], outputs: readonly string[], name: string, attrs: Record<string, number> = {}): ProtoWriter {
+function node(
+  op: string,
+  inputs: readonly string[],
+  outputs: readonly string[],
+  name: string,
+  attrs: Record<string, number> = {},
+): ProtoWriter {
   const w = new ProtoWriter();
   for (const i of inputs) w.string(1, i);
   for (const o of outputs) w.string(2, o);
   w.string(3, name).string(4, op);
-  for (const [k, v] of Object.entries(attrs)) w.message(5, new ProtoWriter().string(1, k).varint(3, v).varint(20, ATTR_INT));
+  for (const [k, v] of Object.entries(attrs))
+    w.message(5, new ProtoWriter().string(1, k).varint(3, v).varint(20, ATTR_INT));
   return w;
 }
 
 /** Per-column symmetric 8-bit: W[k,n] ~ (q[k,n] - 128) * scale[n], q in [1, 255]. */
-export function quantizeColumns(w: Float32Array, rows: number, cols: number): { q: Uint8Array; scale: Float32Array } {
+export function quantizeColumns(
+  w: Float32Array,
+  rows: number,
+  cols: number,
+): { q: Uint8Array; scale: Float32Array } {
   const scale = new Float32Array(cols);
   for (let k = 0; k < rows; k++) {
     for (let n = 0; n < cols; n++) scale[n] = Math.max(scale[n], Math.abs(w[k * cols + n]));
@@ -138,7 +149,10 @@ export function quantizeDynamicInt8(model: Uint8Array, opts: QuantizeOptions = {
   const minWeights = opts.minWeights ?? DEFAULT_MIN_WEIGHTS;
   const opset = defaultOpset(model);
   if (opset < MIN_OPSET) {
-    throw new AgqgError('invalid_argument', `int8 quantization needs opset ${MIN_OPSET} or later (DynamicQuantizeLinear); this model imports opset ${opset}`);
+    throw new AgqgError(
+      'invalid_argument',
+      `int8 quantization needs opset ${MIN_OPSET} or later (DynamicQuantizeLinear); this model imports opset ${opset}`,
+    );
   }
   const modelFields = [...protoFields(model)];
   const graphField = modelFields.find((f) => f.no === 7);
@@ -146,11 +160,16 @@ export function quantizeDynamicInt8(model: Uint8Array, opts: QuantizeOptions = {
   const graphFields = [...protoFields(graphField.body)];
 
   const inits = new Map<string, Initializer>();
-  for (const f of graphFields) if (f.no === 5) {
-    const t = readInitializer(f);
-    inits.set(t.name, t);
-  }
-  const graphInputs = new Set(graphFields.filter((f) => f.no === 11).map((f) => protoString([...protoFields(f.body)].find((g) => g.no === 1) as ProtoField)));
+  for (const f of graphFields)
+    if (f.no === 5) {
+      const t = readInitializer(f);
+      inits.set(t.name, t);
+    }
+  const graphInputs = new Set(
+    graphFields
+      .filter((f) => f.no === 11)
+      .map((f) => protoString([...protoFields(f.body)].find((g) => g.no === 1) as ProtoField)),
+  );
   const nodes = graphFields.filter((f) => f.no === 1).map(readNode);
   const uses = new Map<string, number>();
   for (const n of nodes) for (const i of n.inputs) uses.set(i, (uses.get(i) ?? 0) + 1);
@@ -218,7 +237,8 @@ export function quantizeDynamicInt8(model: Uint8Array, opts: QuantizeOptions = {
       continue;
     } else {
       // Every GraphProto field is a message or a string.
-      if (f.wire !== WIRE.len) throw new AgqgError('pack_invalid', `ONNX graph field ${f.no} is not length-delimited`);
+      if (f.wire !== WIRE.len)
+        throw new AgqgError('pack_invalid', `ONNX graph field ${f.no} is not length-delimited`);
       graph.bytes(f.no, f.body);
     }
   }
@@ -229,7 +249,8 @@ export function quantizeDynamicInt8(model: Uint8Array, opts: QuantizeOptions = {
     if (f.no === 7) out.message(7, graph);
     else if (f.wire === WIRE.len) out.bytes(f.no, f.body);
     else if (f.wire === WIRE.varint) out.varint(f.no, f.varint);
-    else throw new AgqgError('pack_invalid', `ONNX model field ${f.no} has an unexpected wire type ${f.wire}`);
+    else
+      throw new AgqgError('pack_invalid', `ONNX model field ${f.no} has an unexpected wire type ${f.wire}`);
   }
   return { bytes: out.finish(), quantized, kept, floatBytesBefore, int8Bytes };
 }

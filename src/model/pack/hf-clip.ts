@@ -54,7 +54,10 @@ async function parseJson(source: PackSource, path: string): Promise<unknown | nu
   try {
     return JSON.parse(decodeUtf8(bytes)) as unknown;
   } catch (err) {
-    throw new AgqgError('pack_invalid', `${source.location}/${path} is not valid JSON: ${(err as Error).message}`);
+    throw new AgqgError(
+      'pack_invalid',
+      `${source.location}/${path} is not valid JSON: ${(err as Error).message}`,
+    );
   }
 }
 
@@ -110,7 +113,8 @@ export async function hfClipManifest(source: PackSource, id: string): Promise<Ma
     version: MANIFEST_VERSION,
     id,
     name: id,
-    description: 'Hugging Face CLIP export (manifest inferred from the folder; zero-shot, uncalibrated heads)',
+    description:
+      'Hugging Face CLIP export (manifest inferred from the folder; zero-shot, uncalibrated heads)',
     files,
     vision: {
       variants: vision,

@@ -215,7 +215,10 @@ export const ManifestSchema = z
       if (!head) continue;
       if (head.type === 'onnx') need(head.file, `heads.${kind}`);
       if (head.type === 'onnx' && Object.values(head.inputs).includes('text_features') && !m.text) {
-        ctx.addIssue({ code: 'custom', message: `heads.${kind} needs text features but the pack has no text encoder` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `heads.${kind} needs text features but the pack has no text encoder`,
+        });
       }
       if (head.type.startsWith('zero-shot') && !m.text) {
         ctx.addIssue({ code: 'custom', message: `heads.${kind} is zero-shot and needs a text encoder` });
@@ -244,5 +247,8 @@ export function parseManifest(json: unknown, where = MANIFEST_FILE): Manifest {
   const r = ManifestSchema.safeParse(json);
   if (r.success) return r.data;
   const problems = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-  throw new AgqgError('pack_invalid', `${where} is not a valid AGQG pack manifest:\n  ${problems.join('\n  ')}`);
+  throw new AgqgError(
+    'pack_invalid',
+    `${where} is not a valid AGQG pack manifest:\n  ${problems.join('\n  ')}`,
+  );
 }

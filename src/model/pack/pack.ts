@@ -32,7 +32,10 @@ async function readJson(source: PackSource, path: string): Promise<unknown | nul
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new AgqgError('pack_invalid', `${source.location}/${path} is not valid JSON: ${(err as Error).message}`);
+    throw new AgqgError(
+      'pack_invalid',
+      `${source.location}/${path} is not valid JSON: ${(err as Error).message}`,
+    );
   }
 }
 
@@ -58,7 +61,8 @@ interface SubtleDigest {
 /** SHA-256 as lower-case hex, with WebCrypto (present in browsers, workers and Node ≥ 19). */
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   const subtle = (globalThis as { crypto?: { subtle?: SubtleDigest } }).crypto?.subtle;
-  if (!subtle) throw new AgqgError('internal', 'WebCrypto (crypto.subtle) is not available to hash pack files');
+  if (!subtle)
+    throw new AgqgError('internal', 'WebCrypto (crypto.subtle) is not available to hash pack files');
   const digest = new Uint8Array(await subtle.digest('SHA-256', bytes));
   let hex = '';
   for (const b of digest) hex += b.toString(16).padStart(2, '0');
@@ -70,13 +74,21 @@ export async function readPackFile(pack: OpenedPack, path: string): Promise<Uint
   const entry: PackFile | undefined = pack.manifest.files.find((f) => f.path === path);
   const bytes = await pack.source.readBytes(path);
   if (bytes === null) {
-    throw new AgqgError('pack_file_missing', `${pack.source.location}/${path} is missing (pack "${pack.manifest.id}")`);
+    throw new AgqgError(
+      'pack_file_missing',
+      `${pack.source.location}/${path} is missing (pack "${pack.manifest.id}")`,
+    );
   }
   await verifyFile(pack, path, bytes, entry);
   return bytes;
 }
 
-export async function verifyFile(pack: OpenedPack, path: string, bytes: Uint8Array, entry?: PackFile): Promise<void> {
+export async function verifyFile(
+  pack: OpenedPack,
+  path: string,
+  bytes: Uint8Array,
+  entry?: PackFile,
+): Promise<void> {
   if (!entry) return;
   const where = `${pack.source.location}/${path}`;
   if (entry.size !== undefined && bytes.byteLength !== entry.size) {

@@ -18,7 +18,11 @@ export function halfBitsToFloat32(bits: Uint16Array): Float32Array {
 }
 
 /** The float32 view of an output tensor; fp16 exports still report scores. */
-export function outputToFloat32(t: { type: string; data: unknown }, label: string, name: string): Float32Array {
+export function outputToFloat32(
+  t: { type: string; data: unknown },
+  label: string,
+  name: string,
+): Float32Array {
   if (t.type === 'float32') return t.data as Float32Array;
   if (t.type === 'float16') {
     // Raw half bits in a Uint16Array, or a Float16Array where the platform has one.

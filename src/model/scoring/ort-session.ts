@@ -15,7 +15,10 @@ export interface OrtTensorLike {
 export interface OrtSessionLike {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
-  run(feeds: Record<string, OrtTensorLike>, fetches: readonly string[]): Promise<Record<string, OrtTensorLike>>;
+  run(
+    feeds: Record<string, OrtTensorLike>,
+    fetches: readonly string[],
+  ): Promise<Record<string, OrtTensorLike>>;
   release(): Promise<void>;
 }
 
@@ -46,9 +49,13 @@ export class OrtSession implements SessionRunner {
     try {
       result = await this.session.run(ortFeeds, outputs ?? this.session.outputNames);
     } catch (err) {
-      throw new AgqgError('backend_failed', `${this.label}: inference failed ${this.where}: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new AgqgError(
+        'backend_failed',
+        `${this.label}: inference failed ${this.where}: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     }
     const out: Record<string, TensorOut> = {};
     for (const [name, t] of Object.entries(result)) {

@@ -20,7 +20,16 @@ import { ClipTokenizer, tokenizerOptionsFromConfig } from '../text/tokenizer.ts'
 const CHANNELS = 3;
 
 /** Preferred weight formats when none is asked for: exact first, then the smaller ones. */
-export const VARIANT_PREFERENCE: readonly VariantDtype[] = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'];
+export const VARIANT_PREFERENCE: readonly VariantDtype[] = [
+  'fp32',
+  'fp16',
+  'q8',
+  'int8',
+  'uint8',
+  'q4',
+  'q4f16',
+  'bnb4',
+];
 
 export interface LoadProgress {
   stage: 'tokenizer' | 'vision' | 'text' | 'heads' | 'anchors' | 'ready';
@@ -125,7 +134,11 @@ export class PackScorer {
     return { size: this.textCache.size, hits: this.textCache.hits, misses: this.textCache.misses };
   }
 
-  static async load(pack: OpenedPack, runtime: RuntimeAdapter, opts: ScorerLoadOptions = {}): Promise<PackScorer> {
+  static async load(
+    pack: OpenedPack,
+    runtime: RuntimeAdapter,
+    opts: ScorerLoadOptions = {},
+  ): Promise<PackScorer> {
     const m = pack.manifest;
     const progress = opts.onProgress ?? (() => {});
     for (const input of m.vision.inputs) {
@@ -140,7 +153,10 @@ export class PackScorer {
     try {
       const visionVariant = pickVariant(m.vision.variants, opts.variant, VARIANT_PREFERENCE);
       progress({ stage: 'vision', loaded: 0, total: 1 });
-      const vision = await runtime.createSession(await readPackFile(pack, visionVariant.file), visionVariant.file);
+      const vision = await runtime.createSession(
+        await readPackFile(pack, visionVariant.file),
+        visionVariant.file,
+      );
       sessions.push(vision);
       progress({ stage: 'vision', loaded: 1, total: 1 });
 
@@ -151,7 +167,8 @@ export class PackScorer {
         tokenizer = await loadTokenizer(pack);
         // A variant asked for but missing in the text encoder falls back: the flag names the vision weights first.
         const textVariant =
-          m.text.variants.find((v) => v.dtype === opts.variant) ?? pickVariant(m.text.variants, undefined, VARIANT_PREFERENCE);
+          m.text.variants.find((v) => v.dtype === opts.variant) ??
+          pickVariant(m.text.variants, undefined, VARIANT_PREFERENCE);
         progress({ stage: 'text', loaded: 0, total: 1 });
         text = await runtime.createSession(await readPackFile(pack, textVariant.file), textVariant.file);
         sessions.push(text);
@@ -214,7 +231,11 @@ export class PackScorer {
     for (const [k, input] of m.vision.inputs.entries()) {
       if (isPrepared(img)) {
         const { width, height } = outputSize(img, input.preprocess);
-        feeds[input.name] = { dtype: 'float32', data: preparedInput(img, k, input.preprocess), dims: [1, CHANNELS, height, width] };
+        feeds[input.name] = {
+          dtype: 'float32',
+          data: preparedInput(img, k, input.preprocess),
+          dims: [1, CHANNELS, height, width],
+        };
       } else {
         const { data, dims } = preprocess(img, input.preprocess);
         feeds[input.name] = { dtype: 'float32', data, dims: [...dims] };
@@ -226,7 +247,11 @@ export class PackScorer {
     const y = out[m.vision.output.name];
     if (!y) throw new AgqgError('backend_failed', `vision encoder gave no output "${m.vision.output.name}"`);
     const preparedMs = isPrepared(img) ? img.preprocessMs : 0;
-    return { features: y.data.slice(0, lastDim(y.dims, y.data.length)), preprocessMs: preparedMs + t1 - t0, inferenceMs: t2 - t1 };
+    return {
+      features: y.data.slice(0, lastDim(y.dims, y.data.length)),
+      preprocessMs: preparedMs + t1 - t0,
+      inferenceMs: t2 - t1,
+    };
   }
 
   /** True when the vision graph's batch axis is free, so several images can share one encoder run. */
@@ -280,9 +305,17 @@ export class PackScorer {
     const inferenceMs = (nowMs() - t1) / n;
     const y = out[m.vision.output.name];
     if (!y) throw new AgqgError('backend_failed', `vision encoder gave no output "${m.vision.output.name}"`);
-    if (y.dims[0] !== n) throw new AgqgError('backend_failed', `vision encoder gave ${y.dims[0]} rows for a batch of ${n} images`);
+    if (y.dims[0] !== n)
+      throw new AgqgError(
+        'backend_failed',
+        `vision encoder gave ${y.dims[0]} rows for a batch of ${n} images`,
+      );
     const width = lastDim(y.dims, y.data.length / n);
-    return imgs.map((_, i) => ({ features: y.data.slice(i * width, (i + 1) * width), preprocessMs: preprocessMs[i], inferenceMs }));
+    return imgs.map((_, i) => ({
+      features: y.data.slice(i * width, (i + 1) * width),
+      preprocessMs: preprocessMs[i],
+      inferenceMs,
+    }));
   }
 
   /**
@@ -294,7 +327,8 @@ export class PackScorer {
   private takeBatchBuffer(k: number, floats: number): Float32Array {
     const kept = this.batchBuffers.get(k);
     this.batchBuffers.delete(k);
-    if (kept && kept.buffer.byteLength >= floats * Float32Array.BYTES_PER_ELEMENT) return new Float32Array(kept.buffer, 0, floats);
+    if (kept && kept.buffer.byteLength >= floats * Float32Array.BYTES_PER_ELEMENT)
+      return new Float32Array(kept.buffer, 0, floats);
     return new Float32Array(floats);
   }
 
@@ -388,27 +422,40 @@ export class PackScorer {
     const grade = async (head: LoadedHead): Promise<GradeResult | null> => {
       const theta = await this.ability(head, imageFeatures, promptEmb?.features ?? null);
       if (theta === null) return null;
-      return gradeResultFromAbility(theta, head.spec.grm, m.grades.labels, m.grades.mos, head.spec.uncalibrated);
+      return gradeResultFromAbility(
+        theta,
+        head.spec.grm,
+        m.grades.labels,
+        m.grades.mos,
+        head.spec.uncalibrated,
+      );
     };
 
     const t0 = nowMs();
     if (this.heads.quality) {
       res.quality = await grade(this.heads.quality);
-      if (!res.quality) res.qualityNote = `the quality head needs the prompt (${res.alignmentNote ?? 'none usable'})`;
+      if (!res.quality)
+        res.qualityNote = `the quality head needs the prompt (${res.alignmentNote ?? 'none usable'})`;
     } else {
       res.qualityNote = `pack "${m.id}" has no quality head`;
     }
     if (this.heads.alignment) {
       if (promptEmb) res.alignment = await grade(this.heads.alignment);
     } else if (this.hasText && promptEmb) {
-      res.alignmentNote = res.alignmentNote ? `${res.alignmentNote}; ${NOTE_NO_ALIGNMENT_HEAD}` : NOTE_NO_ALIGNMENT_HEAD;
+      res.alignmentNote = res.alignmentNote
+        ? `${res.alignmentNote}; ${NOTE_NO_ALIGNMENT_HEAD}`
+        : NOTE_NO_ALIGNMENT_HEAD;
     }
     res.inferenceMs = inferenceMs + (nowMs() - t0);
     return res;
   }
 
   /** Ability theta from one head; null when the head needs a prompt embedding that is not there. */
-  private async ability(head: LoadedHead, image: Float32Array, prompt: Float32Array | null): Promise<number | null> {
+  private async ability(
+    head: LoadedHead,
+    image: Float32Array,
+    prompt: Float32Array | null,
+  ): Promise<number | null> {
     const spec = head.spec;
     switch (spec.type) {
       case 'zero-shot-quality': {
@@ -475,13 +522,18 @@ export class PackScorer {
   private async warmPrompts(prompts: readonly (string | null)[]): Promise<void> {
     if (!this.hasText) return;
     const usable = [...new Set(prompts)].filter(
-      (p): p is string => p !== null && p.trim() !== '' && !(p.length > MAX_PROMPT_CHARS && codePoints(p) > MAX_PROMPT_CHARS),
+      (p): p is string =>
+        p !== null && p.trim() !== '' && !(p.length > MAX_PROMPT_CHARS && codePoints(p) > MAX_PROMPT_CHARS),
     );
     // A failure here is not final: each image's own grading retries its prompt and reports it.
     if (usable.length > 0) await this.embedTextsDetailed(usable).catch(() => undefined);
   }
 
-  private async resultFromEmbedding(emb: ImageEmbedding, opts: ScoreItem, startedAt: number): Promise<ImageResult> {
+  private async resultFromEmbedding(
+    emb: ImageEmbedding,
+    opts: ScoreItem,
+    startedAt: number,
+  ): Promise<ImageResult> {
     const decodeMs = opts.decodeMs;
     try {
       const g = await this.gradeFeatures(emb.features, opts.prompt);
@@ -523,7 +575,10 @@ export class PackScorer {
     const decodeMs = opts.decodeMs;
     try {
       if (!this.hasQualityHead && !this.hasAlignmentHead) {
-        throw new AgqgError('no_head', `pack ${this.manifest.id} has no quality head (and no alignment head): nothing to grade with`);
+        throw new AgqgError(
+          'no_head',
+          `pack ${this.manifest.id} has no quality head (and no alignment head): nothing to grade with`,
+        );
       }
       const emb = await this.embedImage(img);
       return await this.resultFromEmbedding(emb, { img, ...opts }, t0);
@@ -565,7 +620,10 @@ export function failedResult(
 function lastDim(dims: readonly number[], expected: number): number {
   const w = dims[dims.length - 1];
   if (!Number.isInteger(w) || w <= 0 || (Number.isInteger(expected) && w !== expected)) {
-    throw new AgqgError('backend_failed', `encoder output has shape [${dims.join(', ')}], expected rows of ${expected}`);
+    throw new AgqgError(
+      'backend_failed',
+      `encoder output has shape [${dims.join(', ')}], expected rows of ${expected}`,
+    );
   }
   return w;
 }
@@ -582,10 +640,14 @@ export async function loadTokenizer(pack: OpenedPack): Promise<ClipTokenizer> {
     const options = pack.manifest.files.some((f) => f.path === TOKENIZER_CONFIG)
       ? tokenizerOptionsFromConfig(await text(TOKENIZER_CONFIG))
       : undefined;
-    if ('tokenizerJson' in ref) return ClipTokenizer.fromTokenizerJson(await text(ref.tokenizerJson), options);
+    if ('tokenizerJson' in ref)
+      return ClipTokenizer.fromTokenizerJson(await text(ref.tokenizerJson), options);
     return ClipTokenizer.fromVocabMerges(await text(ref.vocab), await text(ref.merges), options);
   } catch (err) {
     if (err instanceof AgqgError) throw err;
-    throw new AgqgError('pack_invalid', `pack "${pack.manifest.id}": the tokenizer could not be read: ${(err as Error).message}`);
+    throw new AgqgError(
+      'pack_invalid',
+      `pack "${pack.manifest.id}": the tokenizer could not be read: ${(err as Error).message}`,
+    );
   }
 }

@@ -39,7 +39,8 @@ export class MergeTable {
 
   private slot(left: number, right: number): number {
     let h = (Math.imul(left, 0x9e3779b1) ^ Math.imul(right + 1, 0x85ebca6b)) >>> this.shift;
-    while (this.lefts[h] !== -1 && (this.lefts[h] !== left || this.rights[h] !== right)) h = (h + 1) & this.mask;
+    while (this.lefts[h] !== -1 && (this.lefts[h] !== left || this.rights[h] !== right))
+      h = (h + 1) & this.mask;
     return h;
   }
 
@@ -179,7 +180,7 @@ class MergeHeap {
     this.ranks.push(rank);
     this.positions.push(pos);
     this.slots.push(slot);
-    for (let i = this.ranks.length - 1; i > 0; ) {
+    for (let i = this.ranks.length - 1; i > 0;) {
       const parent = (i - 1) >> 1;
       if (!this.less(i, parent)) break;
       this.swap(i, parent);
@@ -194,7 +195,7 @@ class MergeHeap {
     this.ranks.pop();
     this.positions.pop();
     this.slots.pop();
-    for (let i = 0; ; ) {
+    for (let i = 0; ;) {
       const l = 2 * i + 1;
       const r = l + 1;
       let m = i;

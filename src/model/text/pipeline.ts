@@ -161,13 +161,19 @@ export function buildPreTokenizer(node: unknown, where = 'pre_tokenizer'): PreTo
 export function hasByteLevel(node: unknown): boolean {
   if (!isObject(node)) return false;
   if (node.type === 'ByteLevel') return true;
-  return node.type === 'Sequence' && Array.isArray(node.pretokenizers) && node.pretokenizers.some(hasByteLevel);
+  return (
+    node.type === 'Sequence' && Array.isArray(node.pretokenizers) && node.pretokenizers.some(hasByteLevel)
+  );
 }
 
 /** CLIP's pipeline, as in its tokenizer.json, for the vocab.json + merges.txt format. */
 export const CLIP_NORMALIZER = {
   type: 'Sequence',
-  normalizers: [{ type: 'NFC' }, { type: 'Replace', pattern: { Regex: '\\s+' }, content: ' ' }, { type: 'Lowercase' }],
+  normalizers: [
+    { type: 'NFC' },
+    { type: 'Replace', pattern: { Regex: '\\s+' }, content: ' ' },
+    { type: 'Lowercase' },
+  ],
 } as const;
 
 export const CLIP_PRE_TOKENIZER = {

@@ -79,7 +79,9 @@ function parseJson(input: string | unknown, what: string): unknown {
 
 export function checkContextLength(n: unknown, where: string): number {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 2 || n > MAX_SANE_CONTEXT)
-    throw invalid(`${where} must be an integer from 2 (start + end token) to ${MAX_SANE_CONTEXT}, got ${String(n)}`);
+    throw invalid(
+      `${where} must be an integer from 2 (start + end token) to ${MAX_SANE_CONTEXT}, got ${String(n)}`,
+    );
   return n;
 }
 
@@ -105,7 +107,9 @@ class ParsedVocab implements Vocab {
     const id = this.ids[token];
     if (typeof id === 'number' && Number.isInteger(id) && id >= 0 && id <= MAX_VOCAB_ID) return id;
     if (id === undefined || !Object.prototype.hasOwnProperty.call(this.ids, token)) return undefined;
-    throw invalid(`${this.where}: id of ${JSON.stringify(token)} must be an integer from 0 to ${MAX_VOCAB_ID}, got ${JSON.stringify(id)}`);
+    throw invalid(
+      `${this.where}: id of ${JSON.stringify(token)} must be an integer from 0 to ${MAX_VOCAB_ID}, got ${JSON.stringify(id)}`,
+    );
   }
 
   /** id → token for every entry (checking them all); holes for unused ids. */
@@ -135,7 +139,9 @@ function addMerge(table: MergeTable, vocab: Vocab, a: string, b: string, rank: n
 }
 
 function mergeNotInVocab(where: string, a: string, b: string, missing: string): AgqgError {
-  return invalid(`${where}: merge "${a} ${b}" uses ${JSON.stringify(missing)}, which is not in the vocabulary`);
+  return invalid(
+    `${where}: merge "${a} ${b}" uses ${JSON.stringify(missing)}, which is not in the vocabulary`,
+  );
 }
 
 /** merges.txt: an optional "#version" line, then one "left right" pair per line, best rank first. */
@@ -151,7 +157,9 @@ function readMergesText(text: string, vocab: Vocab): MergeTable {
     if (line.startsWith('#version')) continue;
     const sp = line.indexOf(' ');
     if (sp <= 0 || sp === line.length - 1 || line.indexOf(' ', sp + 1) !== -1)
-      throw invalid(`merges.txt line ${i + 1} must be two tokens separated by one space, got ${JSON.stringify(line)}`);
+      throw invalid(
+        `merges.txt line ${i + 1} must be two tokens separated by one space, got ${JSON.stringify(line)}`,
+      );
     const a = line.slice(0, sp);
     const b = line.slice(sp + 1);
     const missing = addMerge(table, vocab, a, b, rank++);
@@ -180,7 +188,9 @@ function readMergesJson(raw: unknown, vocab: Vocab): MergeTable {
       b = m[1];
     }
     if (parts !== 2 || typeof a !== 'string' || typeof b !== 'string' || a === '' || b === '')
-      throw invalid(`model.merges[${i}] must be "a b" or ["a", "b"] with non-empty tokens, got ${JSON.stringify(m)}`);
+      throw invalid(
+        `model.merges[${i}] must be "a b" or ["a", "b"] with non-empty tokens, got ${JSON.stringify(m)}`,
+      );
     const missing = addMerge(table, vocab, a, b, i);
     if (missing !== undefined) throw mergeNotInVocab(`model.merges[${i}]`, a, b, missing);
   }
@@ -204,7 +214,12 @@ function specialsFromPostProcessor(node: unknown): { bos?: string; eos?: string 
   if (node.type === 'RobertaProcessing' || node.type === 'BertProcessing') {
     const cls = node.cls;
     const sep = node.sep;
-    if (!Array.isArray(cls) || typeof cls[0] !== 'string' || !Array.isArray(sep) || typeof sep[0] !== 'string')
+    if (
+      !Array.isArray(cls) ||
+      typeof cls[0] !== 'string' ||
+      !Array.isArray(sep) ||
+      typeof sep[0] !== 'string'
+    )
       throw invalid(`post_processor ${node.type} needs cls and sep as [token, id]`);
     return { bos: cls[0], eos: sep[0] };
   }
@@ -226,7 +241,15 @@ function readAddedTokens(raw: unknown): AddedToken[] {
   if (!Array.isArray(raw)) throw invalid('added_tokens must be an array');
   return raw.map((t: unknown, i) => {
     const where = `added_tokens[${i}]`;
-    if (!isObject(t) || typeof t.content !== 'string' || t.content === '' || typeof t.id !== 'number' || !Number.isInteger(t.id) || t.id < 0 || t.id > MAX_VOCAB_ID)
+    if (
+      !isObject(t) ||
+      typeof t.content !== 'string' ||
+      t.content === '' ||
+      typeof t.id !== 'number' ||
+      !Number.isInteger(t.id) ||
+      t.id < 0 ||
+      t.id > MAX_VOCAB_ID
+    )
       throw invalid(`${where} needs a non-empty content string and an integer id from 0 to ${MAX_VOCAB_ID}`);
     // These change where an added token matches; CLIP uses none of them.
     for (const flag of ['lstrip', 'rstrip', 'single_word', 'normalized'] as const)
@@ -235,7 +258,10 @@ function readAddedTokens(raw: unknown): AddedToken[] {
   });
 }
 
-export function specFromTokenizerJson(input: string | unknown, options: TokenizerOptions = {}): TokenizerSpec {
+export function specFromTokenizerJson(
+  input: string | unknown,
+  options: TokenizerOptions = {},
+): TokenizerSpec {
   const json = parseJson(input, 'tokenizer.json');
   if (!isObject(json)) throw invalid('tokenizer.json must be a JSON object');
   const model = json.model;
@@ -263,7 +289,8 @@ export function specFromTokenizerJson(input: string | unknown, options: Tokenize
   const padToken = options.pad ?? (typeof padding.pad_token === 'string' ? padding.pad_token : eosToken);
   const truncation = isObject(json.truncation) ? json.truncation : {};
   const contextLength = checkContextLength(
-    options.contextLength ?? (typeof truncation.max_length === 'number' ? truncation.max_length : CLIP_CONTEXT_LENGTH),
+    options.contextLength ??
+      (typeof truncation.max_length === 'number' ? truncation.max_length : CLIP_CONTEXT_LENGTH),
     'context length',
   );
 
@@ -332,6 +359,7 @@ export function tokenizerOptionsFromConfig(input: string | unknown): TokenizerOp
   if (eos !== undefined) out.eos = eos;
   if (pad !== undefined) out.pad = pad;
   const max = cfg.model_max_length;
-  if (typeof max === 'number' && max <= MAX_SANE_CONTEXT) out.contextLength = checkContextLength(max, 'model_max_length');
+  if (typeof max === 'number' && max <= MAX_SANE_CONTEXT)
+    out.contextLength = checkContextLength(max, 'model_max_length');
   return out;
 }

@@ -162,7 +162,10 @@ export class ClipTokenizer {
     for (const id of ids) {
       const token = Number.isInteger(id) ? inverse[id] : undefined;
       if (token === undefined)
-        throw new AgqgError('internal', `token id ${String(id)} is not in the vocabulary (0..${this.vocabSize - 1})`);
+        throw new AgqgError(
+          'internal',
+          `token id ${String(id)} is not in the vocabulary (0..${this.vocabSize - 1})`,
+        );
       if (this.specialIds.has(id)) continue;
       if (this.addedById.has(id)) {
         flush();
@@ -173,7 +176,8 @@ export class ClipTokenizer {
       const body = endsWord ? token.slice(0, -suffix.length) : token;
       for (const ch of body) {
         const b = CHAR_TO_BYTE.get(ch);
-        if (b === undefined) throw new AgqgError('internal', `token ${JSON.stringify(token)} is not byte-level`);
+        if (b === undefined)
+          throw new AgqgError('internal', `token ${JSON.stringify(token)} is not byte-level`);
         bytes.push(b);
       }
       if (endsWord) bytes.push(0x20);
@@ -224,6 +228,7 @@ export class ClipTokenizer {
 }
 
 function checkText(text: unknown): string {
-  if (typeof text !== 'string') throw new AgqgError('internal', `prompt must be a string, got ${typeof text}`);
+  if (typeof text !== 'string')
+    throw new AgqgError('internal', `prompt must be a string, got ${typeof text}`);
   return text;
 }

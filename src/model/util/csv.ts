@@ -44,7 +44,10 @@ export function parseCsv(text: string, where = 'CSV'): string[][] {
     }
     if (c === '"') {
       if (fieldStarted) {
-        throw new AgqgError('unsupported_format', `${where} line ${line}: a quote inside an unquoted field (quote the whole field and double the quote)`);
+        throw new AgqgError(
+          'unsupported_format',
+          `${where} line ${line}: a quote inside an unquoted field (quote the whole field and double the quote)`,
+        );
       }
       quoted = true;
       fieldStarted = true;
@@ -56,12 +59,17 @@ export function parseCsv(text: string, where = 'CSV'): string[][] {
       endRow();
       line++;
     } else {
-      if (closed) throw new AgqgError('unsupported_format', `${where} line ${line}: text after a closing quote`);
+      if (closed)
+        throw new AgqgError('unsupported_format', `${where} line ${line}: text after a closing quote`);
       field += c;
       fieldStarted = true;
     }
   }
-  if (quoted) throw new AgqgError('unsupported_format', `${where}: the quoted field opened on line ${quoteLine} is never closed`);
+  if (quoted)
+    throw new AgqgError(
+      'unsupported_format',
+      `${where}: the quoted field opened on line ${quoteLine} is never closed`,
+    );
   if (fieldStarted || row.length > 0) endRow();
   return rows;
 }
@@ -77,7 +85,8 @@ export function parseCsvTable(text: string, where = 'CSV'): CsvTable {
   if (all.length === 0) throw new AgqgError('unsupported_format', `${where} is empty (no header row)`);
   const header = all[0].map((h) => h.trim());
   const dup = header.find((h, i) => header.indexOf(h) !== i);
-  if (dup !== undefined) throw new AgqgError('unsupported_format', `${where}: column "${dup}" appears twice in the header`);
+  if (dup !== undefined)
+    throw new AgqgError('unsupported_format', `${where}: column "${dup}" appears twice in the header`);
   const rows = all.slice(1).map((r, k) => {
     if (r.length !== header.length) {
       throw new AgqgError(

@@ -13,7 +13,9 @@ export function ComparePanel() {
   const list = useStore(useShallow((s) => s.compare.map((id) => s.items[id]).filter(Boolean)));
   const mos = useStore((s) => s.pack?.mos.max);
   if (list.length < 2) {
-    return list.length === 1 ? <p className="muted compare-hint">Select one more image to compare side by side.</p> : null;
+    return list.length === 1 ? (
+      <p className="muted compare-hint">Select one more image to compare side by side.</p>
+    ) : null;
   }
   return (
     <section className="compare" aria-label="Comparison">
@@ -31,7 +33,9 @@ export function ComparePanel() {
               {it.name}
             </p>
             {it.result?.quality && <GradeBlock grade={it.result.quality} title="Quality" mosMax={mos} />}
-            {it.result?.alignment && <GradeBlock grade={it.result.alignment} title="Alignment" mosMax={mos} />}
+            {it.result?.alignment && (
+              <GradeBlock grade={it.result.alignment} title="Alignment" mosMax={mos} />
+            )}
             {it.result && !it.result.error && !it.result.alignment && (
               <p className="note">
                 <span className="grade-title">Alignment</span> not graded

@@ -30,9 +30,14 @@ async function intakeNow(files: PickedFile[]): Promise<void> {
     try {
       const map = promptsFromCsv(await csv.file.text(), csv.path);
       const n = applyPromptMap(map);
-      setNotice({ kind: 'info', text: `${csv.path}: prompts set for ${n} image${n === 1 ? '' : 's'} (${map.size} rows).` });
+      setNotice({
+        kind: 'info',
+        text: `${csv.path}: prompts set for ${n} image${n === 1 ? '' : 's'} (${map.size} rows).`,
+      });
     } catch (err) {
-      const info = toErrorInfo(err instanceof AgqgError ? err : new AgqgError('unsupported_format', String(err)));
+      const info = toErrorInfo(
+        err instanceof AgqgError ? err : new AgqgError('unsupported_format', String(err)),
+      );
       setNotice({ kind: 'error', text: `${csv.path}: ${info.message}` });
     }
   }
@@ -54,7 +59,10 @@ export function DropZone() {
       const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
       void intake(
         files.map((file, i) => ({
-          path: file.name && file.name !== 'image.png' ? file.name : `pasted-${stamp}-${i + 1}.${file.type.split('/')[1] ?? 'png'}`,
+          path:
+            file.name && file.name !== 'image.png'
+              ? file.name
+              : `pasted-${stamp}-${i + 1}.${file.type.split('/')[1] ?? 'png'}`,
           file,
         })),
       );
@@ -86,7 +94,10 @@ export function DropZone() {
         <path d="M12 16V4m0 0-4 4m4-4 4 4M4 16v3a1 1 0 0 0 1 1h14a1 1 0 0 0 1-1v-3" />
       </svg>
       <p className="drop-title">Drop images or folders here</p>
-      <p className="muted">PNG, JPEG, WebP, GIF, BMP or AVIF · add a <code>name,prompt</code> CSV to set prompts · or paste an image</p>
+      <p className="muted">
+        PNG, JPEG, WebP, GIF, BMP or AVIF · add a <code>name,prompt</code> CSV to set prompts · or paste an
+        image
+      </p>
       <div className="drop-actions">
         <button type="button" onClick={() => filesRef.current?.click()}>
           Choose images…

@@ -2,12 +2,24 @@ import type { GradeResult } from '../../model/grading/result.ts';
 import { GrmChart, gradeColor } from '../GrmChart.tsx';
 import { UncalibratedBadge } from './Uncalibrated.tsx';
 
-export function GradeSummary({ grade, title, mosMax }: { grade: GradeResult; title: string; mosMax?: number }) {
+export function GradeSummary({
+  grade,
+  title,
+  mosMax,
+}: {
+  grade: GradeResult;
+  title: string;
+  mosMax?: number;
+}) {
   const K = grade.labels.length;
   return (
     <p className="grade-line">
       <span className="grade-title">{title}</span>
-      <span className="grade-chip" style={{ background: gradeColor(grade.gradeIndex, K) }} data-testid={`${title.toLowerCase()}-grade`}>
+      <span
+        className="grade-chip"
+        style={{ background: gradeColor(grade.gradeIndex, K) }}
+        data-testid={`${title.toLowerCase()}-grade`}
+      >
         {grade.grade}
       </span>
       <span className="grade-score" data-testid={`${title.toLowerCase()}-score`}>

@@ -29,7 +29,11 @@ export function PackPicker() {
         >
           {current === '' && (
             <option value="">
-              {pack?.source === 'files' ? `${pack.name} (local folder)` : packs.length ? 'Choose a pack' : 'No packs on this site'}
+              {pack?.source === 'files'
+                ? `${pack.name} (local folder)`
+                : packs.length
+                  ? 'Choose a pack'
+                  : 'No packs on this site'}
             </option>
           )}
           {packs.map((p) => (
@@ -75,7 +79,12 @@ export function PackPicker() {
             });
           }}
         />
-        <button type="button" className="secondary" disabled={status === 'loading' || running} onClick={() => void pickPackDirectory().then((done) => done || folderRef.current?.click())}>
+        <button
+          type="button"
+          className="secondary"
+          disabled={status === 'loading' || running}
+          onClick={() => void pickPackDirectory().then((done) => done || folderRef.current?.click())}
+        >
           Load a pack from a local folder…
         </button>
       </div>
@@ -91,7 +100,9 @@ export function PackPicker() {
             <span className="muted" data-testid="variant-in-use" title={pack.variant.reason}>
               {' '}
               · {pack.variant.dtype} weights
-              {pack.variant.textDtype && pack.variant.textDtype !== pack.variant.dtype ? ` (text ${pack.variant.textDtype})` : ''}
+              {pack.variant.textDtype && pack.variant.textDtype !== pack.variant.dtype
+                ? ` (text ${pack.variant.textDtype})`
+                : ''}
             </span>
             {(pack.qualityUncalibrated || pack.alignmentUncalibrated) && (
               <UncalibratedBadge
@@ -105,7 +116,10 @@ export function PackPicker() {
               />
             )}
             {!pack.hasText && (
-              <span className="badge" title="Without a text encoder the pack grades quality only: alignment needs a CLIP text model.">
+              <span
+                className="badge"
+                title="Without a text encoder the pack grades quality only: alignment needs a CLIP text model."
+              >
                 no text encoder: no alignment
               </span>
             )}

@@ -3,7 +3,16 @@ import { useShallow } from 'zustand/react/shallow';
 import { useDrawnCount, usePaced } from '../paced.ts';
 import { QUEUE_ROWS } from '../paging.ts';
 import { cancelBatch, gradeStaged, restage } from '../runner.ts';
-import { applyBatchPrompt, removeItems, selectSummary, setBatchPrompt, setPrompt, useStore, type Item, type StoreState } from '../store.ts';
+import {
+  applyBatchPrompt,
+  removeItems,
+  selectSummary,
+  setBatchPrompt,
+  setPrompt,
+  useStore,
+  type Item,
+  type StoreState,
+} from '../store.ts';
 import { intake } from './DropZone.tsx';
 
 const STATUS_TEXT: Record<Item['status'], string> = {
@@ -22,7 +31,12 @@ const QueueRow = memo(function QueueRow({ id }: { id: string }) {
   const it = usePaced(live);
   if (!it) return null;
   const editable = it.status === 'staged' || it.status === 'cancelled';
-  const status = it.status === 'running' && it.stage ? (it.stage === 'decode' ? 'decoding' : 'scoring') : STATUS_TEXT[it.status];
+  const status =
+    it.status === 'running' && it.stage
+      ? it.stage === 'decode'
+        ? 'decoding'
+        : 'scoring'
+      : STATUS_TEXT[it.status];
   return (
     // The live state, so what the table holds can be counted at once; the cells follow within frames.
     <tr role="row" data-status={live?.status ?? it.status}>
@@ -53,7 +67,12 @@ const QueueRow = memo(function QueueRow({ id }: { id: string }) {
       </td>
       <td role="cell">
         {editable && (
-          <button type="button" className="icon" aria-label={`Remove ${it.name} from the queue`} onClick={() => removeItems([id])}>
+          <button
+            type="button"
+            className="icon"
+            aria-label={`Remove ${it.name} from the queue`}
+            onClick={() => removeItems([id])}
+          >
             ×
           </button>
         )}
@@ -149,7 +168,12 @@ export function QueuePanel() {
               e.target.value = '';
             }}
           />
-          <button type="button" className="secondary" onClick={() => csvRef.current?.click()} disabled={running}>
+          <button
+            type="button"
+            className="secondary"
+            onClick={() => csvRef.current?.click()}
+            disabled={running}
+          >
             Prompts from CSV…
           </button>
         </div>
@@ -158,9 +182,15 @@ export function QueuePanel() {
       <table className="queue-table" role="table" aria-label="Images in the queue">
         <thead role="rowgroup">
           <tr role="row">
-            <th role="columnheader" scope="col">Image</th>
-            <th role="columnheader" scope="col">Prompt</th>
-            <th role="columnheader" scope="col">State</th>
+            <th role="columnheader" scope="col">
+              Image
+            </th>
+            <th role="columnheader" scope="col">
+              Prompt
+            </th>
+            <th role="columnheader" scope="col">
+              State
+            </th>
             <th role="columnheader" scope="col">
               <span className="visually-hidden">Remove</span>
             </th>
@@ -172,7 +202,11 @@ export function QueuePanel() {
           ))}
         </tbody>
       </table>
-      {queue.length > QUEUE_ROWS && <p className="muted">…and {queue.length - QUEUE_ROWS} more (prompts from the batch prompt or a CSV).</p>}
+      {queue.length > QUEUE_ROWS && (
+        <p className="muted">
+          …and {queue.length - QUEUE_ROWS} more (prompts from the batch prompt or a CSV).
+        </p>
+      )}
     </div>
   );
 }
@@ -197,4 +231,3 @@ function BatchPrompt({ id, value }: { id: string; value: string }) {
     </div>
   );
 }
-

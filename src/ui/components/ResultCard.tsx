@@ -37,7 +37,11 @@ function PromptForm({ it, submitLabel, onDone }: { it: Item; submitLabel: string
         value={it.prompt}
         onChange={(e) => setPrompt(it.id, e.target.value)}
       />
-      <button type="submit" disabled={busy || mode === null} title={mode === null ? 'Add the image again to grade it with this pack' : undefined}>
+      <button
+        type="submit"
+        disabled={busy || mode === null}
+        title={mode === null ? 'Add the image again to grade it with this pack' : undefined}
+      >
         {it.regrading ? 'Grading…' : submitLabel}
       </button>
     </form>
@@ -97,7 +101,12 @@ function AlignmentSection({ it }: { it: Item }) {
 function CardThumb({ it, failed }: { it: Item; failed: boolean }) {
   const url = useThumbUrl(it.thumbnail);
   return url ? (
-    <img src={url} alt={`Thumbnail of ${it.name}`} width={it.width ?? undefined} height={it.height ?? undefined} />
+    <img
+      src={url}
+      alt={`Thumbnail of ${it.name}`}
+      width={it.width ?? undefined}
+      height={it.height ?? undefined}
+    />
   ) : (
     <div className="thumb-missing" aria-hidden="true">
       {failed ? '!' : '…'}
@@ -109,7 +118,9 @@ function CardThumb({ it, failed }: { it: Item; failed: boolean }) {
 export const ResultCard = memo(function ResultCard({ id }: { id: string }) {
   const it = useStore((s) => s.items[id]);
   const compared = useStore((s) => s.compare.includes(id));
-  const mosMax = useStore((s) => (s.pack && s.pack.id === s.items[id]?.result?.packId ? s.pack.mos.max : undefined));
+  const mosMax = useStore((s) =>
+    s.pack && s.pack.id === s.items[id]?.result?.packId ? s.pack.mos.max : undefined,
+  );
   const packKey = useStore((s) => s.pack?.packKey);
   const [editing, setEditing] = useState(false);
   if (!it) return null;
@@ -117,7 +128,8 @@ export const ResultCard = memo(function ResultCard({ id }: { id: string }) {
   const error = r?.error ?? it.problem;
   const qualityNote = r?.qualityNote ?? null;
   const mode = regradeMode(it, packKey);
-  const askingForPrompt = !!r && !r.error && !r.alignment && !r.alignmentError && (r.prompt ?? '').trim() === '';
+  const askingForPrompt =
+    !!r && !r.error && !r.alignment && !r.alignmentError && (r.prompt ?? '').trim() === '';
 
   return (
     <article
@@ -131,7 +143,12 @@ export const ResultCard = memo(function ResultCard({ id }: { id: string }) {
           {it.name}
         </h3>
         <label className="compare-toggle">
-          <input type="checkbox" checked={compared} onChange={() => toggleCompare(id)} aria-label={`Compare ${it.name}`} />
+          <input
+            type="checkbox"
+            checked={compared}
+            onChange={() => toggleCompare(id)}
+            aria-label={`Compare ${it.name}`}
+          />
           <span aria-hidden="true">compare</span>
         </label>
       </header>
@@ -177,7 +194,12 @@ export const ResultCard = memo(function ResultCard({ id }: { id: string }) {
               Edit prompt
             </button>
           )}
-          <button type="button" className="link" onClick={() => void deleteItems([id])} aria-label={`Delete result for ${it.name}`}>
+          <button
+            type="button"
+            className="link"
+            onClick={() => void deleteItems([id])}
+            aria-label={`Delete result for ${it.name}`}
+          >
             Delete
           </button>
         </div>

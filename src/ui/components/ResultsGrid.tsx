@@ -21,7 +21,11 @@ export function ResultsGrid() {
   const running = useStore((s) => s.running);
   const drawn = useDrawnCount(Math.min(ids.length, limit), CARD_WEIGHT, running, false);
   if (total === 0) {
-    return <p className="empty muted">No results yet. Add images, then grade them: cards appear here as each one finishes.</p>;
+    return (
+      <p className="empty muted">
+        No results yet. Add images, then grade them: cards appear here as each one finishes.
+      </p>
+    );
   }
   const shown = ids.slice(0, drawn);
   const rest = ids.length - Math.min(ids.length, limit);

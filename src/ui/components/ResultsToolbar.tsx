@@ -54,7 +54,11 @@ export function ResultsToolbar() {
       </label>
       <label className="field compact">
         <span>Grade</span>
-        <select aria-label="Filter by quality grade" value={gradeFilter} onChange={(e) => setGradeFilter(e.target.value)}>
+        <select
+          aria-label="Filter by quality grade"
+          value={gradeFilter}
+          onChange={(e) => setGradeFilter(e.target.value)}
+        >
           <option value="all">All grades</option>
           {labels.map((l) => (
             <option key={l} value={l}>
@@ -75,40 +79,59 @@ export function ResultsToolbar() {
       </label>
       <label className="field compact">
         <span>Show</span>
-        <select aria-label="Filter by status" value={statusFilter} onChange={(e) => setStatusFilter(e.target.value as StatusFilter)}>
+        <select
+          aria-label="Filter by status"
+          value={statusFilter}
+          onChange={(e) => setStatusFilter(e.target.value as StatusFilter)}
+        >
           <option value="all">All</option>
           <option value="graded">Graded</option>
           <option value="errors">Errors</option>
         </select>
       </label>
       <div className="toolbar-actions">
-      <button type="button" className="secondary" disabled={count === 0} onClick={() => safely(() => downloadJson(results(), pack))}>
-        Export JSON
-      </button>
-      <button type="button" className="secondary" disabled={count === 0} onClick={() => safely(() => downloadCsv(results(), pack))}>
-        Export CSV
-      </button>
-      {confirming ? (
-        <>
+        <button
+          type="button"
+          className="secondary"
+          disabled={count === 0}
+          onClick={() => safely(() => downloadJson(results(), pack))}
+        >
+          Export JSON
+        </button>
+        <button
+          type="button"
+          className="secondary"
+          disabled={count === 0}
+          onClick={() => safely(() => downloadCsv(results(), pack))}
+        >
+          Export CSV
+        </button>
+        {confirming ? (
+          <>
+            <button
+              type="button"
+              className="danger"
+              onClick={() => {
+                setConfirming(false);
+                void clearAll();
+              }}
+            >
+              Confirm: delete {count} results
+            </button>
+            <button type="button" className="secondary" onClick={() => setConfirming(false)}>
+              Keep
+            </button>
+          </>
+        ) : (
           <button
             type="button"
-            className="danger"
-            onClick={() => {
-              setConfirming(false);
-              void clearAll();
-            }}
+            className="secondary"
+            disabled={count === 0 || running}
+            onClick={() => setConfirming(true)}
           >
-            Confirm: delete {count} results
+            Clear results
           </button>
-          <button type="button" className="secondary" onClick={() => setConfirming(false)}>
-            Keep
-          </button>
-        </>
-      ) : (
-        <button type="button" className="secondary" disabled={count === 0 || running} onClick={() => setConfirming(true)}>
-          Clear results
-        </button>
-      )}
+        )}
       </div>
     </div>
   );

@@ -17,7 +17,12 @@ export function StatusBar() {
     ? `${backend.kind === 'webgpu' ? 'WebGPU' : 'WASM'} · ${backend.threads} thread${backend.threads === 1 ? '' : 's'}`
     : 'starting…';
   const title = backend
-    ? [backend.name, backend.reason, backend.adapter, backend.crossOriginIsolated ? 'cross-origin isolated' : 'not cross-origin isolated (one thread)']
+    ? [
+        backend.name,
+        backend.reason,
+        backend.adapter,
+        backend.crossOriginIsolated ? 'cross-origin isolated' : 'not cross-origin isolated (one thread)',
+      ]
         .filter(Boolean)
         .join('; ')
     : undefined;
@@ -27,7 +32,12 @@ export function StatusBar() {
         <span className="pill-key">Backend</span> <span data-testid="backend">{label}</span>
       </p>
       {note && <p className="pill pill-warn">{note}</p>}
-      <p className={`pill ${offline === 'ready' ? 'pill-ok' : ''}`} role="status" aria-label="Offline status" title={offlineDetail ?? undefined}>
+      <p
+        className={`pill ${offline === 'ready' ? 'pill-ok' : ''}`}
+        role="status"
+        aria-label="Offline status"
+        title={offlineDetail ?? undefined}
+      >
         {OFFLINE_TEXT[offline]}
       </p>
     </div>

@@ -9,7 +9,12 @@ export const UNCALIBRATED_TEXT =
 export function UncalibratedBadge({ label = 'uncalibrated' }: { label?: string }) {
   const tipId = useId();
   return (
-    <span className="badge badge-warn badge-tip" tabIndex={0} aria-describedby={tipId} data-testid="uncalibrated">
+    <span
+      className="badge badge-warn badge-tip"
+      tabIndex={0}
+      aria-describedby={tipId}
+      data-testid="uncalibrated"
+    >
       {label}
       <span id={tipId} role="tooltip" className="tip">
         {UNCALIBRATED_TEXT}

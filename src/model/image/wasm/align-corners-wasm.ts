@@ -25,7 +25,11 @@ const NORM_BYTES = CHANNELS * 2 * 16;
 const BAND_BYTES = 1 << 20;
 
 /** The kernel, and which backend (wasm or the JS port) its callers use. */
-export const alignCornersKernel = new SimdKernel<{ hrow: HRow; vrow: VRow }>('align-corners.wasm', ALIGN_CORNERS_WASM_BASE64, ['hrow', 'vrow']);
+export const alignCornersKernel = new SimdKernel<{ hrow: HRow; vrow: VRow }>(
+  'align-corners.wasm',
+  ALIGN_CORNERS_WASM_BASE64,
+  ['hrow', 'vrow'],
+);
 
 const align = (n: number): number => (n + 15) & ~15;
 
@@ -112,7 +116,8 @@ export function wasmAlignCorners(job: AlignCornersJob, plan: AlignCornersPlan): 
         if (dst.rowStride === ww) {
           out.set(f32.subarray(from, from + n * ww), to);
         } else {
-          for (let j = 0; j < n; j++) out.set(f32.subarray(from + j * ww, from + (j + 1) * ww), to + j * dst.rowStride);
+          for (let j = 0; j < n; j++)
+            out.set(f32.subarray(from + j * ww, from + (j + 1) * ww), to + j * dst.rowStride);
         }
       }
     }

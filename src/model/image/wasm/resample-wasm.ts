@@ -19,7 +19,11 @@ const RGB = 3;
 const ONE = 1 << 22;
 
 /** The kernel, and which backend (wasm or the JS port) its callers use. */
-export const resampleKernel = new SimdKernel<{ hpass: Pass; vpass: Pass }>('resample.wasm', RESAMPLE_WASM_BASE64, ['hpass', 'vpass']);
+export const resampleKernel = new SimdKernel<{ hpass: Pass; vpass: Pass }>(
+  'resample.wasm',
+  RESAMPLE_WASM_BASE64,
+  ['hpass', 'vpass'],
+);
 
 /** A convolution resize with its coefficient tables and the source rows its window needs. */
 export interface ConvolutionJob {
