@@ -4,9 +4,9 @@
 // ignored. Session options (ortTuning): ?ort=key:value,... for measuring them; unknown parts are
 // reported and ignored, the rest still apply.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { batchSize, ortTuning } from '../src/ui/runner.ts';
-import { useStore } from '../src/ui/store.ts';
-import type { PackSummary } from '../src/worker/api.ts';
+import { batchSize, ortTuning } from '../../src/ui/runner.ts';
+import { useStore } from '../../src/ui/store.ts';
+import type { PackSummary } from '../../src/worker/api.ts';
 
 const initial = useStore.getState();
 

@@ -1,7 +1,7 @@
 // The page's frame pacer (src/ui/pace.ts): bulk UI work is spread over animation
 // frames, a bounded share each, in order, with nothing lost or run twice.
 import { describe, expect, it } from 'vitest';
-import { createPacer } from '../src/ui/pace.ts';
+import { createPacer } from '../../src/ui/pace.ts';
 
 /** A hand-cranked frame clock: `tick()` runs the callbacks requested since the last tick. */
 function frames() {

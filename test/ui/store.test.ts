@@ -14,8 +14,8 @@ import {
   useStore,
   type Item,
   type StoreState,
-} from '../src/ui/store.ts';
-import type { ImageResult } from '../src/model/grading/result.ts';
+} from '../../src/ui/store.ts';
+import type { ImageResult } from '../../src/model/grading/result.ts';
 
 const initial = useStore.getState();
 
