@@ -2,7 +2,7 @@
 // type from here (`ScorerApi = typeof api`), so the two cannot drift apart.
 // Every session creation and run goes through one SerialQueue.
 import { z } from 'zod';
-import { AgqgError, toErrorInfo, type ErrorInfo } from '../model/errors.ts';
+import { AgqgError, toErrorInfo } from '../model/errors.ts';
 import { MAX_PROMPT_CHARS } from '../model/limits.ts';
 import type { VariantDtype } from '../model/pack/manifest.ts';
 import { openPack, pickVariant, readPackFile, type OpenedPack, type PackSource } from '../model/pack/pack.ts';
@@ -21,154 +21,31 @@ import {
   type BackendChoice,
   type BackendInfo,
   type OrtWebRuntime,
-  type SessionTuning,
 } from './ort-web.ts';
-import { HttpPackSource, LocalFolderPackSource, modelsUrl, type LocalFile } from './pack-sources.ts';
+import {
+  outcome,
+  type Embeddings,
+  type EmbedRequest,
+  type Graded,
+  type GradeRequest,
+  type ImageEmbeddingOut,
+  type LoadOptions,
+  type Outcome,
+  type PackListing,
+  type PackRequest,
+  type PackSummary,
+  type ProgressFn,
+  type PromptRegradeRequest,
+  type VariantInUse,
+} from './protocol.ts';
+import { HttpPackSource, LocalFolderPackSource, modelsUrl } from './pack-sources.ts';
 import { SerialQueue, type TaskContext } from './queue.ts';
 import { runContextState, type RunContextState } from './run-context.ts';
 import { waitForQuietCpu, type SettleReport } from './settle.ts';
 import { defaultVariant, variantReason } from './variants.ts';
 
-export type Outcome<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
-
-export interface PackListing {
-  id: string;
-  name: string;
-  description: string;
-}
-
-export type PackRequest = { kind: 'url'; id: string } | { kind: 'files'; files: LocalFile[]; label?: string };
-
-export interface LoadOptions {
-  /** Weight variant of the encoders (fp32, fp16, q8, ...); absent: the backend's default (see variants.ts). */
-  variant?: VariantDtype;
-  /**
-   * WASM threads (?threads=N); absent: one per core. Only the first load of a worker can set it
-   * (the WASM runtime starts once); PackSummary.backend.threads says what runs.
-   */
-  threads?: number;
-  /** Session options (?ort=...), for measuring them; absent: the defaults in ort-web.ts. */
-  tuning?: SessionTuning;
-}
-
-/** The weights a loaded pack runs with. */
-export interface VariantInUse {
-  /** Vision variant (the one the user picks; the text encoder follows when it has the same). */
-  dtype: VariantDtype;
-  /** Every vision variant the pack has, in the manifest's order. */
-  available: VariantDtype[];
-  visionFile: string;
-  textDtype: VariantDtype | null;
-  textFile: string | null;
-  reason: string;
-}
-
-export type WorkerProgress =
-  | {
-      kind: 'pack';
-      stage: LoadProgress['stage'] | 'manifest' | 'read' | 'settle';
-      path?: string;
-      loaded?: number;
-      total?: number;
-    }
-  | { kind: 'image'; id: string; stage: 'decode' | 'score' }
-  | { kind: 'backend'; info: BackendInfo; note: string };
-
-export type ProgressFn = (p: WorkerProgress) => void;
-
-export interface PackSummary {
-  id: string;
-  name: string;
-  description: string;
-  packVersion: string;
-  labels: string[];
-  mos: { min: number; max: number };
-  hasText: boolean;
-  hasQualityHead: boolean;
-  hasAlignmentHead: boolean;
-  qualityUncalibrated: boolean;
-  alignmentUncalibrated: boolean;
-  variant: VariantInUse;
-  /**
-   * Identifies the pack and weights that produced an image embedding: an embedding kept by the
-   * page can be graded again (new prompt) only while the same key is loaded.
-   */
-  packKey: string;
-  source: 'url' | 'files';
-  /** Absolute URLs of every file the pack was loaded from (served packs only), for the offline cache. */
-  urls: string[];
-  backend: BackendInfo;
-  loadMs: number;
-  /** Of loadMs, the time spent waiting for the browser to finish compiling the runtime (settle.ts). */
-  settleMs: number;
-  /** False when that wait stopped at its cap with the CPU still busy. */
-  settled: boolean;
-  /** Images per encoder run the pack asks for on the backend in use; null: the page's default. */
-  imagesPerRun: number | null;
-}
-
-export interface GradeRequest {
-  id: string;
-  name: string;
-  bytes: ArrayBuffer;
-  prompt: string | null;
-}
-
-export type { StageTimings, SessionTuning, EncoderBenchRequest, EncoderBenchResult };
-
-export interface Graded {
-  id: string;
-  result: ImageResult;
-  /** Where this image's time went in the worker (encoder and text runs shared out over the batch). */
-  stages: StageTimings;
-  thumbnail: Blob | null;
-  width: number | null;
-  height: number | null;
-  /** The image embedding (null when the image failed), so a new prompt is graded without the image again. */
-  features: Float32Array | null;
-  packKey: string;
-}
-
-export interface PromptRegradeRequest {
-  name: string;
-  prompt: string | null;
-  /** Image embedding and the packKey it came from (Graded.features, Graded.packKey). */
-  features: Float32Array;
-  packKey: string;
-}
-
-export interface EmbedRequest {
-  images?: ArrayBuffer[];
-  texts?: string[];
-  /** Also return each image's preprocessed model input (NCHW float32 of the first vision input). */
-  pixels?: boolean;
-  /** Also return each image's decoded RGBA bytes (as the browser's decoder gave them). */
-  rgba?: boolean;
-}
-
-export interface ImageEmbeddingOut {
-  width: number | null;
-  height: number | null;
-  embedding: Float32Array | null;
-  pixelValues: Float32Array | null;
-  rgba: Uint8Array | Uint8ClampedArray | null;
-  error: ErrorInfo | null;
-}
-
-export interface TextEmbeddingOut {
-  text: string;
-  embedding: Float32Array;
-  /** Tokens fed to the encoder after truncation, with the start and end markers. */
-  tokens: number;
-  truncated: boolean;
-}
-
-export interface Embeddings {
-  images: ImageEmbeddingOut[];
-  texts: TextEmbeddingOut[];
-  backend: BackendInfo;
-  variant: VariantInUse;
-}
+// The page imports the wire types from here, beside ScorerApi.
+export type * from './protocol.ts';
 
 const IndexSchema = z.array(
   z.object({ id: z.string().min(1), name: z.string().min(1), description: z.string().default('') }),
@@ -212,14 +89,6 @@ const decodeLane = new SerialQueue();
 /** Inference time on this thread, left out of the decode times of images decoded meanwhile. */
 const inferenceBusy = new BusyClock();
 const state: State = { choice: 'auto', runtime: null, pack: null, scorer: null, variant: null, packKey: '' };
-
-async function outcome<T>(f: () => Promise<T>): Promise<Outcome<T>> {
-  try {
-    return { ok: true, value: await f() };
-  } catch (err) {
-    return { ok: false, error: toErrorInfo(err) };
-  }
-}
 
 /** The variant to load and the files it means, checked before any session is made. */
 function resolveVariant(
