@@ -1,27 +1,18 @@
 // The worker's API, exposed with Comlink (scorer.worker.ts). The page gets its
 // type from here (`ScorerApi = typeof api`), so the two cannot drift apart.
-// Every session creation and run goes through one SerialQueue.
-import { z } from 'zod';
 import { AgqgError, toErrorInfo } from '../model/errors.ts';
 import { MAX_PROMPT_CHARS } from '../model/limits.ts';
-import type { VariantDtype } from '../model/pack/manifest.ts';
-import { openPack, pickVariant, readPackFile, type OpenedPack, type PackSource } from '../model/pack/pack.ts';
+import { readPackFile, type OpenedPack } from '../model/pack/pack.ts';
 import { preprocess } from '../model/image/preprocess.ts';
 import type { ImageResult } from '../model/grading/result.ts';
-import { failedResult, PackScorer, VARIANT_PREFERENCE, type LoadProgress } from '../model/scoring/scorer.ts';
-import { BusyClock, decodeForGrading, planChunks, type DecodedItem } from './batch.ts';
+import { failedResult, PackScorer } from '../model/scoring/scorer.ts';
+import { decodeForGrading, planChunks, type DecodedItem } from './batch.ts';
 import { decodeImage } from './decode.ts';
 import { benchEncoder, type EncoderBenchRequest, type EncoderBenchResult } from './encoder-bench.ts';
 import { destroyOrtWebGpuDevice } from './gpu-fault.ts';
 import { gradeKeptFeatures, scoreBatchWithFeatures, type ScoredInBatch, type StageTimings } from './grade.ts';
-import {
-  createOrtRuntime,
-  sameTuning,
-  wasmFallback,
-  type BackendChoice,
-  type BackendInfo,
-  type OrtWebRuntime,
-} from './ort-web.ts';
+import { wasmFallback, type BackendChoice, type BackendInfo, type OrtWebRuntime } from './ort-web.ts';
+import { listServedPacks, loadPackNow } from './packs.ts';
 import {
   outcome,
   type Embeddings,
@@ -38,114 +29,12 @@ import {
   type PromptRegradeRequest,
   type VariantInUse,
 } from './protocol.ts';
-import { HttpPackSource, LocalFolderPackSource, modelsUrl } from './pack-sources.ts';
-import { SerialQueue, type TaskContext } from './queue.ts';
+import type { TaskContext } from './queue.ts';
 import { runContextState, type RunContextState } from './run-context.ts';
-import { waitForQuietCpu, type SettleReport } from './settle.ts';
-import { defaultVariant, variantReason } from './variants.ts';
+import { decodeLane, inferenceBusy, loadedScorer, queue, state } from './state.ts';
 
 // The page imports the wire types from here, beside ScorerApi.
 export type * from './protocol.ts';
-
-const IndexSchema = z.array(
-  z.object({ id: z.string().min(1), name: z.string().min(1), description: z.string().default('') }),
-);
-
-/** Records which files a pack was actually read from, and reports each read. */
-class TrackingSource implements PackSource {
-  readonly read = new Set<string>();
-  constructor(
-    readonly inner: PackSource,
-    private readonly onRead: (path: string, bytes: number) => void,
-  ) {}
-  get location(): string {
-    return this.inner.location;
-  }
-  async readBytes(path: string): Promise<Uint8Array | null> {
-    const bytes = await this.inner.readBytes(path);
-    if (bytes) {
-      this.read.add(path);
-      this.onRead(path, bytes.byteLength);
-    }
-    return bytes;
-  }
-  size(path: string): Promise<number | null> {
-    return this.inner.size(path);
-  }
-}
-
-interface State {
-  choice: BackendChoice;
-  runtime: OrtWebRuntime | null;
-  pack: OpenedPack | null;
-  scorer: PackScorer | null;
-  variant: VariantInUse | null;
-  packKey: string;
-}
-
-const queue = new SerialQueue();
-/** Decoding runs outside the session queue (the next images decode during inference), one chunk at a time. */
-const decodeLane = new SerialQueue();
-/** Inference time on this thread, left out of the decode times of images decoded meanwhile. */
-const inferenceBusy = new BusyClock();
-const state: State = { choice: 'auto', runtime: null, pack: null, scorer: null, variant: null, packKey: '' };
-
-/** The variant to load and the files it means, checked before any session is made. */
-function resolveVariant(
-  pack: OpenedPack,
-  asked: VariantDtype | undefined,
-  backend: OrtWebRuntime,
-): VariantInUse {
-  const m = pack.manifest;
-  const dtype = asked ?? defaultVariant(m.vision.variants, backend.info.kind);
-  // Throws pack_invalid naming the variants there are when `asked` is not one of them.
-  const vision = pickVariant(m.vision.variants, dtype, VARIANT_PREFERENCE);
-  // The scorer's rule: the text encoder takes the same variant when it has it, else its preferred one.
-  const text = m.text
-    ? (m.text.variants.find((v) => v.dtype === dtype) ??
-      pickVariant(m.text.variants, undefined, VARIANT_PREFERENCE))
-    : null;
-  return {
-    dtype,
-    available: m.vision.variants.map((v) => v.dtype),
-    visionFile: vision.file,
-    textDtype: text?.dtype ?? null,
-    textFile: text?.file ?? null,
-    reason: variantReason(dtype, asked, backend.info.kind),
-  };
-}
-
-function summary(
-  scorer: PackScorer,
-  source: 'url' | 'files',
-  urls: string[],
-  loadMs: number,
-  settle: SettleReport,
-): PackSummary {
-  const m = scorer.manifest;
-  return {
-    id: m.id,
-    name: m.name,
-    description: m.description,
-    packVersion: m.packVersion,
-    labels: [...m.grades.labels],
-    mos: { ...m.grades.mos },
-    hasText: scorer.hasText,
-    hasQualityHead: scorer.hasQualityHead,
-    hasAlignmentHead: scorer.hasAlignmentHead,
-    qualityUncalibrated: m.heads.quality?.uncalibrated ?? false,
-    alignmentUncalibrated: m.heads.alignment?.uncalibrated ?? false,
-    variant: state.variant as VariantInUse,
-    packKey: state.packKey,
-    source,
-    urls,
-    backend: (state.runtime as OrtWebRuntime).info,
-    loadMs,
-    settleMs: settle.waitedMs,
-    settled: settle.settled,
-    imagesPerRun: m.vision.imagesPerRun?.[(state.runtime as OrtWebRuntime).info.kind] ?? null,
-  };
-}
 
 /** Recreates the sessions of the loaded pack on WASM after WebGPU failed. */
 async function fallBackToWasm(why: string, onProgress?: ProgressFn): Promise<void> {
@@ -178,8 +67,7 @@ async function inferChunk(
   ctx: TaskContext,
 ): Promise<Graded[]> {
   ctx.checkpoint();
-  const scorer = state.scorer;
-  if (!scorer) throw new AgqgError('internal', 'no pack is loaded: load one before grading');
+  const scorer = loadedScorer('grading');
   const out = new Array<Graded>(chunk.length);
   const good: number[] = [];
   for (const [i, d] of chunk.entries()) {
@@ -270,28 +158,7 @@ async function gradeRequests(
 export const api = {
   /** Packs served with the site, from models/index.json (empty when there is none). */
   async listPacks(): Promise<Outcome<PackListing[]>> {
-    return outcome(async () => {
-      let res: Response;
-      try {
-        res = await fetch(modelsUrl('index.json'));
-      } catch (err) {
-        throw new AgqgError(
-          'pack_file_missing',
-          `could not fetch models/index.json: ${(err as Error).message}`,
-        );
-      }
-      if (res.status === 404 || (res.headers.get('content-type') ?? '').includes('text/html')) return [];
-      if (!res.ok)
-        throw new AgqgError('pack_file_missing', `models/index.json: the server answered ${res.status}`);
-      const parsed = IndexSchema.safeParse(await res.json());
-      if (!parsed.success) {
-        throw new AgqgError(
-          'pack_invalid',
-          `models/index.json is not a list of {id, name, description}: ${parsed.error.message}`,
-        );
-      }
-      return parsed.data;
-    });
+    return outcome(listServedPacks);
   },
 
   /** Opens and loads a pack; replaces the loaded one. `backend` is the ?backend= choice. */
@@ -301,61 +168,7 @@ export const api = {
     onProgress?: ProgressFn,
     opts: LoadOptions = {},
   ): Promise<Outcome<PackSummary>> {
-    return outcome(() =>
-      queue.enqueue(async () => {
-        const t0 = performance.now();
-        if (
-          !state.runtime ||
-          state.choice !== backend ||
-          !sameTuning(state.runtime.tuning, opts.tuning ?? {})
-        ) {
-          state.runtime = await createOrtRuntime(backend, { threads: opts.threads, tuning: opts.tuning });
-          state.choice = backend;
-        }
-        const inner: PackSource =
-          req.kind === 'url' ? new HttpPackSource(req.id) : new LocalFolderPackSource(req.files, req.label);
-        const source = new TrackingSource(inner, (path, bytes) =>
-          onProgress?.({ kind: 'pack', stage: 'read', path, loaded: bytes }),
-        );
-        const fallbackId =
-          inner instanceof LocalFolderPackSource ? inner.folderName : req.kind === 'url' ? req.id : 'local';
-        onProgress?.({ kind: 'pack', stage: 'manifest' });
-        const pack = await openPack(source, fallbackId);
-        const forward = (p: LoadProgress) => onProgress?.({ kind: 'pack', ...p });
-        let variant = resolveVariant(pack, opts.variant, state.runtime);
-        let scorer: PackScorer;
-        try {
-          scorer = await PackScorer.load(pack, state.runtime, {
-            variant: variant.dtype,
-            onProgress: forward,
-          });
-        } catch (err) {
-          if (state.runtime.info.kind !== 'webgpu') throw err;
-          // WebGPU can fail at session creation (an unsupported op, a lost device): WASM runs everything.
-          state.runtime = wasmFallback(state.runtime, toErrorInfo(err).message);
-          onProgress?.({ kind: 'backend', info: state.runtime.info, note: state.runtime.info.reason });
-          variant = resolveVariant(pack, opts.variant, state.runtime);
-          scorer = await PackScorer.load(pack, state.runtime, {
-            variant: variant.dtype,
-            onProgress: forward,
-          });
-        }
-        await state.scorer?.release();
-        state.pack = pack;
-        state.scorer = scorer;
-        state.variant = variant;
-        state.packKey = `${inner.location}|${pack.manifest.id}@${pack.manifest.packVersion}|${variant.visionFile}`;
-        const urls =
-          inner instanceof HttpPackSource
-            ? [modelsUrl('index.json').href, ...[...source.read].map((p) => inner.url(p))]
-            : [];
-        // "Loaded" means ready to grade with the page responsive: V8 is still compiling the runtime's
-        // hot code for a few seconds after the sessions exist (settle.ts).
-        onProgress?.({ kind: 'pack', stage: 'settle' });
-        const settle = await waitForQuietCpu();
-        return summary(scorer, req.kind, urls, performance.now() - t0, settle);
-      }),
-    );
+    return outcome(() => queue.enqueue(() => loadPackNow(req, backend, onProgress, opts)));
   },
 
   /** Grades one image. Bad files come back as results with `error`; only cancellation and a missing pack fail. */
@@ -380,8 +193,7 @@ export const api = {
   async gradePrompt(req: PromptRegradeRequest): Promise<Outcome<ImageResult>> {
     return outcome(() =>
       queue.enqueue(async () => {
-        const scorer = state.scorer;
-        if (!scorer) throw new AgqgError('internal', 'no pack is loaded: load one before grading');
+        const scorer = loadedScorer('grading');
         if (req.packKey !== state.packKey) {
           throw new AgqgError(
             'invalid_argument',
@@ -401,8 +213,7 @@ export const api = {
   async embed(req: EmbedRequest): Promise<Outcome<Embeddings>> {
     return outcome(() =>
       queue.enqueue(async (ctx) => {
-        const scorer = state.scorer;
-        if (!scorer) throw new AgqgError('internal', 'no pack is loaded: load one before embedding');
+        const scorer = loadedScorer('embedding');
         const texts = req.texts ?? [];
         for (const t of texts) {
           if ([...t].length > MAX_PROMPT_CHARS) {

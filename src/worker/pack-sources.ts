@@ -1,5 +1,6 @@
 // PackSources for the browser: a pack served with the site (models/<id>/) and a
-// pack the user picked from a local folder (File objects, never uploaded).
+// pack the user picked from a local folder (File objects, never uploaded); TrackingSource notes
+// which files a load read.
 import { AgqgError } from '../model/errors.ts';
 import { MANIFEST_FILE } from '../model/pack/manifest.ts';
 import type { PackSource } from '../model/pack/pack.ts';
@@ -141,5 +142,28 @@ export class LocalFolderPackSource implements PackSource {
 
   async size(path: string): Promise<number | null> {
     return this.byPath.get(path)?.size ?? null;
+  }
+}
+
+/** Records which files a pack was actually read from, and reports each read. */
+export class TrackingSource implements PackSource {
+  readonly read = new Set<string>();
+  constructor(
+    readonly inner: PackSource,
+    private readonly onRead: (path: string, bytes: number) => void,
+  ) {}
+  get location(): string {
+    return this.inner.location;
+  }
+  async readBytes(path: string): Promise<Uint8Array | null> {
+    const bytes = await this.inner.readBytes(path);
+    if (bytes) {
+      this.read.add(path);
+      this.onRead(path, bytes.byteLength);
+    }
+    return bytes;
+  }
+  size(path: string): Promise<number | null> {
+    return this.inner.size(path);
   }
 }
