@@ -1,7 +1,7 @@
 // Pack loading in the worker: the packs the site serves, and opening one (served or a local
 // folder) into sessions on the backend asked for, with the summary the page shows.
 import { z } from 'zod';
-import { AgqgError, toErrorInfo } from '../model/errors.ts';
+import { AgqgError } from '../model/errors.ts';
 import type { VariantDtype } from '../model/pack/manifest.ts';
 import { openPack, pickVariant, type OpenedPack, type PackSource } from '../model/pack/pack.ts';
 import { PackScorer, VARIANT_PREFERENCE, type LoadProgress } from '../model/scoring/scorer.ts';
@@ -24,6 +24,7 @@ import type {
 import { waitForQuietCpu, type SettleReport } from './settle.ts';
 import { state } from './state.ts';
 import { defaultVariant, variantReason } from './variants.ts';
+import { attemptWithWasmFallback } from './wasm-retry.ts';
 
 const IndexSchema = z.array(
   z.object({ id: z.string().min(1), name: z.string().min(1), description: z.string().default('') }),
@@ -132,24 +133,20 @@ export async function loadPackNow(
   onProgress?.({ kind: 'pack', stage: 'manifest' });
   const pack = await openPack(source, fallbackId);
   const forward = (p: LoadProgress) => onProgress?.({ kind: 'pack', ...p });
-  let variant = resolveVariant(pack, opts.variant, state.runtime);
-  let scorer: PackScorer;
-  try {
-    scorer = await PackScorer.load(pack, state.runtime, {
-      variant: variant.dtype,
-      onProgress: forward,
-    });
-  } catch (err) {
-    if (state.runtime.info.kind !== 'webgpu') throw err;
-    // WebGPU can fail at session creation (an unsupported op, a lost device): WASM runs everything.
-    state.runtime = wasmFallback(state.runtime, toErrorInfo(err).message);
-    onProgress?.({ kind: 'backend', info: state.runtime.info, note: state.runtime.info.reason });
-    variant = resolveVariant(pack, opts.variant, state.runtime);
-    scorer = await PackScorer.load(pack, state.runtime, {
-      variant: variant.dtype,
-      onProgress: forward,
-    });
-  }
+  let runtime = state.runtime;
+  let variant = resolveVariant(pack, opts.variant, runtime);
+  // WebGPU can fail at session creation (an unsupported op, a lost device): WASM runs everything.
+  const scorer = await attemptWithWasmFallback(
+    () => PackScorer.load(pack, runtime, { variant: variant.dtype, onProgress: forward }),
+    {
+      onWebGpu: () => runtime.info.kind === 'webgpu',
+      toWasm: async (why) => {
+        runtime = state.runtime = wasmFallback(runtime, why);
+        onProgress?.({ kind: 'backend', info: runtime.info, note: runtime.info.reason });
+        variant = resolveVariant(pack, opts.variant, runtime);
+      },
+    },
+  );
   await state.scorer?.release();
   state.pack = pack;
   state.scorer = scorer;
