@@ -1,179 +1,24 @@
 // The worker's API, exposed with Comlink (scorer.worker.ts). The page gets its
 // type from here (`ScorerApi = typeof api`), so the two cannot drift apart.
-import { AgqgError, toErrorInfo } from '../model/errors.ts';
-import { MAX_PROMPT_CHARS } from '../model/limits.ts';
-import { readPackFile } from '../model/pack/pack.ts';
-import { preprocess } from '../model/image/preprocess.ts';
-import type { ImageResult } from '../model/grading/result.ts';
-import { decodeImage } from './decode.ts';
-import { benchEncoder, type EncoderBenchRequest, type EncoderBenchResult } from './encoder-bench.ts';
-import { destroyOrtWebGpuDevice } from './gpu-fault.ts';
-import type { BackendChoice, BackendInfo, OrtWebRuntime } from './ort-web.ts';
-import { gradeKeptEmbedding, gradeRequests } from './grading.ts';
-import { listServedPacks, loadPackNow } from './packs.ts';
-import {
-  outcome,
-  type Embeddings,
-  type EmbedRequest,
-  type Graded,
-  type GradeRequest,
-  type ImageEmbeddingOut,
-  type LoadOptions,
-  type Outcome,
-  type PackListing,
-  type PackRequest,
-  type PackSummary,
-  type ProgressFn,
-  type PromptRegradeRequest,
-  type VariantInUse,
-} from './protocol.ts';
-import { runContextState, type RunContextState } from './run-context.ts';
-import { decodeLane, loadedScorer, queue, state } from './state.ts';
+import { devApi } from './dev-api.ts';
+import { productApi } from './product-api.ts';
+
+export { productApi };
 
 // The page imports the wire types from here, beside ScorerApi.
 export type * from './protocol.ts';
 
-export const api = {
-  /** Packs served with the site, from models/index.json (empty when there is none). */
-  async listPacks(): Promise<Outcome<PackListing[]>> {
-    return outcome(listServedPacks);
-  },
+/**
+ * The one switch for the developer and benchmark methods (dev-api.ts): off, the worker exposes
+ * the product API alone. On in every build, because the e2e tests and the benchmark drive the
+ * built site through them; the page calls them only with ?debug=1 (src/ui/debug.ts).
+ */
+export const WITH_DEV_API = true;
 
-  /** Opens and loads a pack; replaces the loaded one. `backend` is the ?backend= choice. */
-  async loadPack(
-    req: PackRequest,
-    backend: BackendChoice,
-    onProgress?: ProgressFn,
-    opts: LoadOptions = {},
-  ): Promise<Outcome<PackSummary>> {
-    return outcome(() => queue.enqueue(() => loadPackNow(req, backend, onProgress, opts)));
-  },
-
-  /** Grades one image. Bad files come back as results with `error`; only cancellation and a missing pack fail. */
-  async gradeImage(req: GradeRequest, onProgress?: ProgressFn): Promise<Outcome<Graded>> {
-    return outcome(async () => (await gradeRequests([req], onProgress))[0]);
-  },
-
-  /**
-   * Grades several images with shared encoder runs (one per chunk), in order; the next call's
-   * images decode while this one's are in the encoder. Bad files come back as results with
-   * `error` and the others are graded; only cancellation and a missing pack fail the call.
-   */
-  async gradeBatch(reqs: GradeRequest[], onProgress?: ProgressFn): Promise<Outcome<Graded[]>> {
-    return outcome(() => gradeRequests(reqs, onProgress));
-  },
-
-  /**
-   * Grades a kept image embedding with a new prompt: the image is not decoded or encoded again, and
-   * the text cache makes a prompt seen before free. Fails (invalid_argument) when another pack or
-   * other weights are loaded than the ones that made the embedding.
-   */
-  async gradePrompt(req: PromptRegradeRequest): Promise<Outcome<ImageResult>> {
-    return outcome(() => queue.enqueue(() => gradeKeptEmbedding(req)));
-  },
-
-  /**
-   * Raw encoder outputs of the loaded pack, for developers and tests: image embeddings (optionally
-   * with the preprocessed model input) and text embeddings. No heads, no prompt rules: an empty
-   * text is encoded as CLIP encodes it. The page exposes this as window.__agqg with ?debug=1.
-   */
-  async embed(req: EmbedRequest): Promise<Outcome<Embeddings>> {
-    return outcome(() =>
-      queue.enqueue(async (ctx) => {
-        const scorer = loadedScorer('embedding');
-        const texts = req.texts ?? [];
-        for (const t of texts) {
-          if ([...t].length > MAX_PROMPT_CHARS) {
-            throw new AgqgError(
-              'prompt_too_long',
-              `a text has ${[...t].length} characters, over the limit of ${MAX_PROMPT_CHARS}`,
-            );
-          }
-        }
-        const images: ImageEmbeddingOut[] = [];
-        for (const [i, bytes] of (req.images ?? []).entries()) {
-          ctx.checkpoint();
-          let decoded: Awaited<ReturnType<typeof decodeImage>> | null = null;
-          try {
-            decoded = await decodeImage(bytes, `image ${i + 1}`);
-            const emb = await scorer.embedImage(decoded.image);
-            const input = scorer.manifest.vision.inputs[0];
-            images.push({
-              width: decoded.image.width,
-              height: decoded.image.height,
-              embedding: emb.features,
-              pixelValues: req.pixels ? preprocess(decoded.image, input.preprocess).data : null,
-              rgba: req.rgba ? decoded.image.data : null,
-              error: null,
-            });
-          } catch (err) {
-            images.push({
-              width: decoded?.image.width ?? null,
-              height: decoded?.image.height ?? null,
-              embedding: null,
-              pixelValues: null,
-              rgba: null,
-              error: toErrorInfo(err),
-            });
-          } finally {
-            decoded?.bitmap.close();
-          }
-        }
-        const detailed = texts.length > 0 ? await scorer.embedTextsDetailed(texts) : [];
-        return {
-          images,
-          texts: detailed.map((e, i) => ({
-            text: texts[i],
-            embedding: e.features,
-            tokens: e.tokens,
-            truncated: e.truncated,
-          })),
-          backend: (state.runtime as OrtWebRuntime).info,
-          variant: state.variant as VariantInUse,
-        };
-      }),
-    );
-  },
-
-  /**
-   * Times the loaded pack's vision encoder on synthetic inputs for several batch sizes and session
-   * options, interleaved run by run (developer measurement; bench/browser-pipeline.ts drives it).
-   */
-  async benchEncoder(req: EncoderBenchRequest): Promise<Outcome<EncoderBenchResult>> {
-    return outcome(() =>
-      queue.enqueue(async () => {
-        const { pack, runtime, variant } = state;
-        if (!pack || !runtime || !variant)
-          throw new AgqgError('internal', 'no pack is loaded: load one before measuring it');
-        return benchEncoder(await readPackFile(pack, variant.visionFile), pack.manifest, runtime, req);
-      }),
-    );
-  },
-
-  /** Drops every queued request (they resolve as `cancelled`); the running one stops at its next checkpoint. */
-  async cancel(): Promise<number> {
-    decodeLane.cancel();
-    return queue.cancel();
-  },
-
-  /**
-   * Debug fault (?debug=1): destroys the WebGPU device the loaded pack runs on, between two
-   * session runs, as a real device loss would. True when there was one (WebGPU sessions exist).
-   */
-  async loseGpuDevice(): Promise<Outcome<boolean>> {
-    return outcome(() =>
-      queue.enqueue(async () => state.runtime?.info.kind === 'webgpu' && (await destroyOrtWebGpuDevice())),
-    );
-  },
-
-  async backendInfo(): Promise<BackendInfo | null> {
-    return state.runtime?.info ?? null;
-  },
-
-  /** Which kind of task WASM runs start from, and how often slow runs moved them (run-context.ts). */
-  async runContext(): Promise<RunContextState> {
-    return runContextState();
-  },
-};
+/**
+ * Everything the worker can expose: the product API and, behind WITH_DEV_API, the developer one
+ * (switched off, the page's developer calls reject: Comlink finds no such method).
+ */
+export const api = { ...productApi, ...devApi };
 
 export type ScorerApi = typeof api;
