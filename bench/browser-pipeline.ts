@@ -21,6 +21,7 @@ import { launch, type Browser } from '../e2e/browser.ts';
 import type { Page } from 'playwright-core';
 import { GraderPage, type FilePayload } from '../e2e/pages/grader-page.ts';
 import { RESULTS_PAGE } from '../src/ui/paging.ts';
+import type { StageTimings } from '../src/worker/grade.ts';
 import type { BenchImage } from './images.ts';
 import { previewSite } from './preview.ts';
 import { ROOT } from './shared.ts';
@@ -197,14 +198,8 @@ export interface PageRunResult {
 interface RunImageStats {
   name: string;
   latencyMs: number;
-  stages: {
-    decodeMs: number | null;
-    thumbnailMs: number | null;
-    preprocessMs: number | null;
-    encoderMs: number | null;
-    textMs: number | null;
-    headMs: number | null;
-  };
+  /** As the worker measured them (src/worker/grade.ts, free of worker globals). */
+  stages: StageTimings;
   error: string | null;
 }
 interface RunStats {
