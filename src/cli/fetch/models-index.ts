@@ -1,5 +1,5 @@
 // public/models/index.json: the packs the page offers ([{id, name, description}],
-// read by listPacks in src/worker/api.ts). Merged, never clobbered: other
+// read by the worker's listPacks, src/worker/packs.ts). Merged, never clobbered: other
 // entries keep their order and fields; an index in the {packs: [...]} form
 // stays in that form. Written to a temp file and renamed.
 import { readFile, rename, writeFile } from 'node:fs/promises';
