@@ -7,10 +7,6 @@ import type { EmbedRequest } from '../worker/api.ts';
 import { useStore } from './store.ts';
 import { scorer } from './worker-client.ts';
 
-export function debugEnabled(search = location.search): boolean {
-  return new URLSearchParams(search).get('debug') === '1';
-}
-
 export function exposeDebugApi(): void {
   const api = {
     /** Image and text embeddings from the loaded pack; image bytes are transferred (the caller's buffers are emptied). */

@@ -1,8 +1,9 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.tsx';
-import { debugEnabled, exposeDebugApi } from './debug.ts';
+import { exposeDebugApi } from './debug.ts';
 import { init } from './runner.ts';
+import { debugEnabled } from './url-params.ts';
 import './styles.css';
 
 const root = document.getElementById('root');
