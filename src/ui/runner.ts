@@ -5,60 +5,25 @@ import * as Comlink from 'comlink';
 import { AgqgError, toErrorInfo, type ErrorInfo } from '../model/errors.ts';
 import type { VariantDtype } from '../model/pack/manifest.ts';
 import type {
-  EncoderBenchRequest,
   GradeRequest,
   Graded,
   LoadOptions,
   PackRequest,
   ProgressFn,
-  StageTimings,
   WorkerProgress,
 } from '../worker/api.ts';
 import { filesFromList, type PickedFile } from './files.ts';
 import { clearResults, deleteResults, loadResults, saveResults, type StoredResult } from './persist.ts';
 import { afterFrame, nextTask } from './paced.ts';
 import { addRestored, patchItem, patchItems, removeItems, setNotice, useStore, type Item } from './store.ts';
-import type { ImageResult } from '../model/grading/result.ts';
-import { backendChoice, batchSize, debugEnabled, inFlight, ortTuning, threadsParam } from './url-params.ts';
+import { publishRun, type RunStats } from './debug.ts';
+import { backendChoice, batchSize, inFlight, ortTuning, threadsParam } from './url-params.ts';
 import { scorer } from './worker-client.ts';
 
 const LAST_PACK_KEY = 'agqg.lastPack';
 
 const set = useStore.setState;
 const get = useStore.getState;
-
-/** One image of a grading run, as the developer stats keep it. */
-export interface RunImageStats {
-  name: string;
-  /** Handed to the worker -> result back on the page. */
-  latencyMs: number;
-  stages: StageTimings;
-  timings: ImageResult['timings'];
-  error: string | null;
-}
-
-/** The last grading run's timings (window.__agqgRun with ?debug=1; the benchmark reads them). */
-export interface RunStats {
-  batchSize: number;
-  images: number;
-  /** First request sent -> last result stored. */
-  wallMs: number;
-  perImage: RunImageStats[];
-  done: boolean;
-}
-
-function publishRun(stats: RunStats): void {
-  if (debugEnabled()) {
-    (window as unknown as { __agqgRun?: RunStats }).__agqgRun = stats;
-  }
-}
-
-/** With ?debug=1: window.__agqgBench.encoder(req) times the loaded vision encoder in the worker. */
-export function exposeBenchApi(search = location.search): void {
-  if (!debugEnabled(search)) return;
-  const bench = { encoder: (req: EncoderBenchRequest) => scorer().benchEncoder(req) };
-  (window as unknown as { __agqgBench?: typeof bench }).__agqgBench = bench;
-}
 
 function describe(err: ErrorInfo): string {
   return `${err.message} (${err.code})`;
@@ -225,7 +190,6 @@ async function restore(): Promise<void> {
 
 /** Restores saved results, lists the served packs and loads the last used (or first) one. */
 export async function init(): Promise<void> {
-  exposeBenchApi();
   const restoring = restore();
   const listed = await scorer().listPacks();
   await restoring;
