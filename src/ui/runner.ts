@@ -13,9 +13,9 @@ import type {
   WorkerProgress,
 } from '../worker/api.ts';
 import { filesFromList, type PickedFile } from './files.ts';
-import { clearResults, deleteResults, loadResults, saveResults, type StoredResult } from './persist.ts';
+import { restoreItems, saveItems } from './persist.ts';
 import { afterFrame, nextTask } from './paced.ts';
-import { addRestored, patchItem, patchItems, removeItems, setNotice, useStore, type Item } from './store.ts';
+import { patchItem, patchItems, setNotice, useStore, type Item } from './store.ts';
 import { publishRun, type RunStats } from './debug.ts';
 import { backendChoice, batchSize, inFlight, ortTuning, threadsParam } from './url-params.ts';
 import { scorer } from './worker-client.ts';
@@ -161,36 +161,9 @@ export async function pickPackDirectory(): Promise<boolean> {
   return true;
 }
 
-async function restore(): Promise<void> {
-  try {
-    const stored = await loadResults();
-    addRestored(
-      stored.map((r) => ({
-        id: r.id,
-        name: r.name,
-        prompt: r.prompt,
-        status: r.result.error ? 'failed' : 'done',
-        stage: null,
-        result: r.result,
-        thumbnail: r.thumbnail,
-        width: r.width,
-        height: r.height,
-        file: null,
-        features: r.features ?? null,
-        packKey: r.packKey ?? null,
-        regrading: false,
-        problem: null,
-      })),
-      stored.map((r) => r.seq),
-    );
-  } catch (err) {
-    setNotice({ kind: 'error', text: `Saved results could not be read: ${(err as Error).message}` });
-  }
-}
-
 /** Restores saved results, lists the served packs and loads the last used (or first) one. */
 export async function init(): Promise<void> {
-  const restoring = restore();
+  const restoring = restoreItems();
   const listed = await scorer().listPacks();
   await restoring;
   if (!listed.ok) {
@@ -202,37 +175,6 @@ export async function init(): Promise<void> {
   const pick = listed.value.find((p) => p.id === last) ?? listed.value[0];
   if (pick) await loadPack({ kind: 'url', id: pick.id });
   else set({ packStatus: 'idle' });
-}
-
-/** Saves the items' results in one IndexedDB transaction. */
-async function persist(list: readonly (Item | undefined)[]): Promise<void> {
-  const rows: StoredResult[] = [];
-  for (const it of list) {
-    if (!it?.result) continue;
-    rows.push({
-      id: it.id,
-      seq: it.seq,
-      name: it.name,
-      prompt: it.prompt,
-      result: it.result,
-      thumbnail: it.thumbnail,
-      width: it.width,
-      height: it.height,
-      features: it.features,
-      packKey: it.packKey,
-      gradedAt: Date.now(),
-    });
-  }
-  try {
-    await saveResults(rows);
-  } catch (err) {
-    const names = rows.map((r) => r.name);
-    const what =
-      names.length === 1
-        ? names[0]
-        : `${names.length} results (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''})`;
-    setNotice({ kind: 'error', text: `Could not save ${what}: ${(err as Error).message}` });
-  }
 }
 
 function gradedPatch(g: Graded): Partial<Item> {
@@ -332,7 +274,7 @@ async function gradeItems(ids: readonly string[], run: RunStats, t0: number): Pr
     });
   }
   run.wallMs = performance.now() - t0;
-  await persist(out.value.map((g) => get().items[g.id]));
+  await saveItems(out.value.map((g) => get().items[g.id]));
   return ids.length;
 }
 
@@ -440,7 +382,7 @@ export async function regradePrompt(id: string): Promise<void> {
       status: out.value.error ? 'failed' : 'done',
       problem: null,
     });
-    await persist([get().items[id]]);
+    await saveItems([get().items[id]]);
     return;
   }
   if (it.file) {
@@ -451,18 +393,6 @@ export async function regradePrompt(id: string): Promise<void> {
     kind: 'error',
     text: `${it.name} was graded with another pack or other weights, and this page no longer has the image: add it again to grade it.`,
   });
-}
-
-export async function deleteItems(ids: readonly string[]): Promise<void> {
-  removeItems(ids);
-  await deleteResults(ids);
-}
-
-export async function clearAll(): Promise<void> {
-  const s = get();
-  const done = s.order.filter((id) => s.items[id].status === 'done' || s.items[id].status === 'failed');
-  removeItems(done);
-  await clearResults();
 }
 
 export { describe as describeError };
