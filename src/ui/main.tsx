@@ -2,7 +2,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.tsx';
 import { installDebugGlobals } from './debug.ts';
-import { init } from './runner.ts';
+import { init } from './packs.ts';
 import './styles.css';
 
 const root = document.getElementById('root');
