@@ -615,7 +615,7 @@ export async function benchPageMatrix(
   return { rows, entries };
 }
 
-/** Images per encoder run in the lever comparisons that hold it fixed (the page's default, src/ui/runner.ts DEFAULT_BATCH). */
+/** Images per encoder run in the lever comparisons that hold it fixed (the page's default, src/ui/url-params.ts DEFAULT_BATCH). */
 const DEFAULT_PAGE_BATCH = 8;
 
 /** Whether a pack folder has a text encoder (manifest "text", or a Hugging Face export's text_model.onnx). */

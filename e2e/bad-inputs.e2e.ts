@@ -1,13 +1,14 @@
 // One batch with every kind of bad file: each gets its own specific error on
 // its card, and every good image in the same batch is still graded.
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { MAX_IMAGE_PIXELS } from '../src/model/limits.ts';
 import { describeShared } from '../test/shared.ts';
-import { launch, type Browser } from './browser.ts';
+import type { Browser } from './browser.ts';
 import { AGIQA, TEST_PACK } from './env.ts';
 import { agiqaImages, blackPng, payload } from './files.ts';
 import { GraderPage } from './pages/grader-page.ts';
+import { openGrader } from './pages/open-grader.ts';
 
 describeShared('bad inputs in one batch', [TEST_PACK.fixture, AGIQA], () => {
   let browser: Browser;
@@ -42,10 +43,7 @@ describeShared('bad inputs in one batch', [TEST_PACK.fixture, AGIQA], () => {
   ];
 
   beforeAll(async () => {
-    browser = await launch();
-    ui = new GraderPage(await browser.context.newPage(), inject('baseUrl'));
-    await ui.open();
-    await ui.waitForPack();
+    ({ browser, ui } = await openGrader());
   });
 
   afterAll(async () => {

@@ -3,12 +3,13 @@
 // runs two images per run on WASM unless ?batch= says otherwise, and ?threads=N
 // sets the WASM threads the badge reports. A double click on Grade starts one batch.
 import { readFileSync } from 'node:fs';
-import { afterEach, expect, inject, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { describeShared } from '../test/shared.ts';
-import { launch, type Browser } from './browser.ts';
+import type { Browser } from './browser.ts';
 import { AGIQA, TEST_PACK } from './env.ts';
 import { agiqaImages, csvOf, payload } from './files.ts';
 import { GraderPage } from './pages/grader-page.ts';
+import { openGrader } from './pages/open-grader.ts';
 
 interface RunStats {
   batchSize: number;
@@ -33,10 +34,8 @@ describeShared('batched grading', [TEST_PACK.fixture, AGIQA], () => {
 
   /** Grades `files` on a fresh page opened with `query`; returns the export's results and the worker's run stats. */
   async function grade(query: string, files: Parameters<GraderPage['addFiles']>[0]) {
-    browser = await launch();
-    const ui = new GraderPage(await browser.context.newPage(), inject('baseUrl'));
-    await ui.open(query);
-    await ui.waitForPack();
+    let ui: GraderPage;
+    ({ browser, ui } = await openGrader({ query }));
     await ui.addFiles(files);
     await ui.addFiles([csvOf(images)]);
     await ui.gradeAll();
@@ -104,10 +103,8 @@ describeShared('batched grading', [TEST_PACK.fixture, AGIQA], () => {
   });
 
   it('a double click on Grade starts one batch, each image graded once', async () => {
-    browser = await launch();
-    const ui = new GraderPage(await browser.context.newPage(), inject('baseUrl'));
-    await ui.open('debug=1&batch=1');
-    await ui.waitForPack();
+    let ui: GraderPage;
+    ({ browser, ui } = await openGrader({ query: 'debug=1&batch=1' }));
     await ui.addFiles(good.slice(0, 3));
     // Counts the runs the page starts (each publishes its stats once).
     await ui.page.evaluate(`(() => {
@@ -132,10 +129,8 @@ describeShared('batched grading', [TEST_PACK.fixture, AGIQA], () => {
   });
 
   it('?threads=1 runs one WASM thread and the badge says so', async () => {
-    browser = await launch();
-    const ui = new GraderPage(await browser.context.newPage(), inject('baseUrl'));
-    await ui.open('backend=wasm&threads=1');
-    await ui.waitForPack();
+    let ui: GraderPage;
+    ({ browser, ui } = await openGrader({ query: 'backend=wasm&threads=1' }));
     expect(await ui.page.evaluate('self.crossOriginIsolated')).toBe(true);
     expect(await ui.backendText()).toMatch(/WASM · 1 thread\b/);
     // More threads than cores are clamped to the cores.

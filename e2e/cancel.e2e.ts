@@ -1,10 +1,11 @@
 // Cancelling mid-batch stops the work, keeps what finished, and leaves the rest re-queueable.
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeShared } from '../test/shared.ts';
-import { launch, type Browser } from './browser.ts';
+import type { Browser } from './browser.ts';
 import { AGIQA, TEST_PACK } from './env.ts';
 import { agiqaImages } from './files.ts';
 import { GraderPage } from './pages/grader-page.ts';
+import { openGrader } from './pages/open-grader.ts';
 
 describeShared('cancel', [TEST_PACK.fixture, AGIQA], () => {
   let browser: Browser;
@@ -12,10 +13,7 @@ describeShared('cancel', [TEST_PACK.fixture, AGIQA], () => {
   const images = agiqaImages(120);
 
   beforeAll(async () => {
-    browser = await launch();
-    ui = new GraderPage(await browser.context.newPage(), inject('baseUrl'));
-    await ui.open();
-    await ui.waitForPack();
+    ({ browser, ui } = await openGrader());
   });
 
   afterAll(async () => {

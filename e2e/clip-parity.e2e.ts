@@ -11,6 +11,7 @@ import { describeShared, ROOT, sharedPath } from '../test/shared.ts';
 import { launch, type Browser } from './browser.ts';
 import { TEST_PACK } from './env.ts';
 import { GraderPage } from './pages/grader-page.ts';
+import { openGrader } from './pages/open-grader.ts';
 
 const REFS = 'fixtures/tiny-clip-refs';
 /** The brief's bars: exact decoders (PNG) and the tokenizer leave only float noise; JPEG decoders may differ by a level. */
@@ -112,10 +113,7 @@ describeShared('CLIP parity of the page with the Python reference', [TEST_PACK.f
     let ui: GraderPage;
 
     beforeAll(async () => {
-      browser = await launch();
-      ui = new GraderPage(await browser.context.newPage(), inject('baseUrl'));
-      await ui.open('backend=wasm&debug=1');
-      await ui.waitForPack();
+      ({ browser, ui } = await openGrader({ query: 'backend=wasm&debug=1' }));
     });
 
     afterAll(async () => {

@@ -4,21 +4,19 @@
 // WASM, exported, and compared with `agqg score` on the same pack and files.
 // The pack has no text encoder: the page must say so, grade quality only and
 // keep the prompts.
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ResultsFileSchema, type GradeResult, type ResultsFile } from '../src/model/grading/result.ts';
-import { describeShared, ROOT } from '../test/shared.ts';
+import { describeShared } from '../test/shared.ts';
 import type { Browser } from './browser.ts';
+import { scoreWithCli } from './cli.ts';
 import { AGIQA, DEFAULT_PACK, TEST_PACK } from './env.ts';
 import { agiqaImages, csvOf, type LabelledImage } from './files.ts';
 import type { FilePayload, GraderPage } from './pages/grader-page.ts';
 import { openGrader } from './pages/open-grader.ts';
 
-const run = promisify(execFile);
 /** Page (onnxruntime-web WASM, Chromium's JPEG decoder) against Node (onnxruntime-node, libjpeg-turbo). */
 const SCORE_TOLERANCE = 1e-4;
 const PROB_SUM_TOLERANCE = 1e-6;
@@ -45,7 +43,7 @@ function suite(): void {
   beforeAll(async () => {
     images = agiqaImages(10);
     tmp = mkdtempSync(join(tmpdir(), 'agqg-e2e-default-'));
-    ({ browser, ui } = await openGrader(pageErrors, 'backend=wasm'));
+    ({ browser, ui } = await openGrader({ query: 'backend=wasm', pageErrors }));
     packText = await ui.selectPack(DEFAULT_PACK.id);
   });
 
@@ -96,24 +94,7 @@ function suite(): void {
     expect(page.pack.id).toBe(DEFAULT_PACK.id);
     expect(page.results.map((r) => r.file).sort()).toEqual(images.map((im) => im.name).sort());
 
-    const prompts = join(tmp, 'prompts.csv');
-    writeFileSync(prompts, csvOf(images).buffer);
-    const cli = await run(
-      process.execPath,
-      [
-        'bin/agqg.js',
-        'score',
-        '--pack',
-        DEFAULT_PACK.dir,
-        ...images.map((im) => im.path),
-        '--prompts',
-        prompts,
-        '--json',
-        '--quiet',
-      ],
-      { cwd: ROOT, maxBuffer: 16 << 20 },
-    );
-    const node: ResultsFile = ResultsFileSchema.parse(JSON.parse(cli.stdout));
+    const node: ResultsFile = await scoreWithCli(DEFAULT_PACK.dir, images, tmp);
     expect(node.pack.id).toBe(DEFAULT_PACK.id);
 
     for (const im of images) {

@@ -2,12 +2,13 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeShared, sharedPath } from '../test/shared.ts';
-import { launch, type Browser } from './browser.ts';
+import type { Browser } from './browser.ts';
 import { AGIQA, TEST_PACK } from './env.ts';
 import { agiqaImages } from './files.ts';
 import { GraderPage } from './pages/grader-page.ts';
+import { openGrader } from './pages/open-grader.ts';
 
 describeShared('pack from a local folder', [TEST_PACK.fixture, AGIQA], () => {
   let browser: Browser;
@@ -15,10 +16,7 @@ describeShared('pack from a local folder', [TEST_PACK.fixture, AGIQA], () => {
   const [image] = agiqaImages(1);
 
   beforeAll(async () => {
-    browser = await launch();
-    ui = new GraderPage(await browser.context.newPage(), inject('baseUrl'));
-    await ui.open();
-    await ui.waitForPack();
+    ({ browser, ui } = await openGrader());
   });
 
   afterAll(async () => {

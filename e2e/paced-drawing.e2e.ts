@@ -54,7 +54,7 @@ describeShared('a 100-image batch drawn a frame at a time', [TEST_PACK.fixture, 
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    ({ browser, ui } = await openGrader(pageErrors));
+    ({ browser, ui } = await openGrader({ pageErrors }));
     await ui.page.evaluate(RECORD_FRAMES);
   });
 

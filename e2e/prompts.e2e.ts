@@ -38,7 +38,7 @@ describeShared('prompts and alignment on the cards', [TEST_PACK.fixture, AGIQA],
   }
 
   beforeAll(async () => {
-    ({ browser, ui } = await openGrader(pageErrors, 'backend=wasm'));
+    ({ browser, ui } = await openGrader({ query: 'backend=wasm', pageErrors }));
   });
 
   afterAll(async () => {

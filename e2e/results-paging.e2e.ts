@@ -22,7 +22,7 @@ describeShared('results beyond one page of cards', [TEST_PACK.fixture, AGIQA], (
   let exported: ImageResult[] = [];
 
   beforeAll(async () => {
-    ({ browser, ui } = await openGrader(pageErrors));
+    ({ browser, ui } = await openGrader({ pageErrors }));
   });
 
   afterAll(async () => {

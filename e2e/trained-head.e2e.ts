@@ -4,22 +4,21 @@
 // grades that are not "uncalibrated", equal to what `agqg score` (Node) gives.
 // A second copy without the text encoder, trained for quality, shows how a pack
 // without a text encoder explains the missing alignment.
-import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseCsvTable } from '../src/model/util/csv.ts';
 import { ResultsFileSchema } from '../src/model/grading/result.ts';
 import { describeShared, ROOT, sharedPath } from '../test/shared.ts';
-import { launch, type Browser } from './browser.ts';
+import type { Browser } from './browser.ts';
+import { agqg, scoreWithCli } from './cli.ts';
 import { AGIQA, TEST_PACK } from './env.ts';
 import { agiqaImages } from './files.ts';
 import { GraderPage } from './pages/grader-page.ts';
+import { openGrader } from './pages/open-grader.ts';
 import { servePack } from './served-packs.ts';
 
-const run = promisify(execFile);
 /** Every k-th labelled image: ~120 images over many prompts and generators keep training to seconds. */
 const SUBSET_STEP = 20;
 const ALIGN_ID = 'tiny-clip-trained-align';
@@ -27,22 +26,10 @@ const VISION_ID = 'tiny-clip-vision-quality';
 
 /** Trains from a (read-only) pack into a new pack folder `save`, as a user would from ../shared. */
 async function train(pack: string, data: string, target: string, save: string): Promise<void> {
-  const args = [
-    'bin/agqg.js',
-    'train',
-    '--pack',
-    pack,
-    '--data',
-    data,
-    '--target',
-    target,
-    '--quick',
-    '--save',
-    save,
-  ];
+  const args = ['train', '--pack', pack, '--data', data, '--target', target, '--quick', '--save', save];
   args.push('--cache', resolve(ROOT, '.cache/e2e/train-features'));
   try {
-    await run(process.execPath, args, { cwd: ROOT, maxBuffer: 16 << 20 });
+    await agqg(args);
   } catch (err) {
     const e = err as { stderr?: string; message: string };
     throw new Error(`agqg train failed: ${e.stderr ?? e.message}`);
@@ -88,10 +75,7 @@ describeShared('trained heads in the browser', [TEST_PACK.fixture, AGIQA], () =>
       }),
     );
 
-    browser = await launch();
-    ui = new GraderPage(await browser.context.newPage(), inject('baseUrl'));
-    await ui.open('backend=wasm');
-    await ui.waitForPack();
+    ({ browser, ui } = await openGrader({ query: 'backend=wasm' }));
   }, 240_000);
 
   afterAll(async () => {
@@ -111,27 +95,7 @@ describeShared('trained heads in the browser', [TEST_PACK.fixture, AGIQA], () =>
     const { json } = await ui.exportJson();
     const page = ResultsFileSchema.parse(json);
     expect(page.pack.id).toBe(ALIGN_ID);
-    const prompts = join(tmp, 'prompts.csv');
-    writeFileSync(
-      prompts,
-      ['name,prompt', ...images.map((im) => `${im.name},"${im.prompt.replace(/"/g, '""')}"`)].join('\n'),
-    );
-    const cli = await run(
-      process.execPath,
-      [
-        'bin/agqg.js',
-        'score',
-        '--pack',
-        join(tmp, ALIGN_ID),
-        ...images.map((im) => im.path),
-        '--prompts',
-        prompts,
-        '--json',
-        '--quiet',
-      ],
-      { cwd: ROOT, maxBuffer: 16 << 20 },
-    );
-    const node = ResultsFileSchema.parse(JSON.parse(cli.stdout));
+    const node = await scoreWithCli(join(tmp, ALIGN_ID), images, tmp);
     for (const im of images) {
       const card = ui.card(im.name);
       const a = await ui.alignmentOf(im.name);

@@ -5,13 +5,14 @@
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ResultsFileSchema } from '../src/model/grading/result.ts';
 import { describeShared, sharedPath } from '../test/shared.ts';
-import { launch, type Browser } from './browser.ts';
+import type { Browser } from './browser.ts';
 import { AGIQA, TEST_PACK } from './env.ts';
 import { agiqaImages } from './files.ts';
 import { GraderPage } from './pages/grader-page.ts';
+import { openGrader } from './pages/open-grader.ts';
 import { servePack } from './served-packs.ts';
 
 const PACK_ID = 'tiny-clip-variants';
@@ -33,10 +34,7 @@ describeShared('weight variants', [TEST_PACK.fixture, AGIQA], () => {
       name: 'Tiny CLIP with q8 file names',
       description: 'variant picker test',
     });
-    browser = await launch();
-    ui = new GraderPage(await browser.context.newPage(), inject('baseUrl'));
-    await ui.open('backend=wasm&debug=1');
-    await ui.waitForPack();
+    ({ browser, ui } = await openGrader({ query: 'backend=wasm&debug=1' }));
     await ui.packSelect.selectOption(PACK_ID);
     await ui.waitForJs(`(document.querySelector('.pack-state')?.textContent ?? '').includes('q8 weights')`);
   });

@@ -3,12 +3,13 @@
 // why, and loses no image: every image is graded, and the ones graded after the switch score
 // as a WASM-only run of the same images. Needs the software WebGPU adapter (SwiftShader) that
 // launch({ webgpu: true }) gives Debian's Chromium; without it the test fails, never skips.
-import { afterEach, expect, inject, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { describeShared, sharedPath } from '../test/shared.ts';
-import { launch, type Browser } from './browser.ts';
+import type { Browser } from './browser.ts';
 import { AGIQA, TEST_PACK } from './env.ts';
 import { agiqaImages, csvOf } from './files.ts';
 import { GraderPage } from './pages/grader-page.ts';
+import { openGrader } from './pages/open-grader.ts';
 import { waitForResults } from './pages/results-grid.ts';
 import { servePack } from './served-packs.ts';
 
@@ -39,11 +40,9 @@ describeShared('WebGPU device lost mid-batch', [TEST_PACK.fixture, AGIQA], () =>
   });
 
   async function openPage(query: string, webgpu: boolean): Promise<GraderPage> {
-    browser = await launch({ webgpu });
-    const ui = new GraderPage(await browser.context.newPage(), inject('baseUrl'));
-    await ui.open(query);
-    await ui.waitForPack();
-    return ui;
+    const opened = await openGrader({ query, webgpu });
+    browser = opened.browser;
+    return opened.ui;
   }
 
   /** Fails (does not skip) when the page does not run WebGPU: the fallback would not be exercised. */

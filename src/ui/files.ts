@@ -1,4 +1,4 @@
-// Collects files from a drop (folders included), a file picker or a paste.
+// Collects files from a drop (folders included), a file picker, a directory picker or a paste.
 export interface PickedFile {
   /** Path relative to what was dropped or picked (folders kept), forward slashes. */
   path: string;
@@ -79,3 +79,24 @@ export function filesFromList(list: FileList | null, folder = false): PickedFile
 }
 
 export const isCsv = (f: PickedFile): boolean => /\.csv$/i.test(f.path) || f.file.type === 'text/csv';
+
+/** The part of a File System Access directory handle (showDirectoryPicker) that the walk uses. */
+export interface DirHandle {
+  kind: 'directory';
+  name: string;
+  values(): AsyncIterable<DirHandle | { kind: 'file'; name: string; getFile(): Promise<File> }>;
+}
+
+async function walkHandle(dir: DirHandle, prefix: string, out: PickedFile[]): Promise<void> {
+  for await (const entry of dir.values()) {
+    if (entry.kind === 'file') out.push({ path: `${prefix}${entry.name}`, file: await entry.getFile() });
+    else await walkHandle(entry, `${prefix}${entry.name}/`, out);
+  }
+}
+
+/** Every file below a directory the File System Access picker gave, paths starting with its name. */
+export async function filesFromDirectory(dir: DirHandle): Promise<PickedFile[]> {
+  const files: PickedFile[] = [];
+  await walkHandle(dir, `${dir.name}/`, files);
+  return files;
+}

@@ -1,8 +1,8 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.tsx';
-import { debugEnabled, exposeDebugApi } from './debug.ts';
-import { init } from './runner.ts';
+import { installDebugGlobals } from './debug.ts';
+import { init } from './packs.ts';
 import './styles.css';
 
 const root = document.getElementById('root');
@@ -20,5 +20,5 @@ if (import.meta.env.PROD && 'serviceWorker' in navigator) {
   });
 }
 
-if (debugEnabled()) exposeDebugApi();
+installDebugGlobals();
 void init();

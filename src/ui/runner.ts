@@ -1,355 +1,21 @@
-// What the page does with the worker: load packs, feed it the queue of staged
-// images, store results, cancel. State lives in the store; this module only
-// sequences the work.
+// Grading on the page: feeds the worker the queue of staged images in batches, stores the
+// results as they come, cancels, and grades an edited prompt again. State lives in the store;
+// this module only sequences the work.
 import * as Comlink from 'comlink';
 import { AgqgError, toErrorInfo, type ErrorInfo } from '../model/errors.ts';
-import type { VariantDtype } from '../model/pack/manifest.ts';
-import type {
-  EncoderBenchRequest,
-  GradeRequest,
-  Graded,
-  LoadOptions,
-  PackRequest,
-  ProgressFn,
-  StageTimings,
-  WorkerProgress,
-} from '../worker/api.ts';
-import type { BackendChoice, SessionTuning } from '../worker/ort-web.ts';
-import { filesFromList, type PickedFile } from './files.ts';
-import { clearResults, deleteResults, loadResults, saveResults, type StoredResult } from './persist.ts';
+import type { GradeRequest, Graded, ProgressFn } from '../worker/api.ts';
+import { publishRun, type RunStats } from './debug.ts';
 import { afterFrame, nextTask } from './paced.ts';
-import { addRestored, patchItem, patchItems, removeItems, setNotice, useStore, type Item } from './store.ts';
-import type { ImageResult } from '../model/grading/result.ts';
+import { saveItems } from './persist.ts';
+import { patchItem, patchItems, setNotice, useStore, type Item } from './store.ts';
+import { batchSize, inFlight } from './url-params.ts';
 import { scorer } from './worker-client.ts';
-
-/**
- * Batches handed to the worker at once: while one is in the encoder, the next one's files are read
- * and decoded, so the encoder never waits for them.
- */
-const IN_FLIGHT = 2;
-/**
- * Images per worker call, sharing one encoder run, unless the pack's manifest names its own
- * (vision.imagesPerRun, per backend) or ?batch=N overrides both. The default pack's encoder takes
- * 114 ms per image 8 at a time against 125 one at a time (WASM, 2 threads, in the worker); 8 keeps
- * the first cards of a batch coming after one run instead of the whole batch.
- */
-const DEFAULT_BATCH = 8;
-const LAST_PACK_KEY = 'agqg.lastPack';
 
 const set = useStore.setState;
 const get = useStore.getState;
 
-export function backendChoice(search = location.search): BackendChoice {
-  const v = new URLSearchParams(search).get('backend');
-  return v === 'wasm' || v === 'webgpu' ? v : 'auto';
-}
-
-/** A positive integer URL parameter, or undefined when absent; a bad value is said, then ignored. */
-function intParam(name: string, search: string): number | undefined {
-  const v = new URLSearchParams(search).get(name);
-  if (v === null) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) {
-    setNotice({ kind: 'error', text: `?${name}=${v} is not a positive whole number; it is ignored.` });
-    return undefined;
-  }
-  return n;
-}
-
-/** ?threads=N: WASM threads for the worker (the badge shows what runs); absent: one per core. */
-export function threadsParam(search = location.search): number | undefined {
-  return intParam('threads', search);
-}
-
-/** ?inflight=N: batches handed to the worker at once (1 turns off decoding ahead, for measuring it). */
-export function inFlight(search = location.search): number {
-  return intParam('inflight', search) ?? IN_FLIGHT;
-}
-
-/** Images per encoder run: ?batch=N, else what the loaded pack asks for on its backend, else the default. */
-export function batchSize(
-  search = location.search,
-  packChoice: number | null = get().pack?.imagesPerRun ?? null,
-): number {
-  return intParam('batch', search) ?? packChoice ?? DEFAULT_BATCH;
-}
-
-/**
- * ?ort=graph:basic,mempattern:0,arena:0,mode:parallel,spin:1,fix.batch:8 — onnxruntime session options,
- * for measuring them (bench/browser-pipeline.ts). Unknown keys or values are said, then ignored.
- */
-export function ortTuning(search = location.search): SessionTuning | undefined {
-  const v = new URLSearchParams(search).get('ort');
-  if (v === null || v.trim() === '') return undefined;
-  const t: SessionTuning = {};
-  const bad: string[] = [];
-  for (const part of v.split(',')) {
-    const [key, value = ''] = part.split(':');
-    const flag = value === '1' ? true : value === '0' ? false : null;
-    if (
-      key === 'graph' &&
-      (value === 'disabled' || value === 'basic' || value === 'extended' || value === 'all')
-    )
-      t.graphOptimizationLevel = value;
-    else if (key === 'mempattern' && flag !== null) t.enableMemPattern = flag;
-    else if (key === 'arena' && flag !== null) t.enableCpuMemArena = flag;
-    else if (key === 'spin' && flag !== null) t.allowSpinning = flag;
-    else if (key === 'mode' && (value === 'sequential' || value === 'parallel')) t.executionMode = value;
-    else if (
-      key.startsWith('fix.') &&
-      key.length > 4 &&
-      Number.isInteger(Number(value)) &&
-      Number(value) > 0
-    ) {
-      t.freeDimensionOverrides = { ...t.freeDimensionOverrides, [key.slice(4)]: Number(value) };
-    } else bad.push(part);
-  }
-  if (bad.length > 0) setNotice({ kind: 'error', text: `?ort= does not know ${bad.join(', ')}; ignored.` });
-  return t;
-}
-
-/** One image of a grading run, as the developer stats keep it. */
-export interface RunImageStats {
-  name: string;
-  /** Handed to the worker -> result back on the page. */
-  latencyMs: number;
-  stages: StageTimings;
-  timings: ImageResult['timings'];
-  error: string | null;
-}
-
-/** The last grading run's timings (window.__agqgRun with ?debug=1; the benchmark reads them). */
-export interface RunStats {
-  batchSize: number;
-  images: number;
-  /** First request sent -> last result stored. */
-  wallMs: number;
-  perImage: RunImageStats[];
-  done: boolean;
-}
-
-function publishRun(stats: RunStats): void {
-  if (new URLSearchParams(location.search).get('debug') === '1') {
-    (window as unknown as { __agqgRun?: RunStats }).__agqgRun = stats;
-  }
-}
-
-/** With ?debug=1: window.__agqgBench.encoder(req) times the loaded vision encoder in the worker. */
-export function exposeBenchApi(search = location.search): void {
-  if (new URLSearchParams(search).get('debug') !== '1') return;
-  const bench = { encoder: (req: EncoderBenchRequest) => scorer().benchEncoder(req) };
-  (window as unknown as { __agqgBench?: typeof bench }).__agqgBench = bench;
-}
-
 function describe(err: ErrorInfo): string {
   return `${err.message} (${err.code})`;
-}
-
-function onPackProgress(p: WorkerProgress): void {
-  if (p.kind === 'backend') {
-    set({ backend: p.info, backendNote: p.note });
-    return;
-  }
-  if (p.kind !== 'pack') return;
-  const text =
-    p.stage === 'read'
-      ? `Read ${p.path} (${((p.loaded ?? 0) / 1e6).toFixed(1)} MB)`
-      : p.stage === 'manifest'
-        ? 'Reading the pack manifest'
-        : p.stage === 'ready'
-          ? 'Ready'
-          : p.stage === 'settle'
-            ? 'Waiting for the browser to finish compiling the runtime'
-            : `Loading ${p.stage}`;
-  set({ packProgress: text });
-}
-
-/** Asks the service worker to keep this pack's files for offline use. */
-async function cacheForOffline(urls: string[]): Promise<void> {
-  if (!('serviceWorker' in navigator) || !import.meta.env.PROD) {
-    set({ offline: 'unsupported', offlineDetail: 'Offline use needs the built site (service worker).' });
-    return;
-  }
-  if (urls.length === 0) {
-    set({
-      offline: 'failed',
-      offlineDetail: 'Packs loaded from a local folder are not kept offline; load them again.',
-    });
-    return;
-  }
-  set({ offline: 'caching', offlineDetail: null });
-  try {
-    const reg = await navigator.serviceWorker.ready;
-    const active = reg.active;
-    if (!active) throw new Error('no active service worker');
-    const reply = await new Promise<{ cached: number; failed: string[] }>((resolve) => {
-      const ch = new MessageChannel();
-      ch.port1.onmessage = (e) => resolve(e.data as { cached: number; failed: string[] });
-      active.postMessage({ type: 'cache-pack', urls }, [ch.port2]);
-    });
-    if (reply.failed.length > 0) set({ offline: 'failed', offlineDetail: reply.failed.join('; ') });
-    else set({ offline: 'ready', offlineDetail: `${reply.cached} pack files cached` });
-  } catch (err) {
-    set({ offline: 'failed', offlineDetail: (err as Error).message });
-  }
-}
-
-/** The request of the pack loaded now, so its weights can be switched (a local folder's files included). */
-let loadedRequest: PackRequest | null = null;
-
-export async function loadPack(req: PackRequest, opts: LoadOptions = {}): Promise<boolean> {
-  if (get().running) {
-    setNotice({ kind: 'info', text: 'Wait for the batch to finish (or cancel it) before switching packs.' });
-    return false;
-  }
-  const previous = get().packChoice;
-  set({
-    packStatus: 'loading',
-    packProgress: 'Starting',
-    packError: null,
-    packChoice: req.kind === 'url' ? req.id : '',
-  });
-  const out = await scorer().loadPack(req, backendChoice(), Comlink.proxy(onPackProgress), {
-    threads: threadsParam(),
-    tuning: ortTuning(),
-    ...opts,
-  });
-  if (!out.ok) {
-    // The worker keeps the previous pack when a new one fails; so does the picker.
-    set({
-      packStatus: get().pack ? 'ready' : 'error',
-      packError: out.error,
-      packProgress: null,
-      packChoice: previous,
-    });
-    return false;
-  }
-  const pack = out.value;
-  loadedRequest = req;
-  set({ pack, packStatus: 'ready', packProgress: null, backend: pack.backend });
-  if (req.kind === 'url') localStorage.setItem(LAST_PACK_KEY, req.id);
-  void cacheForOffline(pack.urls);
-  return true;
-}
-
-/** Loads the current pack again with other weights (fp32, fp16, q8, ...). */
-export async function switchVariant(variant: VariantDtype): Promise<boolean> {
-  if (!loadedRequest) return false;
-  return loadPack(loadedRequest, { variant });
-}
-
-export function loadLocalPack(files: PickedFile[]): Promise<boolean> {
-  const label = files[0]?.path.split('/')[0];
-  return loadPack({ kind: 'files', files: files.map((f) => ({ path: f.path, file: f.file })), label });
-}
-
-export function loadLocalPackFromInput(list: FileList | null): Promise<boolean> {
-  return loadLocalPack(filesFromList(list));
-}
-
-interface DirHandle {
-  kind: 'directory';
-  name: string;
-  values(): AsyncIterable<DirHandle | { kind: 'file'; name: string; getFile(): Promise<File> }>;
-}
-
-async function walkHandle(dir: DirHandle, prefix: string, out: PickedFile[]): Promise<void> {
-  for await (const entry of dir.values()) {
-    if (entry.kind === 'file') out.push({ path: `${prefix}${entry.name}`, file: await entry.getFile() });
-    else await walkHandle(entry, `${prefix}${entry.name}/`, out);
-  }
-}
-
-/** The File System Access picker where the browser has it; false when it does not (use the folder input). */
-export async function pickPackDirectory(): Promise<boolean> {
-  const picker = (window as unknown as { showDirectoryPicker?: () => Promise<DirHandle> })
-    .showDirectoryPicker;
-  if (!picker) return false;
-  let dir: DirHandle;
-  try {
-    dir = await picker.call(window);
-  } catch {
-    return true; // the user closed the picker
-  }
-  const files: PickedFile[] = [];
-  await walkHandle(dir, `${dir.name}/`, files);
-  await loadLocalPack(files);
-  return true;
-}
-
-async function restore(): Promise<void> {
-  try {
-    const stored = await loadResults();
-    addRestored(
-      stored.map((r) => ({
-        id: r.id,
-        name: r.name,
-        prompt: r.prompt,
-        status: r.result.error ? 'failed' : 'done',
-        stage: null,
-        result: r.result,
-        thumbnail: r.thumbnail,
-        width: r.width,
-        height: r.height,
-        file: null,
-        features: r.features ?? null,
-        packKey: r.packKey ?? null,
-        regrading: false,
-        problem: null,
-      })),
-      stored.map((r) => r.seq),
-    );
-  } catch (err) {
-    setNotice({ kind: 'error', text: `Saved results could not be read: ${(err as Error).message}` });
-  }
-}
-
-/** Restores saved results, lists the served packs and loads the last used (or first) one. */
-export async function init(): Promise<void> {
-  exposeBenchApi();
-  const restoring = restore();
-  const listed = await scorer().listPacks();
-  await restoring;
-  if (!listed.ok) {
-    set({ packStatus: 'error', packError: listed.error });
-    return;
-  }
-  set({ packs: listed.value });
-  const last = localStorage.getItem(LAST_PACK_KEY);
-  const pick = listed.value.find((p) => p.id === last) ?? listed.value[0];
-  if (pick) await loadPack({ kind: 'url', id: pick.id });
-  else set({ packStatus: 'idle' });
-}
-
-/** Saves the items' results in one IndexedDB transaction. */
-async function persist(list: readonly (Item | undefined)[]): Promise<void> {
-  const rows: StoredResult[] = [];
-  for (const it of list) {
-    if (!it?.result) continue;
-    rows.push({
-      id: it.id,
-      seq: it.seq,
-      name: it.name,
-      prompt: it.prompt,
-      result: it.result,
-      thumbnail: it.thumbnail,
-      width: it.width,
-      height: it.height,
-      features: it.features,
-      packKey: it.packKey,
-      gradedAt: Date.now(),
-    });
-  }
-  try {
-    await saveResults(rows);
-  } catch (err) {
-    const names = rows.map((r) => r.name);
-    const what =
-      names.length === 1
-        ? names[0]
-        : `${names.length} results (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''})`;
-    setNotice({ kind: 'error', text: `Could not save ${what}: ${(err as Error).message}` });
-  }
 }
 
 function gradedPatch(g: Graded): Partial<Item> {
@@ -449,11 +115,11 @@ async function gradeItems(ids: readonly string[], run: RunStats, t0: number): Pr
     });
   }
   run.wallMs = performance.now() - t0;
-  await persist(out.value.map((g) => get().items[g.id]));
+  await saveItems(out.value.map((g) => get().items[g.id]));
   return ids.length;
 }
 
-/** Grades every staged image, in order, in batches of ?batch= images with IN_FLIGHT batches outstanding. */
+/** Grades every staged image, in order: batches of batchSize() images, inFlight() of them outstanding. */
 export async function gradeStaged(): Promise<void> {
   if (get().running) return;
   // The click's task only dispatches the click. Drawn in it, the batch as started (Cancel where Grade
@@ -557,7 +223,7 @@ export async function regradePrompt(id: string): Promise<void> {
       status: out.value.error ? 'failed' : 'done',
       problem: null,
     });
-    await persist([get().items[id]]);
+    await saveItems([get().items[id]]);
     return;
   }
   if (it.file) {
@@ -568,18 +234,6 @@ export async function regradePrompt(id: string): Promise<void> {
     kind: 'error',
     text: `${it.name} was graded with another pack or other weights, and this page no longer has the image: add it again to grade it.`,
   });
-}
-
-export async function deleteItems(ids: readonly string[]): Promise<void> {
-  removeItems(ids);
-  await deleteResults(ids);
-}
-
-export async function clearAll(): Promise<void> {
-  const s = get();
-  const done = s.order.filter((id) => s.items[id].status === 'done' || s.items[id].status === 'failed');
-  removeItems(done);
-  await clearResults();
 }
 
 export { describe as describeError };

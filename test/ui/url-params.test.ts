@@ -1,10 +1,10 @@
-// The page's URL parameters for running the model (src/ui/runner.ts). Images per encoder run
+// The page's URL parameters for running the model (src/ui/url-params.ts). Images per encoder run
 // (batchSize): ?batch=N wins, then what the loaded pack's manifest asks for on the backend in use
 // (the worker puts it in the pack summary), then the page's default; a bad ?batch= is reported and
 // ignored. Session options (ortTuning): ?ort=key:value,... for measuring them; unknown parts are
 // reported and ignored, the rest still apply.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { batchSize, ortTuning } from '../../src/ui/runner.ts';
+import { batchSize, ortTuning } from '../../src/ui/url-params.ts';
 import { useStore } from '../../src/ui/store.ts';
 import type { PackSummary } from '../../src/worker/api.ts';
 

@@ -1,6 +1,6 @@
 import { useId, useRef } from 'react';
 import type { VariantDtype } from '../../model/pack/manifest.ts';
-import { loadLocalPackFromInput, loadPack, pickPackDirectory, switchVariant } from '../runner.ts';
+import { loadLocalPackFromInput, loadPack, pickPackDirectory, switchVariant } from '../packs.ts';
 import { useStore } from '../store.ts';
 import { UncalibratedBadge } from './Uncalibrated.tsx';
 

@@ -1,5 +1,6 @@
 import { memo, useState } from 'react';
-import { canGradeFromEmbedding, deleteItems, regradePrompt } from '../runner.ts';
+import { deleteItems } from '../persist.ts';
+import { canGradeFromEmbedding, regradePrompt } from '../runner.ts';
 import { setPrompt, toggleCompare, useStore, type Item } from '../store.ts';
 import { GrmChart } from '../GrmChart.tsx';
 import { GradeSummary } from './GradeBlock.tsx';

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { downloadCsv, downloadJson, exportable } from '../export.ts';
-import { clearAll } from '../runner.ts';
+import { clearAll } from '../persist.ts';
 import {
   selectGradeLabels,
   selectResultCount,
