@@ -118,44 +118,39 @@ export async function benchNodeLevers(
   }
 
   log('levers: 8-bit weights (agqg quantize) ...');
-  const q8Cosine = { vision: Number.NaN, text: Number.NaN };
-  {
-    const fp = await create(vision);
-    const q8 = await create(q8File(packDir, 'vision_model.onnx'));
-    const a = (await fp.run(one)).image_embeds.data as Float32Array;
-    const b = (await q8.run(one)).image_embeds.data as Float32Array;
-    q8Cosine.vision = cosine(a, b);
+  /** fp32 against its 8-bit copy on `feeds`: their timings recorded as `lever`, and the outputs' cosine. */
+  const againstQ8 = async (
+    lever: string,
+    file: string,
+    feeds: Record<string, ort.Tensor>,
+    output: string,
+  ): Promise<number> => {
+    const fp = await create(join(packDir, 'onnx', file));
+    const q8 = await create(q8File(packDir, file));
+    const a = (await fp.run(feeds))[output].data as Float32Array;
+    const b = (await q8.run(feeds))[output].data as Float32Array;
     record(
-      'vision weights',
+      lever,
       await interleaved({
-        fp32: { session: fp, feeds: one, items: 1 },
-        q8: { session: q8, feeds: one, items: 1 },
+        fp32: { session: fp, feeds, items: 1 },
+        q8: { session: q8, feeds, items: 1 },
       }),
     );
     await release([fp, q8]);
-    const text = join(packDir, 'onnx', 'text_model.onnx');
-    const tfp = await create(text);
-    const tq8 = await create(q8File(packDir, 'text_model.onnx'));
-    const ids = new BigInt64Array(77);
-    [49406, 320, 1125, 539, 320, 2368, 49407].forEach((t, i) => (ids[i] = BigInt(t)));
-    for (let i = 7; i < 77; i++) ids[i] = 49407n;
-    const mask = new BigInt64Array(77).map((_, i) => (i < 7 ? 1n : 0n));
-    const tfeeds = {
-      input_ids: new ort.Tensor('int64', ids, [1, 77]),
-      attention_mask: new ort.Tensor('int64', mask, [1, 77]),
-    };
-    const ta = (await tfp.run(tfeeds)).text_embeds.data as Float32Array;
-    const tb = (await tq8.run(tfeeds)).text_embeds.data as Float32Array;
-    q8Cosine.text = cosine(ta, tb);
-    record(
-      'text weights (per prompt)',
-      await interleaved({
-        fp32: { session: tfp, feeds: tfeeds, items: 1 },
-        q8: { session: tq8, feeds: tfeeds, items: 1 },
-      }),
-    );
-    await release([tfp, tq8]);
-  }
+    return cosine(a, b);
+  };
+  const ids = new BigInt64Array(77);
+  [49406, 320, 1125, 539, 320, 2368, 49407].forEach((t, i) => (ids[i] = BigInt(t)));
+  for (let i = 7; i < 77; i++) ids[i] = 49407n;
+  const mask = new BigInt64Array(77).map((_, i) => (i < 7 ? 1n : 0n));
+  const tfeeds = {
+    input_ids: new ort.Tensor('int64', ids, [1, 77]),
+    attention_mask: new ort.Tensor('int64', mask, [1, 77]),
+  };
+  const q8Cosine = {
+    vision: await againstQ8('vision weights', 'vision_model.onnx', one, 'image_embeds'),
+    text: await againstQ8('text weights (per prompt)', 'text_model.onnx', tfeeds, 'text_embeds'),
+  };
   rows.push(
     valueRow(
       section,

@@ -11,22 +11,24 @@ import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import { DEFAULT_DECODE_THREADS, imageReader } from '../src/cli/cmd/score.ts';
+import { DEFAULT_DECODE_THREADS } from '../src/cli/cmd/score.ts';
 import { decodeImageFile } from '../src/cli/decode.ts';
-import { nativeJpeg, nativeJpegStatus, type JpegDecoderChoice } from '../src/cli/jpeg-native.ts';
-import type { ReadStages } from '../src/cli/image-reader.ts';
+import { nativeJpeg } from '../src/cli/jpeg-native.ts';
 import { openPackFolder } from '../src/cli/load-pack.ts';
 import { NodeRuntime } from '../src/cli/ort-node.ts';
-import { FIRST_RUN_IMAGES, scoreFiles, type ScoreJob } from '../src/cli/score-pipeline.ts';
+import { FIRST_RUN_IMAGES } from '../src/cli/score-pipeline.ts';
 import { pickVariant } from '../src/model/pack/pack.ts';
 import { preprocess } from '../src/model/image/preprocess.ts';
-import type { ImageResult } from '../src/model/grading/result.ts';
+import { Passes, type Pass } from './node-vs-ort-passes.ts';
 import { PackScorer, VARIANT_PREFERENCE } from '../src/model/scoring/scorer.ts';
+import type { Manifest } from '../src/model/pack/manifest.ts';
+import type { ClipTokenizer } from '../src/model/text/tokenizer.ts';
 import { ensureClipB32Pack } from './clip-b32-pack.ts';
 import { agiqaImages, type BenchImage } from './images.ts';
 import { TimedRuntime } from './node-timed-runtime.ts';
 import { AGIQA, CLIP_B32, haveShared, ROOT } from './shared.ts';
-import { formatTable, summarize, timedRow, valueRow, type Row } from './stats.ts';
+import { batchFigures, median, reportRows, type BatchFigures } from './node-vs-ort-report.ts';
+import { formatTable, timedRow, type Row } from './stats.ts';
 
 export interface CliVsOrtOptions {
   packDir: string;
@@ -50,20 +52,7 @@ export interface CliVsOrtOptions {
   log?: (line: string) => void;
 }
 
-export interface BatchFigures {
-  batch: number;
-  rawImagesPerSecond: number;
-  cliImagesPerSecond: number;
-  /** Median over rounds of cli / raw throughput, each round's passes against each other. */
-  ratio: number;
-  ratioPerRound: number[];
-  /** Same, decoding on the main thread (levers only). */
-  cliNoPrefetchImagesPerSecond: number | null;
-  cliNoPrefetchRatio: number | null;
-  /** Same, the first encoder run a whole batch (levers only, batches over FIRST_RUN_IMAGES). */
-  cliFullFirstRunImagesPerSecond: number | null;
-  cliFullFirstRunRatio: number | null;
-}
+export type { BatchFigures } from './node-vs-ort-report.ts';
 
 export interface CliVsOrtResult {
   rows: Row[];
@@ -72,59 +61,18 @@ export interface CliVsOrtResult {
   ratio: number;
 }
 
-type Pass =
-  | 'raw'
-  | 'cli'
-  | 'cli-main-thread'
-  | 'cli-one-worker'
-  | 'cli-full-first-run'
-  | 'cli-wasm-jpeg'
-  | 'cli-shared-prompt'
-  | 'cli-distinct-prompts';
-
-interface StageSums {
-  n: number;
-  read: number;
-  decode: number;
-  /** Preprocessing done on the decode workers. */
-  prepared: number;
-  /** All preprocessing of the results (the workers' share plus copying into the batch). */
-  preprocess: number;
-  encoder: number;
-  text: number;
-  heads: number;
-}
-
-const median = (xs: readonly number[]): number => summarize(xs).median;
-
 /** Raw session options as a user of onnxruntime-node would write them. */
 function rawOptions(): ort.InferenceSession.SessionOptions {
   return { intraOpNumThreads: availableParallelism(), graphOptimizationLevel: 'all' };
 }
 
-export async function benchCliVsRawOrt(opts: CliVsOrtOptions): Promise<CliVsOrtResult> {
-  const log = opts.log ?? (() => {});
-  const batches = opts.batches ?? [1, 32];
-  const rounds = opts.rounds ?? 3;
-  const extraRounds = Math.min(rounds, opts.extraRounds ?? rounds);
-  const threads = opts.decodeThreads ?? DEFAULT_DECODE_THREADS;
-  const images = opts.images;
+/** The raw session's ready-made feeds per batch size (decode + preprocess outside any timing). */
+async function rawFeedsByBatch(
+  m: Manifest,
+  images: readonly BenchImage[],
+  batches: readonly number[],
+): Promise<Map<number, Record<string, ort.Tensor>[]>> {
   const n = images.length;
-  const section = `node: agqg score vs raw onnxruntime-node (${opts.label}, ${n} images)`;
-  const rows: Row[] = [];
-
-  // ---- the pack, loaded once for agqg (load time reported, never in the passes)
-  const t0 = performance.now();
-  const pack = await openPackFolder(opts.packDir);
-  const timed = new TimedRuntime(new NodeRuntime());
-  const scorer = await PackScorer.load(pack, timed);
-  const loadMs = performance.now() - t0;
-  const m = pack.manifest;
-  const visionFile = pickVariant(m.vision.variants, undefined, VARIANT_PREFERENCE).file;
-  const textFile = m.text ? pickVariant(m.text.variants, undefined, VARIANT_PREFERENCE).file : null;
-
-  // ---- the raw session and its ready-made tensors (decode + preprocess outside any timing)
-  const raw = await ort.InferenceSession.create(join(opts.packDir, visionFile), rawOptions());
   const perImage: Float32Array[][] = [];
   for (const im of images) {
     const img = await decodeImageFile(im.path);
@@ -147,359 +95,124 @@ export async function benchCliVsRawOrt(opts: CliVsOrtOptions): Promise<CliVsOrtR
     }
     rawFeeds.set(b, chunks);
   }
+  return rawFeeds;
+}
 
-  const readers = new Map<string, ReturnType<typeof imageReader>>();
-  const readerFor = (t: number, jpeg: JpegDecoderChoice = 'auto') => {
-    let r = readers.get(`${t}:${jpeg}`);
-    if (!r) {
-      r = imageReader(t, jpeg);
-      r.forPack(scorer);
-      readers.set(`${t}:${jpeg}`, r);
-    }
-    return r;
-  };
-
-  let promptRound = 0;
-  const jobsFor = (pass: Pass): ScoreJob[] => {
-    promptRound++;
-    if (pass === 'cli-shared-prompt')
-      return images.map((im) => ({ file: im.path, prompt: `a photo, pass ${promptRound}` }));
-    // A suffix per pass: the text cache would otherwise make every pass after the first free.
-    if (pass === 'cli-distinct-prompts')
-      return images.map((im) => ({ file: im.path, prompt: `${im.prompt}, pass ${promptRound}` }));
-    return images.map((im) => ({ file: im.path, prompt: null }));
-  };
-
-  const rawRunMs = new Map<number, number[]>();
-  const runRaw = async (b: number): Promise<number> => {
-    const times = rawRunMs.get(b) ?? [];
-    rawRunMs.set(b, times);
-    const start = performance.now();
-    for (const feeds of rawFeeds.get(b) ?? []) {
-      const a = performance.now();
-      await raw.run(feeds);
-      times.push((performance.now() - a) / Number(Object.values(feeds)[0].dims[0]));
-    }
-    return (n / (performance.now() - start)) * 1000;
-  };
-
-  const stages = new Map<number, StageSums>();
-  const cliTotals = new Map<string, number[]>();
-  const runCli = async (b: number, pass: Pass): Promise<number> => {
-    const reader = readerFor(
-      pass === 'cli-main-thread' ? 0 : pass === 'cli-one-worker' ? 1 : threads,
-      pass === 'cli-wasm-jpeg' ? 'wasm' : 'auto',
-    );
-    const jobs = jobsFor(pass);
-    const results: ImageResult[] = [];
-    const read: (ReadStages | null)[] = [];
-    timed.reset();
-    const start = performance.now();
-    const firstRun = pass === 'cli-full-first-run' ? b : undefined;
-    await scoreFiles(scorer, jobs, { batch: b, reader, firstRun }, (r, _i, s) => {
-      results.push(r);
-      read.push(s);
-    });
-    const wall = performance.now() - start;
-    const failed = results.filter((r) => r.error);
-    if (failed.length > 0)
-      throw new Error(
-        `agqg score failed on ${failed.length} images: ${failed[0].file}: ${failed[0].error?.message}`,
-      );
-    const key = `${pass}:${b}`;
-    cliTotals.set(key, [
-      ...(cliTotals.get(key) ?? []),
-      ...results.map((r) => r.timings.totalMs ?? Number.NaN),
-    ]);
-    if (pass === 'cli') {
-      const s = stages.get(b) ?? {
-        n: 0,
-        read: 0,
-        decode: 0,
-        prepared: 0,
-        preprocess: 0,
-        encoder: 0,
-        text: 0,
-        heads: 0,
+/** The raw text tower per prompt, at one prompt per run and at the largest batch. */
+async function rawTextTowerRows(
+  section: string,
+  packDir: string,
+  textFile: string,
+  spec: NonNullable<Manifest['text']>,
+  tok: ClipTokenizer,
+  prompts: readonly string[],
+  batches: readonly number[],
+): Promise<Row[]> {
+  const text = await ort.InferenceSession.create(join(packDir, textFile), rawOptions());
+  const perPrompt = async (b: number, runs: number): Promise<number[]> => {
+    const out: number[] = [];
+    for (let k = 0; k <= runs; k++) {
+      const chunk = Array.from({ length: b }, (_, i) => prompts[(k * b + i) % prompts.length]);
+      const enc = tok.encodeBatch(chunk, spec.contextLength);
+      const feeds: Record<string, ort.Tensor> = {
+        [spec.inputIds]: new ort.Tensor('int64', enc.inputIds, [...enc.dims]),
       };
-      const encoder = timed.total((l) => l === visionFile);
-      const text = timed.total((l) => l === textFile);
-      s.n += n;
-      for (const x of read) {
-        s.read += x?.readMs ?? 0;
-        s.decode += x?.decodeMs ?? 0;
-        s.prepared += x?.preprocessMs ?? 0;
+      if (spec.attentionMask && text.inputNames.includes(spec.attentionMask)) {
+        feeds[spec.attentionMask] = new ort.Tensor('int64', enc.attentionMask, [...enc.dims]);
       }
-      let inference = 0;
-      for (const r of results) {
-        s.preprocess += r.timings.preprocessMs ?? 0;
-        inference += r.timings.inferenceMs ?? 0;
-      }
-      s.encoder += encoder;
-      s.text += text;
-      // What PackScorer counts as inference beyond the encoder and text runs: heads and grading.
-      s.heads += Math.max(0, inference - encoder - text);
-      stages.set(b, s);
+      const a = performance.now();
+      await text.run(feeds);
+      if (k > 0) out.push((performance.now() - a) / b);
     }
-    return (n / wall) * 1000;
+    return out;
   };
+  const rows = [timedRow(section, 'raw text tower, 1 prompt per run (per prompt)', await perPrompt(1, 8))];
+  if (batches.some((b) => b > 1)) {
+    const big = Math.max(...batches);
+    rows.push(
+      timedRow(section, `raw text tower, ${big} prompts per run (per prompt)`, await perPrompt(big, 2)),
+    );
+  }
+  await text.release();
+  return rows;
+}
 
-  const extraPasses: Pass[] = [];
+/** The passes beyond the default one that the options ask for. */
+function extraPassesFor(opts: CliVsOrtOptions, threads: number, hasText: boolean): Pass[] {
+  const extra: Pass[] = [];
   if (opts.levers) {
-    extraPasses.push(
+    extra.push(
       'cli-main-thread',
       ...(threads !== 1 ? (['cli-one-worker'] as const) : []),
       'cli-full-first-run',
     );
-    if (nativeJpeg()) extraPasses.push('cli-wasm-jpeg');
+    if (nativeJpeg()) extra.push('cli-wasm-jpeg');
   }
-  if (opts.prompts && scorer.hasText) extraPasses.push('cli-shared-prompt', 'cli-distinct-prompts');
+  if (opts.prompts && hasText) extra.push('cli-shared-prompt', 'cli-distinct-prompts');
+  return extra;
+}
+
+export async function benchCliVsRawOrt(opts: CliVsOrtOptions): Promise<CliVsOrtResult> {
+  const log = opts.log ?? (() => {});
+  const batches = opts.batches ?? [1, 32];
+  const rounds = opts.rounds ?? 3;
+  const extraRounds = Math.min(rounds, opts.extraRounds ?? rounds);
+  const threads = opts.decodeThreads ?? DEFAULT_DECODE_THREADS;
+  const images = opts.images;
+  const section = `node: agqg score vs raw onnxruntime-node (${opts.label}, ${images.length} images)`;
+
+  // The pack, loaded once for agqg (load time reported, never in the passes).
+  const t0 = performance.now();
+  const pack = await openPackFolder(opts.packDir);
+  const timed = new TimedRuntime(new NodeRuntime());
+  const scorer = await PackScorer.load(pack, timed);
+  const loadMs = performance.now() - t0;
+  const m = pack.manifest;
+  const visionFile = pickVariant(m.vision.variants, undefined, VARIANT_PREFERENCE).file;
+  const textFile = m.text ? pickVariant(m.text.variants, undefined, VARIANT_PREFERENCE).file : null;
+  const raw = await ort.InferenceSession.create(join(opts.packDir, visionFile), rawOptions());
+  const rawFeeds = await rawFeedsByBatch(m, images, batches);
+  const passes = new Passes(images, scorer, timed, raw, rawFeeds, threads, visionFile, textFile);
+
+  const extraPasses = extraPassesFor(opts, threads, scorer.hasText);
   // A whole-batch first run is the same as the default when the batch is no bigger than it.
   const passesFor = (b: number, r: number): Pass[] =>
     ['cli' as Pass].concat(
       r < extraRounds ? extraPasses.filter((p) => p !== 'cli-full-first-run' || b > FIRST_RUN_IMAGES) : [],
     );
-  const ips = new Map<string, number[]>();
-  const record = (key: string, v: number) => ips.set(key, [...(ips.get(key) ?? []), v]);
-  const pairRatios = new Map<string, number[]>();
-
+  const { ips } = passes.measures;
   try {
     log(`warm-up (${batches.join(', ')} per run)`);
-    for (const b of batches) {
-      // One run of each size is enough for the sessions' first-run allocations and the workers' start.
-      const first = (rawFeeds.get(b) ?? [])[0];
-      if (first) await raw.run(first);
-      await scoreFiles(
-        scorer,
-        jobsFor('cli').slice(0, b),
-        { batch: b, reader: readerFor(threads) },
-        () => {},
-      );
-      if (extraPasses.includes('cli-main-thread'))
-        await scoreFiles(scorer, jobsFor('cli').slice(0, b), { batch: b, reader: readerFor(0) }, () => {});
-    }
-    rawRunMs.clear();
-    cliTotals.clear();
-    stages.clear();
+    await passes.warmUp(batches, extraPasses);
     for (let r = 0; r < rounds; r++) {
       for (const b of batches) {
-        // ABBA: raw first on even rounds, last on odd ones, so drift in the machine's load evens out.
-        const passes = passesFor(b, r);
-        const order: ('raw' | Pass)[] =
-          r % 2 === 0 ? ['raw', ...passes] : [...passes].reverse().concat('raw');
-        const round = new Map<string, number>();
-        for (const p of order) {
-          const v = p === 'raw' ? await runRaw(b) : await runCli(b, p);
-          record(`${p}:${b}`, v);
-          round.set(p, v);
-        }
-        // Each pass against the raw pass of its own round: drift in the machine's load between
-        // rounds then cancels out of the ratio.
-        for (const [p, v] of round)
-          if (p !== 'raw')
-            pairRatios.set(`${p}:${b}`, [
-              ...(pairRatios.get(`${p}:${b}`) ?? []),
-              v / (round.get('raw') ?? Number.NaN),
-            ]);
+        await passes.round(b, r, passesFor(b, r));
         log(
           `round ${r + 1}/${rounds}, batch ${b}: raw ${median(ips.get(`raw:${b}`) ?? []).toFixed(2)} img/s, agqg ${median(ips.get(`cli:${b}`) ?? []).toFixed(2)} img/s · load ${loadavg()[0].toFixed(2)}`,
         );
       }
     }
-
-    // ---- raw text tower per prompt
-    let textRows: Row[] = [];
-    if (opts.prompts && scorer.hasText && textFile && scorer.tokenizer && m.text) {
-      const text = await ort.InferenceSession.create(join(opts.packDir, textFile), rawOptions());
-      const spec = m.text;
-      const tok = scorer.tokenizer;
-      const prompts = images.map((im) => im.prompt);
-      const perPrompt = async (b: number, runs: number): Promise<number[]> => {
-        const out: number[] = [];
-        for (let k = 0; k <= runs; k++) {
-          const chunk = Array.from({ length: b }, (_, i) => prompts[(k * b + i) % prompts.length]);
-          const enc = tok.encodeBatch(chunk, spec.contextLength);
-          const feeds: Record<string, ort.Tensor> = {
-            [spec.inputIds]: new ort.Tensor('int64', enc.inputIds, [...enc.dims]),
-          };
-          if (spec.attentionMask && text.inputNames.includes(spec.attentionMask)) {
-            feeds[spec.attentionMask] = new ort.Tensor('int64', enc.attentionMask, [...enc.dims]);
-          }
-          const a = performance.now();
-          await text.run(feeds);
-          if (k > 0) out.push((performance.now() - a) / b);
-        }
-        return out;
-      };
-      textRows = [timedRow(section, 'raw text tower, 1 prompt per run (per prompt)', await perPrompt(1, 8))];
-      if (batches.some((b) => b > 1)) {
-        const big = Math.max(...batches);
-        textRows.push(
-          timedRow(section, `raw text tower, ${big} prompts per run (per prompt)`, await perPrompt(big, 2)),
-        );
-      }
-      await text.release();
-    }
-
-    // ---- figures
-    const byBatch: BatchFigures[] = batches.map((b) => {
-      const rawIps = median(ips.get(`raw:${b}`) ?? []);
-      const cliIps = median(ips.get(`cli:${b}`) ?? []);
-      const mt = ips.get(`cli-main-thread:${b}`);
-      const full = ips.get(`cli-full-first-run:${b}`);
-      const pairs = pairRatios.get(`cli:${b}`) ?? [];
-      const mtPairs = pairRatios.get(`cli-main-thread:${b}`);
-      const fullPairs = pairRatios.get(`cli-full-first-run:${b}`);
-      return {
-        batch: b,
-        rawImagesPerSecond: rawIps,
-        cliImagesPerSecond: cliIps,
-        ratio: median(pairs),
-        ratioPerRound: pairs,
-        cliNoPrefetchImagesPerSecond: mt ? median(mt) : null,
-        cliNoPrefetchRatio: mtPairs ? median(mtPairs) : null,
-        cliFullFirstRunImagesPerSecond: full ? median(full) : null,
-        cliFullFirstRunRatio: fullPairs ? median(fullPairs) : null,
-      };
-    });
-    rows.push(valueRow(section, 'pack load for agqg (not in the passes)', loadMs, 'ms'));
-    rows.push(
-      valueRow(
-        section,
-        'intra-op threads (both paths)',
-        availableParallelism(),
-        'threads',
-        `agqg decode workers: ${threads}`,
-      ),
-    );
-    rows.push(
-      valueRow(
-        section,
-        'native JPEG decoder (libjpeg-turbo)',
-        nativeJpeg() ? 1 : 0,
-        'in use',
-        nativeJpegStatus(),
-      ),
-    );
-    for (const f of byBatch) {
-      const b = f.batch;
-      rows.push(valueRow(section, `batch ${b}: raw ORT`, f.rawImagesPerSecond, 'images/s'));
-      rows.push(timedRow(section, `batch ${b}: raw ORT ms/image (per run)`, rawRunMs.get(b) ?? []));
-      rows.push(
-        valueRow(
-          section,
-          `batch ${b}: agqg score`,
-          f.cliImagesPerSecond,
-          'images/s',
-          `${threads} decode worker(s)`,
-        ),
-      );
-      rows.push(
-        timedRow(section, `batch ${b}: agqg score totalMs per image`, cliTotals.get(`cli:${b}`) ?? []),
-      );
-      const perRound = f.ratioPerRound.map((r) => r.toFixed(3)).join(', ');
-      rows.push(
-        valueRow(
-          section,
-          `batch ${b}: cli_vs_raw_ort`,
-          f.ratio,
-          'x',
-          `${f.ratio >= 0.9 ? 'meets 0.9' : 'UNDER 0.9'}; rounds ${perRound}`,
-        ),
-      );
-      if (f.cliNoPrefetchImagesPerSecond !== null) {
-        rows.push(
-          valueRow(
+    const textRows =
+      opts.prompts && scorer.hasText && textFile && scorer.tokenizer && m.text
+        ? await rawTextTowerRows(
             section,
-            `batch ${b}: agqg, decoding on the main thread`,
-            f.cliNoPrefetchImagesPerSecond,
-            'images/s',
-            `ratio ${f.cliNoPrefetchRatio?.toFixed(3)}`,
-          ),
-        );
-      }
-      const wasmJpeg = ips.get(`cli-wasm-jpeg:${b}`);
-      if (wasmJpeg) {
-        const own = pairRatios.get(`cli:${b}`)?.slice(0, extraRounds) ?? [];
-        rows.push(
-          valueRow(
-            section,
-            `batch ${b}: agqg, JPEG decoded in WebAssembly`,
-            median(wasmJpeg),
-            'images/s',
-            `ratio ${median(pairRatios.get(`cli-wasm-jpeg:${b}`) ?? []).toFixed(3)}; native (default) in the same rounds ${median(own).toFixed(3)}`,
-          ),
-        );
-      }
-      const one = ips.get(`cli-one-worker:${b}`);
-      if (one) {
-        rows.push(
-          valueRow(
-            section,
-            `batch ${b}: agqg, 1 decode worker`,
-            median(one),
-            'images/s',
-            `ratio ${median(pairRatios.get(`cli-one-worker:${b}`) ?? []).toFixed(3)}`,
-          ),
-        );
-      }
-      if (f.cliFullFirstRunImagesPerSecond !== null) {
-        const own = pairRatios.get(`cli:${b}`)?.slice(0, extraRounds) ?? [];
-        rows.push(
-          valueRow(
-            section,
-            `batch ${b}: agqg, first encoder run a whole batch`,
-            f.cliFullFirstRunImagesPerSecond,
-            'images/s',
-            `ratio ${f.cliFullFirstRunRatio?.toFixed(3)}; default (first run ${Math.min(b, FIRST_RUN_IMAGES)}) in the same rounds ${median(own).toFixed(3)}`,
-          ),
-        );
-      }
-      for (const p of ['cli-shared-prompt', 'cli-distinct-prompts'] as const) {
-        const v = ips.get(`${p}:${b}`);
-        if (!v) continue;
-        const perImage = 1000 / median(v) - 1000 / f.cliImagesPerSecond;
-        rows.push(
-          valueRow(
-            section,
-            `batch ${b}: agqg, ${p === 'cli-shared-prompt' ? 'one shared prompt' : 'a distinct prompt per image'}`,
-            median(v),
-            'images/s',
-            `text tower +${perImage.toFixed(1)} ms/image`,
-          ),
-        );
-      }
-      const s = stages.get(b);
-      if (s && s.n > 0) {
-        const parts: [string, number][] = [
-          ['read', s.read],
-          ['decode', s.decode],
-          ['preprocess (decode worker)', s.prepared],
-          ['preprocess (main thread: into the batch)', Math.max(0, s.preprocess - s.prepared)],
-          ['encoder', s.encoder],
-          ['text tower', s.text],
-          ['heads + grading', s.heads],
-        ];
-        const sum = parts.reduce((a, [, v]) => a + v, 0);
-        for (const [name, v] of parts) {
-          if (name === 'text tower' && v === 0) continue;
-          rows.push(
-            valueRow(
-              section,
-              `batch ${b} stage: ${name}`,
-              v / s.n,
-              'ms/image',
-              `${((100 * v) / sum).toFixed(1)}% of stage time`,
-            ),
-          );
-        }
-      }
-    }
-    rows.push(...textRows);
+            opts.packDir,
+            textFile,
+            m.text,
+            scorer.tokenizer,
+            images.map((im) => im.prompt),
+            batches,
+          )
+        : [];
+    const byBatch = batchFigures(batches, passes.measures);
+    const rows = [
+      ...reportRows({ section, loadMs, threads, extraRounds }, byBatch, passes.measures),
+      ...textRows,
+    ];
     const largest = byBatch.reduce((a, f) => (f.batch > a.batch ? f : a), byBatch[0]);
     return { rows, byBatch, ratio: largest.ratio };
   } finally {
-    for (const r of readers.values()) await r.close();
+    await passes.close();
     await raw.release();
     await scorer.release();
   }

@@ -11,8 +11,8 @@ import {
   alignCornersBackend,
   alignCornersBilinear,
   setAlignCornersBackend,
-  type AlignCornersJob,
 } from '../src/model/image/align-corners.ts';
+import type { AlignCornersJob } from '../src/model/image/align-corners-plan.ts';
 import {
   outputSize,
   parsePreprocessConfig,

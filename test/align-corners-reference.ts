@@ -4,8 +4,8 @@
 // preprocess.ts's per-element normaliser closures copying it into the CHW planes.
 // The reference the new kernels must equal float for float
 // (test/align-corners.test.ts), and the "before" of bench/preprocess.ts.
-import type { AlignCornersJob } from '../src/model/image/align-corners.ts';
-import type { Window } from '../src/model/image/resample.ts';
+import type { AlignCornersJob } from '../src/model/image/align-corners-plan.ts';
+import type { Window } from '../src/model/image/window.ts';
 
 export function referenceRgb(
   src: Uint8Array | Uint8ClampedArray,

@@ -13,9 +13,8 @@ import {
   alignCornersBilinearJs,
   lastAlignCornersBackend,
   setAlignCornersBackend,
-  type AlignCornersJob,
-  type ChannelNormalisation,
 } from '../src/model/image/align-corners.ts';
+import type { AlignCornersJob, ChannelNormalisation } from '../src/model/image/align-corners-plan.ts';
 import {
   outputSize,
   parsePreprocessConfig,
@@ -26,7 +25,7 @@ import {
   type PreprocessConfigInput,
   type RgbaImage,
 } from '../src/model/image/preprocess.ts';
-import type { Window } from '../src/model/image/resample.ts';
+import type { Window } from '../src/model/image/window.ts';
 import { mulberry32 } from '../src/model/util/rng.ts';
 import { ALIGN_CORNERS_WASM_BASE64 } from '../src/model/image/wasm/align-corners-bytes.ts';
 import { referenceJob, referenceNormalisers } from './align-corners-reference.ts';

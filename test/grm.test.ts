@@ -4,13 +4,9 @@ import {
   constrainParams,
   cumulative,
   expectedGrade,
-  expectedGradeGrad,
-  expectedGradeGradRaw,
   fromMos,
   fromRaw,
   gradeProbs,
-  gradeProbsGrad,
-  gradeProbsGradRaw,
   isUnimodal,
   minDiscriminationSpacing,
   mostLikelyGrade,
@@ -23,6 +19,12 @@ import {
   type GrmParams,
   type RawGrmParams,
 } from '../src/model/grading/grm.ts';
+import {
+  expectedGradeGrad,
+  expectedGradeGradRaw,
+  gradeProbsGrad,
+  gradeProbsGradRaw,
+} from '../src/model/grading/grm-grad.ts';
 import { mulberry32 } from '../src/model/util/rng.ts';
 
 // Deterministic PRNG (mulberry32) so failures reproduce.

@@ -14,7 +14,7 @@ import {
   type PreprocessConfig,
   type RgbaImage,
 } from '../src/model/image/preprocess.ts';
-import { axisCoeffs, nearestIndex } from '../src/model/image/resample.ts';
+import { axisCoeffs, nearestIndex } from '../src/model/image/resample-coeffs.ts';
 import { describeShared, sharedPath } from './shared.ts';
 
 const CONFIG = 'fixtures/tiny-clip/preprocessor_config.json';

@@ -12,8 +12,8 @@ import {
   pilResizeRgbJs,
   resampleBackend,
   setResampleBackend,
-  type Window,
 } from '../src/model/image/resample.ts';
+import type { Window } from '../src/model/image/window.ts';
 import { mulberry32 } from '../src/model/util/rng.ts';
 import { RESAMPLE_WASM_BASE64 } from '../src/model/image/wasm/resample-bytes.ts';
 

@@ -9,12 +9,12 @@ import type { ManifestInput } from '../src/model/pack/manifest.ts';
 import { attr, GraphBuilder } from '../src/model/onnx/graph-builder.ts';
 import { openPack } from '../src/model/pack/pack.ts';
 import type { RuntimeAdapter, SessionRunner, TensorIn } from '../src/model/scoring/runtime.ts';
+import { PackScorer } from '../src/model/scoring/scorer.ts';
 import {
   NOTE_EMPTY_PROMPT,
   NOTE_NO_PROMPT,
   NOTE_NO_TEXT_ENCODER,
-  PackScorer,
-} from '../src/model/scoring/scorer.ts';
+} from '../src/model/scoring/prompt-verdict.ts';
 import { describeShared } from './shared.ts';
 import {
   loadRefs,

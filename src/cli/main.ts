@@ -3,17 +3,7 @@
 import { EXIT_SOME_FAILED, EXIT_USAGE, UsageError } from './args.ts';
 import { commands } from './commands.ts';
 import { processIO, type CliIO } from './io.ts';
-import { AgqgError, type ErrorCode } from '../model/errors.ts';
-
-/** Errors about one input (that input failed); everything else means nothing could run. */
-const INPUT_ERROR_CODES: ReadonlySet<ErrorCode> = new Set([
-  'empty_file',
-  'unsupported_format',
-  'decode_failed',
-  'image_too_large',
-  'prompt_empty',
-  'prompt_too_long',
-]);
+import { AgqgError, INPUT_ERROR_CODES } from '../model/errors.ts';
 
 function topHelp(): string {
   const width = Math.max(...Object.keys(commands).map((n) => n.length));

@@ -21,6 +21,16 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/** Codes about one input (that input failed, the rest go on); every other code means nothing could run. */
+export const INPUT_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'empty_file',
+  'unsupported_format',
+  'decode_failed',
+  'image_too_large',
+  'prompt_empty',
+  'prompt_too_long',
+]);
+
 export class AgqgError extends Error {
   readonly code: ErrorCode;
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {

@@ -16,12 +16,12 @@ import { AgqgError, toErrorInfo } from '../../model/errors.ts';
 import { parseHeadParams, type HeadParams } from '../../model/grading/head.ts';
 import {
   MANIFEST_FILE,
-  MosScaleSchema,
   parseManifest,
   type Manifest,
   type ManifestInput,
   type PackFile,
 } from '../../model/pack/manifest.ts';
+import { MosScaleSchema } from '../../model/grading/grm-schema.ts';
 import { HEAD_IO, headToOnnx } from '../../model/onnx/onnx-head.ts';
 import { outputSize, PreprocessConfigSchema } from '../../model/image/preprocess.ts';
 import { convertNsfwjsMultiView, loadMid } from './nsfwjs-backbone.ts';

@@ -5,7 +5,6 @@
 import { AgqgError } from '../../model/errors.ts';
 import {
   constrainParams,
-  expectedGradeGradRaw,
   fromMos,
   fromRaw,
   minDiscriminationSpacing,
@@ -13,6 +12,7 @@ import {
   type GrmParams,
   type MosScale,
 } from '../../model/grading/grm.ts';
+import { expectedGradeGradRaw } from '../../model/grading/grm-grad.ts';
 import { levenbergMarquardt } from './lm.ts';
 
 export interface GrmLinkFit {

@@ -14,7 +14,7 @@ import {
   type GrmParams,
   type MosScale,
 } from './grm.ts';
-import { GrmSchema, MosScaleSchema } from '../pack/manifest.ts';
+import { GrmSchema, MosScaleSchema } from './grm-schema.ts';
 
 export const HEAD_FORMAT = 'agqg-head';
 export const HEAD_VERSION = 1;

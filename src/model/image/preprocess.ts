@@ -2,11 +2,13 @@
 // 'pil' mode reproduces openai/CLIP's transform (torchvision Resize with PIL
 // bicubic, CenterCrop, ToTensor, Normalize) and so HF CLIPImageProcessor's;
 // see docs/preprocessing.md for where the two differ and which one we follow.
-import { alignCornersBilinear, type ChannelNormalisation } from './align-corners.ts';
+import { alignCornersBilinear } from './align-corners.ts';
+import type { ChannelNormalisation } from './align-corners-plan.ts';
 import { AgqgError } from '../errors.ts';
 import { assertRgbaImage, type RgbaImage } from './image.ts';
 import type { PreprocessConfig } from './preprocess-config.ts';
-import { pilResizeRgb, type Window } from './resample.ts';
+import { pilResizeRgb } from './resample.ts';
+import type { Window } from './window.ts';
 
 export type { RgbaImage } from './image.ts';
 export {

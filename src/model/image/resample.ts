@@ -6,145 +6,25 @@
 // - separable passes, horizontal first, each rounded and clipped to uint8;
 // - antialiasing: the filter support is widened by the downscale factor;
 // - coefficients normalised in double, then fixed point with PRECISION_BITS = 22,
-//   rounded half away from zero; accumulators start at 1 << 21 (round half up);
+//   rounded half away from zero (resample-coeffs.ts); accumulators start at
+//   1 << 21 (round half up);
 // - a pass is skipped when that dimension keeps its size.
 //
 // The convolution filters run in WebAssembly SIMD (wasm/resample.wat) when the
 // runtime has it, with the same tables and arithmetic; this JS port is the
 // fallback and the reference the wasm is tested against.
 import { PIL_RESAMPLE } from './preprocess-config.ts';
+import {
+  axisCoeffs,
+  HALF,
+  isConvolutionFilter,
+  nearestIndex,
+  PRECISION_BITS,
+  type AxisCoeffs,
+} from './resample-coeffs.ts';
 import { resampleKernel, wasmConvolve } from './wasm/resample-wasm.ts';
+import type { Window } from './window.ts';
 import type { KernelBackend } from './wasm/simd-module.ts';
-
-const PRECISION_BITS = 32 - 8 - 2;
-const ONE = 1 << PRECISION_BITS;
-const HALF = 1 << (PRECISION_BITS - 1);
-
-interface Filter {
-  fn: (x: number) => number;
-  support: number;
-}
-
-// Each expression keeps Pillow's operation order so doubles round identically.
-const box = (x: number): number => (x > -0.5 && x <= 0.5 ? 1.0 : 0.0);
-const bilinear = (x: number): number => {
-  if (x < 0.0) x = -x;
-  return x < 1.0 ? 1.0 - x : 0.0;
-};
-const F32_054 = Math.fround(0.54);
-const F32_046 = Math.fround(0.46);
-const hamming = (x: number): number => {
-  if (x < 0.0) x = -x;
-  if (x === 0.0) return 1.0;
-  if (x >= 1.0) return 0.0;
-  x = x * Math.PI;
-  return (Math.sin(x) / x) * (F32_054 + F32_046 * Math.cos(x));
-};
-const A = -0.5;
-const bicubic = (x: number): number => {
-  if (x < 0.0) x = -x;
-  if (x < 1.0) return ((A + 2.0) * x - (A + 3.0)) * x * x + 1;
-  if (x < 2.0) return (((x - 5) * x + 8) * x - 4) * A;
-  return 0.0;
-};
-const sinc = (x: number): number => {
-  if (x === 0.0) return 1.0;
-  x = x * Math.PI;
-  return Math.sin(x) / x;
-};
-const lanczos = (x: number): number => (-3.0 <= x && x < 3.0 ? sinc(x) * sinc(x / 3) : 0.0);
-
-const FILTERS: Record<number, Filter> = {
-  [PIL_RESAMPLE.BOX]: { fn: box, support: 0.5 },
-  [PIL_RESAMPLE.BILINEAR]: { fn: bilinear, support: 1.0 },
-  [PIL_RESAMPLE.HAMMING]: { fn: hamming, support: 1.0 },
-  [PIL_RESAMPLE.BICUBIC]: { fn: bicubic, support: 2.0 },
-  [PIL_RESAMPLE.LANCZOS]: { fn: lanczos, support: 3.0 },
-};
-
-/** Fixed-point coefficients for one axis: output i reads `count[i]` inputs from `start[i]`. */
-export interface AxisCoeffs {
-  ksize: number;
-  start: Int32Array;
-  count: Int32Array;
-  /** outSize * ksize, fixed point with PRECISION_BITS fractional bits. */
-  k: Int32Array;
-}
-
-// Tables depend only on (filter, in, out): a handful of sizes recur per session.
-const CACHE_LIMIT = 32;
-const coeffCache = new Map<string, AxisCoeffs>();
-const nearestCache = new Map<string, Int32Array>();
-
-function remember<T>(cache: Map<string, T>, key: string, make: () => T): T {
-  const hit = cache.get(key);
-  if (hit) return hit;
-  const v = make();
-  if (cache.size >= CACHE_LIMIT) cache.clear();
-  cache.set(key, v);
-  return v;
-}
-
-/** Pillow's precompute_coeffs + normalize_coeffs_8bpc for box (0, inSize). */
-export function axisCoeffs(inSize: number, outSize: number, filter: number): AxisCoeffs {
-  return remember(coeffCache, `${filter}:${inSize}:${outSize}`, () => {
-    const f = FILTERS[filter];
-    if (!f) throw new RangeError(`no convolution filter for PIL resample ${filter}`);
-    const scale = inSize / outSize;
-    const filterscale = scale < 1.0 ? 1.0 : scale;
-    const support = f.support * filterscale;
-    const ksize = Math.ceil(support) * 2 + 1;
-    const start = new Int32Array(outSize);
-    const count = new Int32Array(outSize);
-    const k = new Int32Array(outSize * ksize);
-    const w = new Float64Array(ksize);
-    const ss = 1.0 / filterscale;
-    for (let xx = 0; xx < outSize; xx++) {
-      const center = (xx + 0.5) * scale;
-      let xmin = Math.trunc(center - support + 0.5);
-      if (xmin < 0) xmin = 0;
-      let xmax = Math.trunc(center + support + 0.5);
-      if (xmax > inSize) xmax = inSize;
-      xmax -= xmin;
-      let ww = 0.0;
-      for (let x = 0; x < xmax; x++) {
-        const v = f.fn((x + xmin - center + 0.5) * ss);
-        w[x] = v;
-        ww += v;
-      }
-      for (let x = 0; x < xmax; x++) {
-        const v = ww !== 0.0 ? w[x] / ww : w[x];
-        k[xx * ksize + x] = v < 0 ? Math.trunc(-0.5 + v * ONE) : Math.trunc(0.5 + v * ONE);
-      }
-      start[xx] = xmin;
-      count[xx] = xmax;
-    }
-    return { ksize, start, count, k };
-  });
-}
-
-/** Source index per output index for PIL NEAREST (ImagingScaleAffine: centre sampling, accumulated step). */
-export function nearestIndex(inSize: number, outSize: number): Int32Array {
-  return remember(nearestCache, `${inSize}:${outSize}`, () => {
-    const a = inSize / outSize;
-    const idx = new Int32Array(outSize);
-    let xo = a * 0.5;
-    for (let x = 0; x < outSize; x++) {
-      const xin = xo < 0.0 ? -1 : Math.trunc(xo);
-      idx[x] = xin >= 0 && xin < inSize ? xin : -1;
-      xo += a;
-    }
-    return idx;
-  });
-}
-
-/** A rectangle [x, x+width) x [y, y+height) of the resized image. */
-export interface Window {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
 
 const clip8 = (ss: number): number => {
   const v = ss >> PRECISION_BITS;
@@ -193,20 +73,11 @@ function convPlan(
 }
 
 /** Whether the wasm kernel can take this call with the JS port's exact result. */
-function wasmFits(
-  src: Uint8Array | Uint8ClampedArray,
-  srcW: number,
-  srcH: number,
-  outW: number,
-  outH: number,
-  filter: number,
-  win: Window,
-  dst: Uint8Array,
-): boolean {
+function wasmFits(...[src, srcW, srcH, outW, outH, filter, win, dst]: Parameters<PilResizeRgb>): boolean {
   const ints = [srcW, srcH, outW, outH, win.x, win.y, win.width, win.height];
   return (
     filter !== PIL_RESAMPLE.NEAREST &&
-    FILTERS[filter] !== undefined &&
+    isConvolutionFilter(filter) &&
     (outW !== srcW || outH !== srcH) &&
     ints.every(Number.isInteger) &&
     srcW > 0 &&
@@ -227,9 +98,8 @@ function wasmFits(
  * (alpha dropped first, as convert("RGB") does), computing only `win` of the
  * output. Every output pixel depends on the source alone, so the window equals
  * the same crop of a full resize. Writes packed RGB uint8 (win.width*win.height*3).
- * Convolution filters run in wasm SIMD when available, else in JS; same bytes.
  */
-export function pilResizeRgb(
+export type PilResizeRgb = (
   src: Uint8Array | Uint8ClampedArray,
   srcW: number,
   srcH: number,
@@ -238,26 +108,21 @@ export function pilResizeRgb(
   filter: number,
   win: Window,
   dst: Uint8Array,
-): void {
+) => void;
+
+/** PilResizeRgb: convolution filters run in wasm SIMD when available, else in JS; same bytes. */
+export const pilResizeRgb: PilResizeRgb = (...args) => {
+  const [src, srcW, srcH, outW, outH, filter, win, dst] = args;
   resampleKernel.run(
     () =>
-      wasmFits(src, srcW, srcH, outW, outH, filter, win, dst) &&
+      wasmFits(...args) &&
       wasmConvolve({ src, srcW, win, dst, ...convPlan(srcW, srcH, outW, outH, filter, win) }),
-    () => pilResizeRgbJs(src, srcW, srcH, outW, outH, filter, win, dst),
+    () => pilResizeRgbJs(...args),
   );
-}
+};
 
 /** The JS port behind pilResizeRgb (same contract): the fallback, and the reference for the wasm. */
-export function pilResizeRgbJs(
-  src: Uint8Array | Uint8ClampedArray,
-  srcW: number,
-  srcH: number,
-  outW: number,
-  outH: number,
-  filter: number,
-  win: Window,
-  dst: Uint8Array,
-): void {
+export const pilResizeRgbJs: PilResizeRgb = (src, srcW, srcH, outW, outH, filter, win, dst) => {
   const { x: x0, y: y0, width: ww, height: wh } = win;
   if (filter === PIL_RESAMPLE.NEAREST) {
     const xi = outW === srcW ? null : nearestIndex(srcW, outW);
@@ -358,4 +223,4 @@ export function pilResizeRgbJs(
     }
     for (let a = 0; a < ww * 3; a++) dst[o++] = clip8(acc[a]);
   }
-}
+};

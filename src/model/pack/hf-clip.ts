@@ -2,7 +2,6 @@
 // preprocessor_config.json, tokenizer.json or vocab.json + merges.txt,
 // onnx/vision_model*.onnx, onnx/text_model*.onnx) so such a folder is a pack
 // as it is. Without trained heads it grades zero-shot, marked uncalibrated.
-import { decodeUtf8 } from '../util/utf8.ts';
 import { AgqgError } from '../errors.ts';
 import {
   MANIFEST_SCHEMA,
@@ -14,7 +13,7 @@ import {
   type PackFile,
   type VariantDtype,
 } from './manifest.ts';
-import type { PackSource } from './pack.ts';
+import { readJson, type PackSource } from './source.ts';
 import { PreprocessConfigSchema } from '../image/preprocess.ts';
 import defaults from './zero-shot-defaults.json';
 
@@ -48,19 +47,6 @@ interface HfClipConfig {
   logit_scale_init_value?: number;
 }
 
-async function parseJson(source: PackSource, path: string): Promise<unknown | null> {
-  const bytes = await source.readBytes(path);
-  if (bytes === null) return null;
-  try {
-    return JSON.parse(decodeUtf8(bytes)) as unknown;
-  } catch (err) {
-    throw new AgqgError(
-      'pack_invalid',
-      `${source.location}/${path} is not valid JSON: ${(err as Error).message}`,
-    );
-  }
-}
-
 async function variantsOf(source: PackSource, stem: string, files: PackFile[], role: PackFile['role']) {
   const found: { dtype: VariantDtype; file: string }[] = [];
   for (const [dtype, suffix] of HF_VARIANT_SUFFIXES) {
@@ -75,8 +61,8 @@ async function variantsOf(source: PackSource, stem: string, files: PackFile[], r
 
 /** Null when the folder is not a Hugging Face CLIP export. */
 export async function hfClipManifest(source: PackSource, id: string): Promise<Manifest | null> {
-  const config = (await parseJson(source, 'config.json')) as HfClipConfig | null;
-  const preprocessorJson = await parseJson(source, 'preprocessor_config.json');
+  const config = (await readJson(source, 'config.json')) as HfClipConfig | null;
+  const preprocessorJson = await readJson(source, 'preprocessor_config.json');
   if (config === null || preprocessorJson === null) return null;
   const files: PackFile[] = [];
   const add = async (path: string, role: PackFile['role']): Promise<boolean> => {

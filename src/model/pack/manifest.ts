@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { AgqgError } from '../errors.ts';
 import { meetsUnimodalBound, minDiscriminationSpacing } from '../grading/grm.ts';
+import { GrmSchema, MosScaleSchema } from '../grading/grm-schema.ts';
 import { PreprocessConfigSchema } from '../image/preprocess.ts';
 
 export const MANIFEST_SCHEMA = 'agqg-pack';
@@ -89,16 +90,6 @@ export const TextEncoderSchema = z.object({
   contextLength: z.number().int().positive(),
 });
 export type TextEncoder = z.infer<typeof TextEncoderSchema>;
-
-export const GrmSchema = z.object({
-  a: z.number().positive(),
-  b1: z.number(),
-  d: z.number().positive(),
-});
-
-export const MosScaleSchema = z
-  .object({ min: z.number(), max: z.number() })
-  .refine((s) => s.max > s.min, { message: 'mos.max must exceed mos.min' });
 
 const HeadCommon = {
   grm: GrmSchema,

@@ -1,42 +1,17 @@
 // Opening a pack from any byte source (a Node folder, HTTP, a local folder in
 // the browser): read and validate manifest.json, or infer one from a Hugging
 // Face CLIP export, and verify every file against its recorded size and hash.
-import { decodeUtf8 } from '../util/utf8.ts';
 import { AgqgError } from '../errors.ts';
 import { hfClipManifest } from './hf-clip.ts';
+import { readJson, type PackSource } from './source.ts';
 import { MANIFEST_FILE, parseManifest, type Manifest, type PackFile, type VariantDtype } from './manifest.ts';
 
-/** Where a pack's bytes come from; paths are relative to the pack root. */
-export interface PackSource {
-  /** Human-readable location, used in error messages. */
-  readonly location: string;
-  /** Resolves null when the file does not exist. */
-  readBytes(path: string): Promise<Uint8Array | null>;
-  /** Size in bytes, or null when the file does not exist (cheap: no read). */
-  size(path: string): Promise<number | null>;
-}
+// The shells implement a source where they open a pack.
+export type { PackSource } from './source.ts';
 
 export interface OpenedPack {
   manifest: Manifest;
   source: PackSource;
-}
-
-export async function readText(source: PackSource, path: string): Promise<string | null> {
-  const bytes = await source.readBytes(path);
-  return bytes === null ? null : decodeUtf8(bytes);
-}
-
-async function readJson(source: PackSource, path: string): Promise<unknown | null> {
-  const text = await readText(source, path);
-  if (text === null) return null;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw new AgqgError(
-      'pack_invalid',
-      `${source.location}/${path} is not valid JSON: ${(err as Error).message}`,
-    );
-  }
 }
 
 /** Opens a pack: its manifest.json if present, else a Hugging Face CLIP export's inferred manifest. */

@@ -1,6 +1,8 @@
 // onnxruntime (node and web) hands outputs over as typed arrays of the graph's
 // element type; the core works in float32, so both adapters widen through here.
+// The encoders' outputs are checked here too: present, and rows of the width expected.
 import { AgqgError } from '../errors.ts';
+import type { TensorOut } from './runtime.ts';
 
 /** IEEE 754 binary16 bit patterns to float32 values. */
 export function halfBitsToFloat32(bits: Uint16Array): Float32Array {
@@ -31,4 +33,23 @@ export function outputToFloat32(
   }
   if (t.type === 'float64') return Float32Array.from(t.data as Float64Array);
   throw new AgqgError('backend_failed', `${label}: output "${name}" is ${t.type}, expected a float tensor`);
+}
+
+/** Output `name` of a run of `what` ("vision encoder"); a backend failure when it is missing. */
+export function requireOutput(out: Record<string, TensorOut>, name: string, what: string): TensorOut {
+  const y = out[name];
+  if (!y) throw new AgqgError('backend_failed', `${what} gave no output "${name}"`);
+  return y;
+}
+
+/** Width of the last axis, checked against the element count the caller expects per row. */
+export function lastDim(dims: readonly number[], expected: number): number {
+  const w = dims[dims.length - 1];
+  if (!Number.isInteger(w) || w <= 0 || (Number.isInteger(expected) && w !== expected)) {
+    throw new AgqgError(
+      'backend_failed',
+      `encoder output has shape [${dims.join(', ')}], expected rows of ${expected}`,
+    );
+  }
+  return w;
 }

@@ -5,7 +5,11 @@
 // pair has a rank.
 
 import { AgqgError } from '../errors.ts';
-import type { Vocab } from './tokenizer-load.ts';
+
+/** Token → id lookups. */
+export interface Vocab {
+  get(token: string): number | undefined;
+}
 
 /**
  * (left id, right id) → (rank, merged id) as an open-addressing table of typed

@@ -13,7 +13,7 @@ import {
   type Normalizer,
   type PreTokenizer,
 } from './pipeline.ts';
-import { MergeTable } from './bpe.ts';
+import { MergeTable, type Vocab } from './bpe.ts';
 
 export interface TokenizerOptions {
   /** Special token strings; when absent they come from the file (post-processor, padding). */
@@ -83,11 +83,6 @@ export function checkContextLength(n: unknown, where: string): number {
       `${where} must be an integer from 2 (start + end token) to ${MAX_SANE_CONTEXT}, got ${String(n)}`,
     );
   return n;
-}
-
-/** Token → id lookups. */
-export interface Vocab {
-  get(token: string): number | undefined;
 }
 
 /**

@@ -3,7 +3,7 @@
 // lays them out in wasm memory, copies each source row in as it is needed and
 // the float planes out, and says `false` whenever the wasm cannot run, so the
 // caller falls back to the JS kernel.
-import type { AlignCornersJob, AlignCornersPlan } from '../align-corners.ts';
+import type { AlignCornersJob, AlignCornersPlan } from '../align-corners-plan.ts';
 import { ALIGN_CORNERS_WASM_BASE64 } from './align-corners-bytes.ts';
 import { KEEP_MEMORY_BYTES, SimdKernel, WASM_PAGE_BYTES } from './simd-module.ts';
 

@@ -2,7 +2,8 @@
 // (resample.wat). Coefficients come from the caller (axisCoeffs, computed in JS);
 // this file only lays them out in wasm memory, copies pixels in and out, and says
 // `false` whenever the wasm cannot run, so the caller falls back to the JS port.
-import type { AxisCoeffs, Window } from '../resample.ts';
+import { ONE, type AxisCoeffs } from '../resample-coeffs.ts';
+import type { Window } from '../window.ts';
 import { RESAMPLE_WASM_BASE64 } from './resample-bytes.ts';
 import { KEEP_MEMORY_BYTES, SimdKernel, WASM_PAGE_BYTES } from './simd-module.ts';
 
@@ -15,8 +16,6 @@ const SLACK = 16;
 const BAND_BYTES = 4 << 20;
 const RGBA = 4;
 const RGB = 3;
-/** Pillow's fixed-point 1.0 (PRECISION_BITS 22): the identity tap when a pass has nothing to resample. */
-const ONE = 1 << 22;
 
 /** The kernel, and which backend (wasm or the JS port) its callers use. */
 export const resampleKernel = new SimdKernel<{ hpass: Pass; vpass: Pass }>(
