@@ -3,7 +3,7 @@
 // Parquet with hyparquet, only the columns a summary needs.
 import { readdirSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
+import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { OutputError } from './outputs.ts';
 import { scanJsonl } from './file-results.ts';
 import { summaryOf, type RecordSummary } from './records.ts';
@@ -22,8 +22,14 @@ const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 async function readParquet(path: string): Promise<RecordSummary[]> {
   let rows: Record<string, unknown>[];
+  let labels: string[] | null = null;
   try {
-    rows = await parquetReadObjects({ file: await asyncBufferFromFile(path), columns: SUMMARY_COLUMNS });
+    const file = await asyncBufferFromFile(path);
+    const metadata = await parquetMetadataAsync(file);
+    // The pack's grade labels (worst first), so a summary lists grades in order.
+    const grades = metadata.key_value_metadata?.find((kv) => kv.key === 'agqg.grades')?.value;
+    labels = grades ? (JSON.parse(grades) as string[]) : null;
+    rows = await parquetReadObjects({ file, metadata, columns: SUMMARY_COLUMNS });
   } catch (e) {
     throw new OutputError(`${path} is not a readable Parquet file (${(e as Error).message})`, { cause: e });
   }
@@ -33,7 +39,7 @@ async function readParquet(path: string): Promise<RecordSummary[]> {
     file: str(r.file) ?? '',
     qualityScore: typeof r.quality_score === 'number' ? r.quality_score : null,
     qualityGrade: str(r.quality_grade),
-    qualityLabels: null,
+    qualityLabels: labels,
     errorCode: str(r.error_code),
     errorMessage: str(r.error_message),
   }));
