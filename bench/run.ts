@@ -336,6 +336,13 @@ async function main(): Promise<void> {
     ),
     valueRow(
       section,
+      'agqg score --shards vs raw onnxruntime-node (default pack)',
+      v(shardBench?.ratio),
+      'x',
+      `${met(shardBench ? shardBench.ratio >= TARGETS.cliVsRawOrt : null)} (>= ${TARGETS.cliVsRawOrt})`,
+    ),
+    valueRow(
+      section,
       'longest main-thread task while a 100-image batch runs',
       v(targets.longest_main_thread_task_ms.value),
       'ms',
