@@ -10,6 +10,8 @@
 //   tjs      transformers.js on the same CLIP ViT-B/32 files in the same Chromium
 //   ui       main-thread long tasks over a 100-image batch, memory over 1,000 images
 //   micro    tokenizer and preprocessing
+//   shards   agqg score --shards vs a raw onnxruntime-node session (default pack), and
+//            2 processes x 1 thread vs 1 process x all threads (bench/shards.ts)
 // Prints a table and, with --json FILE (default .cache/bench/results.json), writes
 // the figures with a `ratios` object and the issue's targets.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -38,6 +40,7 @@ import { benchTokenizer } from './micro.ts';
 import { benchScoreMemory, type MemoryResult as CliMemoryResult } from './node-memory.ts';
 import { benchCliVsRawOrt, type CliVsOrtResult } from './node-vs-ort.ts';
 import { benchPreprocess } from './preprocess.ts';
+import { benchShards, type ShardBenchResult } from './shards.ts';
 import { AGIQA, CLIP_B32, haveShared, ROOT, TINY_CLIP } from './shared.ts';
 import { formatTable, valueRow, type Row } from './stats.ts';
 import {
@@ -47,7 +50,7 @@ import {
 } from './transformers-js.ts';
 
 const DEFAULT_PACK = resolve(ROOT, 'public/models/default');
-const PARTS = ['node', 'levers', 'page', 'tjs', 'ui', 'micro'] as const;
+const PARTS = ['node', 'levers', 'page', 'tjs', 'ui', 'micro', 'shards'] as const;
 type Part = (typeof PARTS)[number];
 // One round's ratio (agqg pass over the raw pass next to it) swings by ±5-10% on a 2-core
 // machine; nine rounds give a steadier median. The lever and prompt passes run in the first
@@ -216,6 +219,19 @@ async function main(): Promise<void> {
     pageMemory = await benchMemory({ images: agiqaImages(args.nMem), dist, log });
     rows.push(...pageMemory.rows);
   }
+  let shardBench: ShardBenchResult | null = null;
+  if (args.only.has('shards') && haveData) {
+    console.log(
+      `shards: agqg score --shards vs raw onnxruntime-node, default pack, ${args.nNode} images ...`,
+    );
+    shardBench = await benchShards({
+      packDir: DEFAULT_PACK,
+      label: 'default',
+      images: agiqaImages(args.nNode),
+      log,
+    });
+    rows.push(...shardBench.rows);
+  }
   if (args.only.has('micro')) {
     console.log('micro: tokenizer, preprocessing ...');
     rows.push(...(await benchTokenizer()));
@@ -259,6 +275,12 @@ async function main(): Promise<void> {
       'CLIP ViT-B/32: agqg score (read, decode, preprocess, encoder, heads) / raw session on ready tensors, largest batch';
   }
   if (cliDefault) ratios.cli_vs_raw_ort_default_pack = cliDefault.ratio;
+  if (shardBench) {
+    ratios.shards_vs_raw_ort_default_pack = shardBench.ratio;
+    notes.shards_vs_raw_ort_default_pack = `agqg score --shards (tar stream, decode, encoder, heads, JSONL) / raw session on ready tensors, target >= ${TARGETS.cliVsRawOrt}`;
+    ratios.two_procs_1_thread_vs_one_proc_all_threads =
+      shardBench.twoProcs && shardBench.oneProc ? shardBench.twoProcs / shardBench.oneProc : null;
+  }
   const defaultPage = pageEntry(page, 'default', cores);
   ratios.default_pack_page_ms_median = defaultPage ? defaultPage.batch1.latency.median : null;
   if (defaultPage) {
@@ -311,6 +333,13 @@ async function main(): Promise<void> {
       v(targets.cli_vs_raw_ort.value),
       'x',
       `${met(targets.cli_vs_raw_ort.value === null ? null : targets.cli_vs_raw_ort.value >= TARGETS.cliVsRawOrt)} (>= ${TARGETS.cliVsRawOrt})`,
+    ),
+    valueRow(
+      section,
+      'agqg score --shards vs raw onnxruntime-node (default pack)',
+      v(shardBench?.ratio),
+      'x',
+      `${met(shardBench ? shardBench.ratio >= TARGETS.cliVsRawOrt : null)} (>= ${TARGETS.cliVsRawOrt})`,
     ),
     valueRow(
       section,

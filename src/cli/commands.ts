@@ -18,6 +18,10 @@ export interface CommandEntry {
 
 export const commands: Record<string, CommandEntry> = {
   score: { summary: 'grade images for quality and prompt alignment', load: () => import('./cmd/score.ts') },
+  summary: {
+    summary: 'count grades, scores and failures over an agqg score --out folder',
+    load: () => import('./cmd/summary.ts'),
+  },
   eval: {
     summary: "measure a pack's agreement with human scores on a labelled folder",
     load: () => import('./cmd/eval.ts'),

@@ -82,7 +82,7 @@ export class DecodePool implements ImageReader {
     return slot;
   }
 
-  read(path: string): Promise<DecodedFile> {
+  read(path: string, bytes?: Uint8Array): Promise<DecodedFile> {
     if (this.closed) return Promise.reject(new AgqgError('internal', 'the decode pool is closed'));
     let slot = this.slots[0];
     for (const s of this.slots) if (s.pending.size < slot.pending.size) slot = s;
@@ -90,8 +90,10 @@ export class DecodePool implements ImageReader {
     return new Promise<DecodedFile>((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
       if (slot.pending.size === 1) slot.worker.ref();
-      const req: DecodeRequest = { id, path, prepare: this.prepare, jpeg: this.jpeg };
-      slot.worker.postMessage(req);
+      const req: DecodeRequest = { id, path, bytes, prepare: this.prepare, jpeg: this.jpeg };
+      // Bytes that own their whole buffer move to the worker; a view into a larger one is copied.
+      const whole = bytes && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+      slot.worker.postMessage(req, whole ? [bytes.buffer as ArrayBuffer] : []);
     }).finally(() => {
       if (slot.pending.size === 0) slot.worker.unref();
     });

@@ -7,6 +7,8 @@ import type { JpegDecoderChoice } from './jpeg-native.ts';
 export interface DecodeRequest {
   id: number;
   path: string;
+  /** The image's bytes when they are not read from `path` (moved to the worker, not copied). */
+  bytes?: Uint8Array;
   /** The pack's vision input configs: the worker prepares the encoder's tensors. Null: pixels. */
   prepare: PreprocessConfig[] | null;
   jpeg: JpegDecoderChoice;

@@ -22,7 +22,7 @@ function movable<T extends Uint8Array | Uint8ClampedArray | Float32Array>(view: 
 }
 
 function handle(req: DecodeRequest): Promise<void> {
-  return readAndPrepare(req.path, req.prepare, req.jpeg).then(
+  return readAndPrepare(req.path, req.prepare, req.jpeg, req.bytes).then(
     ({ img, stages }) => {
       if (isPrepared(img)) {
         const inputs = img.inputs.map((t) => movable(t, (v) => new Float32Array(v)));

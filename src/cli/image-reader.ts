@@ -23,7 +23,8 @@ export interface DecodedFile {
 
 /** Where images are read and decoded; results come back per call, errors as AgqgError rejections. */
 export interface ImageReader {
-  read(path: string): Promise<DecodedFile>;
+  /** `bytes`: the image itself when it is not read from `path` (a shard's member, named by `path`). */
+  read(path: string, bytes?: Uint8Array): Promise<DecodedFile>;
   close(): Promise<void>;
 }
 
@@ -42,16 +43,18 @@ function keepAsScratch(data: Uint8Array | Uint8ClampedArray): void {
 }
 
 /**
- * Reads and decodes `path`, then, given the pack's vision input configs, prepares
- * the encoder's tensors from it, so the thread running the encoder only copies them.
+ * Reads and decodes `path` (or `given`, its bytes already read), then, given the pack's vision
+ * input configs, prepares the encoder's tensors from it, so the thread running the encoder only
+ * copies them.
  */
 export async function readAndPrepare(
   path: string,
   prepare: readonly PreprocessConfig[] | null,
   jpeg: JpegDecoderChoice = 'auto',
+  given?: Uint8Array,
 ): Promise<DecodedFile> {
   const t0 = nowMs();
-  const bytes = await readImageBytes(path);
+  const bytes = given ?? (await readImageBytes(path));
   const t1 = nowMs();
   // Pixels that are only prepared here never leave this thread: they go to one reused buffer.
   const pixels = decodeImage(bytes, basename(path), prepare ? { jpeg, into: scratch } : { jpeg });
@@ -63,5 +66,5 @@ export async function readAndPrepare(
 
 /** Decodes on the calling thread: no overlap with inference, which blocks that thread. */
 export function mainThreadReader(jpeg: JpegDecoderChoice = 'auto'): ImageReader {
-  return { read: (path) => readAndPrepare(path, null, jpeg), close: async () => {} };
+  return { read: (path, bytes) => readAndPrepare(path, null, jpeg, bytes), close: async () => {} };
 }

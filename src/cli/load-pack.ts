@@ -22,10 +22,10 @@ export async function openPackFolder(dir: string): Promise<OpenedPack> {
 export async function loadScorer(
   dir: string,
   io: CliIO,
-  opts: { variant?: VariantDtype; verbose?: boolean } = {},
+  opts: { variant?: VariantDtype; verbose?: boolean; threads?: number } = {},
 ): Promise<PackScorer> {
   const pack = await openPackFolder(dir);
-  const scorer = await PackScorer.load(pack, new NodeRuntime(), { variant: opts.variant });
+  const scorer = await PackScorer.load(pack, new NodeRuntime(opts.threads), { variant: opts.variant });
   if (opts.verbose !== false && pack.manifest.provenance.inferred) {
     io.err(
       `note: ${pack.source.location} has no manifest.json; using it as a Hugging Face CLIP export with zero-shot heads (uncalibrated: not fitted to human scores)\n`,

@@ -20,6 +20,7 @@ import { loadScorer, noHeadMessage } from '../load-pack.ts';
 import { progress } from '../progress.ts';
 import { readPromptTable, type PromptTable } from '../prompts.ts';
 import { scoreFiles } from '../score-pipeline.ts';
+import { outPlan, runOut, type OutFlags } from '../shards/score-out.ts';
 import { AgqgError } from '../../model/errors.ts';
 import {
   ResultsFileSchema,
@@ -43,6 +44,8 @@ export const DEFAULT_BATCH = 8;
 export const DEFAULT_DECODE_THREADS = Math.min(2, availableParallelism());
 
 export const help = `agqg score --pack DIR IMAGE... [--prompt T | --prompts CSV] [--json | --csv] [--variant DTYPE] [--batch N]
+agqg score --pack DIR IMAGE... --out DIR [--overwrite] [--min-quality X]
+agqg score --pack DIR --shards SPEC... --out DIR [--format jsonl|parquet] [--shard-index I --shard-count N]
 
 Grades each IMAGE (folders expand to the images in them) for quality and, with
 a prompt and a pack with a text encoder, for alignment with the prompt.
@@ -57,11 +60,27 @@ Options:
   --batch N         images per encoder run (default ${DEFAULT_BATCH}; 1 = one run per image); same scores
   --decode-threads N  threads reading, decoding and preprocessing the next images while the
                     encoder runs (default ${DEFAULT_DECODE_THREADS}; 0 = on the main thread, between runs)
+  --threads N       threads for each encoder run (default: all cores; 1 when several workers share a machine)
   --quiet           no progress on stderr
   -h, --help        this help
 
-A file that cannot be read or decoded gets an entry with its error and the others
-are still graded. Exit code: 0 all graded, 1 some inputs failed, 2 usage or pack error.
+At scale (docs/scale.md):
+  --shards SPEC     WebDataset tar shards: 'data/{000000..000099}.tar', globs, or @FILE (one a line);
+                    repeatable. Each sample's image is its jpg/jpeg/png/webp member, its prompt its
+                    .txt or the prompt/caption of its .json
+  --out DIR         write results into DIR as they arrive: one output per shard (written under a
+                    temporary name, renamed when complete), or DIR/results.jsonl for IMAGE inputs.
+                    A rerun skips what is already there and says how many
+  --format F        jsonl (default) or parquet (shards only; flat schema, see docs/scale.md)
+  --shard-index I   this worker's index: shard i of the list is worker (i mod N)'s. Default: from
+                    JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID or AWS_BATCH_JOB_ARRAY_INDEX
+  --shard-count N   number of workers (default with Slurm: SLURM_ARRAY_TASK_COUNT)
+  --overwrite       redo outputs that exist
+  --min-quality X   print the keys whose quality score is at least X on stdout
+
+A file or sample that cannot be read or decoded gets an entry with its error and
+the others are still graded. Exit code: 0 all graded, 1 some inputs failed, 2 usage,
+pack or output error (an unwritable or full --out).
 `;
 
 function fmtGrade(g: GradeResult | null): string {
@@ -153,10 +172,32 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     variant: { type: 'string' },
     batch: { type: 'string' },
     'decode-threads': { type: 'string' },
+    threads: { type: 'string' },
     quiet: { type: 'boolean', default: false },
+    shards: { type: 'string', multiple: true },
+    out: { type: 'string' },
+    format: { type: 'string' },
+    'shard-index': { type: 'string' },
+    'shard-count': { type: 'string' },
+    overwrite: { type: 'boolean', default: false },
+    'min-quality': { type: 'string' },
   });
   const packDir = requireOption('score', values.pack, '--pack');
-  if (positionals.length === 0)
+  const outFlags: OutFlags = {
+    shards: values.shards ?? [],
+    out: values.out,
+    format: values.format,
+    shardIndex: values['shard-index'],
+    shardCount: values['shard-count'],
+    overwrite: values.overwrite,
+    minQuality: values['min-quality'],
+    json: values.json,
+    csv: values.csv,
+    prompt: values.prompt,
+    prompts: values.prompts,
+  };
+  const plan = outPlan(outFlags, positionals);
+  if (positionals.length === 0 && !plan)
     throw new UsageError('give at least one IMAGE (a file or a folder of images)', 'score');
   if (values.json && values.csv) throw new UsageError('choose one of --json and --csv', 'score');
   if (values.prompt !== undefined && values.prompts !== undefined) {
@@ -168,7 +209,33 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const variant = parseVariant('score', values.variant);
   const batch = parsePositiveInt('score', values.batch, '--batch') ?? DEFAULT_BATCH;
   const decodeThreads = parseDecodeThreads(values['decode-threads']);
+  const threads = parsePositiveInt('score', values.threads, '--threads');
   const table: PromptTable | null = values.prompts ? await readPromptTable(values.prompts, 'score') : null;
+  const promptFor = (file: string): string | null => (table ? table.lookup(file) : (values.prompt ?? null));
+  if (plan) {
+    const load = async () => {
+      const reader = imageReader(decodeThreads);
+      let scorer: PackScorer;
+      try {
+        scorer = await loadScorer(packDir, io, { variant, threads });
+      } catch (err) {
+        await reader.close();
+        throw err;
+      }
+      const release = async () => {
+        await reader.close();
+        await scorer.release();
+      };
+      const noHead = noHeadMessage(scorer);
+      if (noHead) {
+        await release();
+        throw new AgqgError('no_head', noHead);
+      }
+      reader.forPack(scorer);
+      return { scorer, reader, release };
+    };
+    return runOut(outFlags, plan, positionals, io, { batch, quiet: values.quiet, promptFor }, load);
+  }
   const inputs = await expandImageArgs(positionals);
   for (const d of inputs.emptyDirs)
     io.err(`warning: ${d} holds no images (${[...IMAGE_EXTENSIONS].join(' ')})\n`);
@@ -177,7 +244,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const reader = imageReader(decodeThreads);
   let scorer: PackScorer;
   try {
-    scorer = await loadScorer(packDir, io, { variant });
+    scorer = await loadScorer(packDir, io, { variant, threads });
   } catch (err) {
     await reader.close();
     throw err;
@@ -188,7 +255,6 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       io.err(`agqg score: ${noHead}\n`);
       return EXIT_USAGE;
     }
-    const promptFor = (file: string): string | null => (table ? table.lookup(file) : (values.prompt ?? null));
     if (table) {
       const unmatched = inputs.files.filter((f) => table.lookup(f) === null).length;
       if (unmatched > 0)
