@@ -1,8 +1,8 @@
 // The page is a static site: React UI, one module worker owning onnxruntime-web,
 // onnxruntime-web's runtime files copied in (never a CDN), and a service worker
 // that precaches all of it so grading works offline.
-import { createReadStream, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defineConfig, type Plugin } from 'vite';
@@ -53,24 +53,22 @@ function ortRuntime(): Plugin {
   };
 }
 
-function listFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  const out: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...listFiles(p));
-    else out.push(p);
-  }
-  return out;
-}
+/** The shell's files the service worker precaches: everything built but model packs and source maps. */
+export const PRECACHE_GLOBS = {
+  globPatterns: ['**/*'],
+  globIgnores: ['models/**', 'sw.js', '**/*.map'],
+  // Vite names what it emits under assets/ by content hash: the name is the revision.
+  dontCacheBustURLsMatching: /^assets\//,
+  // onnxruntime-web's WASM binaries are ~12-25 MB each.
+  maximumFileSizeToCacheInBytes: 64 * 1024 * 1024,
+};
 
 /**
- * Fills public/sw.js's placeholders in the build: the list of files to precache
- * (everything built plus public/, minus model packs, which are cached when
- * loaded) and a version that changes with the file list, so a new build installs.
+ * Writes the build's sw.js from public/sw.js with Workbox's injectManifest: self.__WB_MANIFEST
+ * becomes the list of shell files with the hash of each one's content, so a rebuild changes the
+ * entries (and the service worker) only for files whose content changed.
  */
 function serviceWorkerManifest(): Plugin {
-  let files: string[] = [];
   let outDir = 'dist';
   let publicDir = 'public';
   return {
@@ -80,24 +78,17 @@ function serviceWorkerManifest(): Plugin {
       outDir = resolve(config.root, config.build.outDir);
       publicDir = config.publicDir;
     },
-    generateBundle(_options, bundle) {
-      files = Object.keys(bundle);
-    },
-    writeBundle() {
-      const swPath = join(outDir, 'sw.js');
-      if (!existsSync(swPath)) return;
-      const fromPublic = listFiles(publicDir).map((p) => relative(publicDir, p).split('\\').join('/'));
-      const precache = [...new Set([...files, ...fromPublic])]
-        .filter((f) => !f.startsWith('models/') && f !== 'sw.js' && !f.endsWith('.map'))
-        .sort();
-      let hash = 0;
-      for (const f of precache)
-        for (let i = 0; i < f.length; i++) hash = (Math.imul(hash, 31) + f.charCodeAt(i)) | 0;
-      const version = `${(hash >>> 0).toString(36)}-${Date.now().toString(36)}`;
-      const src = readFileSync(swPath, 'utf8')
-        .replace("'__AGQG_VERSION__'", JSON.stringify(version))
-        .replace('[/*__AGQG_PRECACHE__*/]', JSON.stringify(['./', ...precache]));
-      writeFileSync(swPath, src);
+    async closeBundle() {
+      const swSrc = join(publicDir, 'sw.js');
+      if (!existsSync(swSrc)) return;
+      const { injectManifest } = await import('workbox-build');
+      const { warnings } = await injectManifest({
+        swSrc,
+        swDest: join(outDir, 'sw.js'),
+        globDirectory: outDir,
+        ...PRECACHE_GLOBS,
+      });
+      for (const w of warnings) this.warn(`service worker precache: ${w}`);
     },
   };
 }
