@@ -17,6 +17,26 @@ const ISOLATION_HEADERS = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
+/**
+ * The static site's Content-Security-Policy (vite preview sends it; deploy/ has the same line for
+ * each host, e2e/csp.e2e.ts checks both): scripts, workers and fetches from the site only;
+ * 'wasm-unsafe-eval' lets onnxruntime-web compile its WebAssembly; thumbnails are data: URLs.
+ * Not sent by the dev server, whose React refresh preamble is an inline script.
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "worker-src 'self'",
+  "connect-src 'self'",
+  "img-src 'self' data:",
+  "style-src 'self'",
+  "manifest-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
 const MIME: Record<string, string> = { '.mjs': 'text/javascript', '.wasm': 'application/wasm' };
 
 /** Serves onnxruntime-web's runtime files under ort/ in dev and copies them into the build. */
@@ -109,5 +129,5 @@ export default defineConfig({
   worker: { format: 'es' },
   build: { target: 'es2022', sourcemap: true },
   server: { headers: ISOLATION_HEADERS },
-  preview: { headers: ISOLATION_HEADERS },
+  preview: { headers: { ...ISOLATION_HEADERS, 'Content-Security-Policy': CONTENT_SECURITY_POLICY } },
 });
