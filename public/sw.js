@@ -1,7 +1,7 @@
 // Service worker: the app shell (HTML, JS, CSS, onnxruntime-web's .mjs/.wasm, icons) is
 // precached at install; model pack files are cached when a pack is loaded (the page posts their
 // URLs) and served cache-first, so the page reloads and grades offline. The build (vite.config.ts,
-// Workbox's injectManifest) replaces self.__WB_MANIFEST with every shell file and the hash of its
+// Workbox's injectManifest) fills PRECACHE below with every shell file and the hash of its
 // content, so a new build downloads only the files that changed.
 /* eslint-env serviceworker */
 const PRECACHE = self.__WB_MANIFEST;
