@@ -120,6 +120,8 @@ export default defineConfig({
   plugins: [react(), ortRuntime(), serviceWorkerManifest()],
   resolve: {
     alias: [
+      // Jitless zod: its eval probe would be a CSP violation (src/lib/browser/zod-jitless.ts).
+      { find: /^zod$/, replacement: resolve(ROOT, 'src/lib/browser/zod.ts') },
       // The builds that load their .mjs/.wasm from env.wasm.wasmPaths instead of embedding them.
       { find: /^onnxruntime-web\/webgpu$/, replacement: join(ORT_DIST, 'ort.webgpu.min.mjs') },
       { find: /^onnxruntime-web\/wasm$/, replacement: join(ORT_DIST, 'ort.wasm.min.mjs') },

@@ -85,7 +85,7 @@ describeShared('content security policy', [TEST_PACK.fixture, AGIQA], () => {
     const page = await browser.context.newPage();
     await page.addInitScript({
       content: `document.addEventListener('securitypolicyviolation', (e) =>
-        console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));`,
+        console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI + ' at ' + e.sourceFile + ':' + e.lineNumber));`,
     });
     page.on('console', (m) => {
       if (/Content Security Policy|CSP violation/i.test(m.text())) seen.push(m.text());
