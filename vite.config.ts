@@ -1,8 +1,8 @@
 // The page is a static site: React UI, one module worker owning onnxruntime-web,
 // onnxruntime-web's runtime files copied in (never a CDN), and a service worker
 // that precaches all of it so grading works offline.
-import { createReadStream, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defineConfig, type Plugin } from 'vite';
@@ -16,6 +16,26 @@ const ISOLATION_HEADERS = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
+
+/**
+ * The static site's Content-Security-Policy (vite preview sends it; deploy/ has the same line for
+ * each host, e2e/csp.e2e.ts checks both): scripts, workers and fetches from the site only;
+ * 'wasm-unsafe-eval' lets onnxruntime-web compile its WebAssembly; thumbnails are data: URLs.
+ * Not sent by the dev server, whose React refresh preamble is an inline script.
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "worker-src 'self'",
+  "connect-src 'self'",
+  "img-src 'self' data:",
+  "style-src 'self'",
+  "manifest-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
 
 const MIME: Record<string, string> = { '.mjs': 'text/javascript', '.wasm': 'application/wasm' };
 
@@ -53,24 +73,22 @@ function ortRuntime(): Plugin {
   };
 }
 
-function listFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  const out: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...listFiles(p));
-    else out.push(p);
-  }
-  return out;
-}
+/** The shell's files the service worker precaches: everything built but model packs and source maps. */
+export const PRECACHE_GLOBS = {
+  globPatterns: ['**/*'],
+  globIgnores: ['models/**', 'sw.js', '**/*.map'],
+  // Vite names what it emits under assets/ by content hash: the name is the revision.
+  dontCacheBustURLsMatching: /^assets\//,
+  // onnxruntime-web's WASM binaries are ~12-25 MB each.
+  maximumFileSizeToCacheInBytes: 64 * 1024 * 1024,
+};
 
 /**
- * Fills public/sw.js's placeholders in the build: the list of files to precache
- * (everything built plus public/, minus model packs, which are cached when
- * loaded) and a version that changes with the file list, so a new build installs.
+ * Writes the build's sw.js from public/sw.js with Workbox's injectManifest: self.__WB_MANIFEST
+ * becomes the list of shell files with the hash of each one's content, so a rebuild changes the
+ * entries (and the service worker) only for files whose content changed.
  */
 function serviceWorkerManifest(): Plugin {
-  let files: string[] = [];
   let outDir = 'dist';
   let publicDir = 'public';
   return {
@@ -80,24 +98,17 @@ function serviceWorkerManifest(): Plugin {
       outDir = resolve(config.root, config.build.outDir);
       publicDir = config.publicDir;
     },
-    generateBundle(_options, bundle) {
-      files = Object.keys(bundle);
-    },
-    writeBundle() {
-      const swPath = join(outDir, 'sw.js');
-      if (!existsSync(swPath)) return;
-      const fromPublic = listFiles(publicDir).map((p) => relative(publicDir, p).split('\\').join('/'));
-      const precache = [...new Set([...files, ...fromPublic])]
-        .filter((f) => !f.startsWith('models/') && f !== 'sw.js' && !f.endsWith('.map'))
-        .sort();
-      let hash = 0;
-      for (const f of precache)
-        for (let i = 0; i < f.length; i++) hash = (Math.imul(hash, 31) + f.charCodeAt(i)) | 0;
-      const version = `${(hash >>> 0).toString(36)}-${Date.now().toString(36)}`;
-      const src = readFileSync(swPath, 'utf8')
-        .replace("'__AGQG_VERSION__'", JSON.stringify(version))
-        .replace('[/*__AGQG_PRECACHE__*/]', JSON.stringify(['./', ...precache]));
-      writeFileSync(swPath, src);
+    async closeBundle() {
+      const swSrc = join(publicDir, 'sw.js');
+      if (!existsSync(swSrc)) return;
+      const { injectManifest } = await import('workbox-build');
+      const { warnings } = await injectManifest({
+        swSrc,
+        swDest: join(outDir, 'sw.js'),
+        globDirectory: outDir,
+        ...PRECACHE_GLOBS,
+      });
+      for (const w of warnings) this.warn(`service worker precache: ${w}`);
     },
   };
 }
@@ -109,6 +120,8 @@ export default defineConfig({
   plugins: [react(), ortRuntime(), serviceWorkerManifest()],
   resolve: {
     alias: [
+      // Jitless zod: its eval probe would be a CSP violation (src/lib/browser/zod-jitless.ts).
+      { find: /^zod$/, replacement: resolve(ROOT, 'src/lib/browser/zod.ts') },
       // The builds that load their .mjs/.wasm from env.wasm.wasmPaths instead of embedding them.
       { find: /^onnxruntime-web\/webgpu$/, replacement: join(ORT_DIST, 'ort.webgpu.min.mjs') },
       { find: /^onnxruntime-web\/wasm$/, replacement: join(ORT_DIST, 'ort.wasm.min.mjs') },
@@ -118,5 +131,5 @@ export default defineConfig({
   worker: { format: 'es' },
   build: { target: 'es2022', sourcemap: true },
   server: { headers: ISOLATION_HEADERS },
-  preview: { headers: ISOLATION_HEADERS },
+  preview: { headers: { ...ISOLATION_HEADERS, 'Content-Security-Policy': CONTENT_SECURITY_POLICY } },
 });

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// The CLI is TypeScript shared with the browser; tsx compiles it on the fly so
-// `npx agqg` works straight after `npm install`, with no build step.
+// The CLI. The installed package runs the compiled JavaScript in lib/ (scripts/build-lib.mjs); a
+// checkout, which has src/ and tsx, runs the TypeScript itself so edits need no rebuild.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { register } from 'tsx/esm/api';
 
 // onnxruntime-node 1.30 overflows the main thread's stack while creating a
 // session when one command-line argument is very long (a 40 KB --prompt
@@ -22,6 +22,12 @@ if (fromEnv === undefined && process.argv.slice(2).some((a) => a.length > LONG_A
 const argv = fromEnv === undefined ? process.argv.slice(2) : JSON.parse(fromEnv);
 delete process.env[ARGV_ENV];
 
-register();
-const { main } = await import('../src/cli/main.ts');
+const source = new URL('../src/cli/main.ts', import.meta.url);
+const tsx = existsSync(fileURLToPath(source)) ? await import('tsx/esm/api').catch(() => null) : null;
+let entry = new URL('../lib/cli/main.js', import.meta.url);
+if (tsx) {
+  tsx.register();
+  entry = source;
+}
+const { main } = await import(entry.href);
 process.exitCode = await main(argv);

@@ -1,11 +1,11 @@
-// Service worker: the app shell (HTML, JS, CSS, onnxruntime-web's .mjs/.wasm)
-// is precached at install; model pack files are cached when a pack is loaded
-// (the page posts their URLs) and served cache-first, so the page reloads and
-// grades offline. The build (vite.config.ts) fills in VERSION and PRECACHE.
+// Service worker: the app shell (HTML, JS, CSS, onnxruntime-web's .mjs/.wasm, icons) is
+// precached at install; model pack files are cached when a pack is loaded (the page posts their
+// URLs) and served cache-first, so the page reloads and grades offline. The build (vite.config.ts,
+// Workbox's injectManifest) fills PRECACHE below with every shell file and the hash of its
+// content, so a new build downloads only the files that changed.
 /* eslint-env serviceworker */
-const VERSION = '__AGQG_VERSION__';
-const PRECACHE = [/*__AGQG_PRECACHE__*/];
-const SHELL_CACHE = `agqg-shell-${VERSION}`;
+const PRECACHE = self.__WB_MANIFEST;
+const SHELL_CACHE = 'agqg-shell';
 const PACK_CACHE = 'agqg-packs-v1';
 const SCOPE = new URL(self.registration.scope);
 const MODELS = new URL('models/', SCOPE).pathname;
@@ -13,11 +13,30 @@ const MODELS = new URL('models/', SCOPE).pathname;
 // requests did not, so matching must ignore Vary or every precached file misses.
 const MATCH = { ignoreVary: true };
 
+/** Absolute URL -> cache key: the URL with its content hash (hashed bundles are their own key). */
+const KEYS = new Map();
+for (const { url, revision } of PRECACHE) {
+  const abs = new URL(url, SCOPE).href;
+  KEYS.set(abs, revision ? `${abs}${abs.includes('?') ? '&' : '?'}__rev=${revision}` : abs);
+}
+const INDEX_KEY = KEYS.get(new URL('index.html', SCOPE).href);
+if (INDEX_KEY) KEYS.set(new URL('./', SCOPE).href, INDEX_KEY);
+
 self.addEventListener('install', (event) => {
   event.waitUntil(
     (async () => {
       const cache = await caches.open(SHELL_CACHE);
-      await cache.addAll(PRECACHE.map((p) => new URL(p, SCOPE).href));
+      const wanted = new Map();
+      for (const [url, key] of KEYS) if (!wanted.has(key)) wanted.set(key, url);
+      // A file whose content did not change keeps its key and is not downloaded again.
+      await Promise.all(
+        [...wanted].map(async ([key, url]) => {
+          if (await cache.match(key, MATCH)) return;
+          const res = await fetch(url, { cache: 'reload' });
+          if (!res.ok) throw new Error(`precache ${url}: HTTP ${res.status}`);
+          await cache.put(key, res);
+        }),
+      );
       await self.skipWaiting();
     })(),
   );
@@ -26,9 +45,11 @@ self.addEventListener('install', (event) => {
 self.addEventListener('activate', (event) => {
   event.waitUntil(
     (async () => {
-      for (const key of await caches.keys()) {
-        if (key.startsWith('agqg-shell-') && key !== SHELL_CACHE) await caches.delete(key);
-      }
+      // Earlier builds kept one shell cache per build; now one cache holds files by content.
+      for (const name of await caches.keys()) if (name.startsWith('agqg-shell-')) await caches.delete(name);
+      const cache = await caches.open(SHELL_CACHE);
+      const current = new Set(KEYS.values());
+      for (const req of await cache.keys()) if (!current.has(req.url)) await cache.delete(req);
       await self.clients.claim();
     })(),
   );
@@ -93,7 +114,8 @@ async function modelFile(request) {
 }
 
 async function shellFile(request) {
-  const hit = await caches.match(request, MATCH);
+  const key = KEYS.get(request.url.split('#')[0]);
+  const hit = key && (await (await caches.open(SHELL_CACHE)).match(key, MATCH));
   if (hit) return hit;
   return fetch(request);
 }
@@ -108,13 +130,14 @@ self.addEventListener('fetch', (event) => {
   }
   if (request.method !== 'GET') return;
   if (request.mode === 'navigate') {
-    // Fresh HTML when online (it names the current hashed bundles); the cached shell when not.
+    // Fresh HTML when online (it names the current hashed bundles); the precached shell when not.
     event.respondWith(
       (async () => {
         try {
-          return await networkFirst(request, SHELL_CACHE);
+          return await fetch(request);
         } catch {
-          return (await caches.match(new URL('./', SCOPE).href, MATCH)) ?? Response.error();
+          const cache = await caches.open(SHELL_CACHE);
+          return (INDEX_KEY && (await cache.match(INDEX_KEY, MATCH))) ?? Response.error();
         }
       })(),
     );

@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Download, Locator, Page } from 'playwright-core';
+import { waitForJs } from './wait-js.ts';
 
 export interface FilePayload {
   name: string;
@@ -11,6 +12,8 @@ export interface FilePayload {
 }
 
 const WAIT = 120_000;
+/** How often waits look at the page unless GraderPageOptions.pollMs says otherwise. */
+const POLL_MS = 50;
 
 export interface PageImageEmbedding {
   width: number | null;
@@ -39,9 +42,8 @@ interface RawEmbeddings extends Omit<PageEmbeddings, 'images'> {
 
 export interface GraderPageOptions {
   /**
-   * Poll waits on a timer of this many ms instead of every animation frame (Playwright's default).
-   * Frame polling makes the page draw frames of its own, 60 a second, which takes CPU from the
-   * encoder on a 2-core machine: the benchmarks, which time the page, poll on a timer.
+   * Waits look at the page every this many ms (default POLL_MS). The benchmarks, which time the
+   * page, poll less often so the checks take little CPU from the encoder on a 2-core machine.
    */
   pollMs?: number;
 }
@@ -134,7 +136,7 @@ export class GraderPage {
 
   /** In-page code as a string expression: this project is type-checked without DOM types outside the page. */
   async waitForJs(expression: string, timeout = WAIT): Promise<void> {
-    await this.page.waitForFunction(expression, undefined, { timeout, polling: this.opts.pollMs ?? 'raf' });
+    await waitForJs(this.page, expression, timeout, this.opts.pollMs ?? POLL_MS);
   }
 
   /** Adds files (paths on disk or in-memory payloads) through the visually hidden input behind "Choose images…". */

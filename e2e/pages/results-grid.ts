@@ -2,6 +2,7 @@
 // "Find". Kept beside GraderPage (which reads the drawn cards) as functions
 // of a Page, so the two page objects can change independently.
 import type { Locator, Page } from 'playwright-core';
+import { waitForJs } from './wait-js.ts';
 
 const WAIT = 120_000;
 const TOTAL_EXPR = `Number(/of (\\d+) results?/.exec(document.querySelector('.results .count')?.textContent ?? '')?.[1] ?? 0)`;
@@ -13,7 +14,7 @@ export async function resultTotal(page: Page): Promise<number> {
 
 /** Waits until `n` images have a result, whether or not their cards are drawn. */
 export async function waitForResults(page: Page, n: number, timeout = WAIT): Promise<void> {
-  await page.waitForFunction(`${TOTAL_EXPR} >= ${Number(n)}`, undefined, { timeout, polling: 250 });
+  await waitForJs(page, `${TOTAL_EXPR} >= ${Number(n)}`, timeout, 250);
 }
 
 /** "Show N more" under the grid (absent when every matching card is drawn). */

@@ -1,16 +1,10 @@
-// The one scorer worker of the page, wrapped with Comlink and typed from the worker's own API object.
-import * as Comlink from 'comlink';
-import type { ScorerApi } from '../worker/api.ts';
+// The one scorer worker of the page, from the package's browser entry (typed from the worker's own API).
+import type * as Comlink from 'comlink';
+import { connectScorerWorker, type ScorerApi } from '../lib/browser/index.ts';
 
 let remote: Comlink.Remote<ScorerApi> | null = null;
 
 export function scorer(): Comlink.Remote<ScorerApi> {
-  if (!remote) {
-    const worker = new Worker(new URL('../worker/scorer.worker.ts', import.meta.url), {
-      type: 'module',
-      name: 'agqg-scorer',
-    });
-    remote = Comlink.wrap<ScorerApi>(worker);
-  }
+  remote ??= connectScorerWorker().api;
   return remote;
 }

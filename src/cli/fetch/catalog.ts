@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { AgqgError } from '../../model/errors.ts';
 import { HF_VARIANT_SUFFIXES } from '../../model/pack/hf-clip.ts';
 import { VARIANT_DTYPES, type VariantDtype } from '../../model/pack/manifest.ts';
-import table from './known-models.json';
+import table from './known-models.json' with { type: 'json' };
 
 const RepoId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/, 'owner/name');
 

@@ -15,7 +15,7 @@ import {
 } from './manifest.ts';
 import { readJson, type PackSource } from './source.ts';
 import { PreprocessConfigSchema } from '../image/preprocess.ts';
-import defaults from './zero-shot-defaults.json';
+import defaults from './zero-shot-defaults.json' with { type: 'json' };
 
 /**
  * Two images per encoder run on WASM. CLIP ViT-B/32 in Chromium 156 (2 threads, the page's worker,
