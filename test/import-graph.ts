@@ -236,7 +236,10 @@ export function layerViolations(
     for (const { spec, kind, target } of edges) {
       const bad = (why: string): void => void out.push(`${file} imports ${spec}: ${why}`);
       // Files outside src/ (build output, the native decoder) are not in `files`.
-      if (target?.startsWith('src/') && !files.has(target)) bad('no such file');
+      // A .js beside its .ts source is the compiled twin (lib/ mirrors src/), loaded only when built.
+      const real = (t: string): boolean =>
+        files.has(t) || (t.endsWith('.js') && files.has(t.replace(/\.js$/, '.ts')));
+      if (target?.startsWith('src/') && !real(target)) bad('no such file');
       const to = target === null ? null : areaOf(target);
       if (area === 'model') {
         if (target === null) {

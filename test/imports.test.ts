@@ -180,7 +180,8 @@ describe('src/', () => {
       compilerOptions: { lib: string[]; types: string[] };
       include: string[];
     };
-    expect(cfg.include).toEqual(['src/model']);
+    // src/lib/core is the package's pure subpath: it re-exports src/model and is held to the same lib.
+    expect(cfg.include).toEqual(['src/lib/core', 'src/model']);
     expect(cfg.compilerOptions.lib.map((l) => l.toLowerCase())).toEqual(['es2022']);
     expect(cfg.compilerOptions.types).toEqual([]);
   });

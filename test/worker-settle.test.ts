@@ -93,8 +93,8 @@ describe('waitForQuietCpu', () => {
 
 describe('preemptedShare on this machine', () => {
   it('an idle thread loses little of a 10 ms probe', () => {
-    // Real clock: the test's own thread, with nothing else of ours running. Loose bound: CI may be busy.
-    const shares = [0, 1, 2, 3, 4].map(() => preemptedShare(10, 0.5, () => performance.now()));
+    // Real clock: the test's own thread. Loose bound, and 20 probes (the best counts): other test files share the 2 cores.
+    const shares = Array.from({ length: 20 }, () => preemptedShare(10, 0.5, () => performance.now()));
     expect(Math.min(...shares)).toBeLessThan(0.5);
   });
 });
