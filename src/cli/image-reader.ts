@@ -1,11 +1,10 @@
 // Reading one image file for scoring: bytes, decode, and (once the pack is
 // known) preprocessing into the encoder's input tensors, each timed, on
 // whichever thread calls it (the decode workers or the main thread).
-import { basename } from 'node:path';
 import { nowMs } from '../model/util/clock.ts';
 import type { PreprocessConfig } from '../model/image/preprocess.ts';
 import { prepareImage, type EncoderImage } from '../model/image/prepared.ts';
-import { decodeImage, readImageBytes } from './decode.ts';
+import { decodeImageAsync, readImageBytes } from './decode.ts';
 import type { JpegDecoderChoice } from './jpeg-native.ts';
 
 /** Time in each step of reading one file, in milliseconds. */
@@ -57,7 +56,8 @@ export async function readAndPrepare(
   const bytes = given ?? (await readImageBytes(path));
   const t1 = nowMs();
   // Pixels that are only prepared here never leave this thread: they go to one reused buffer.
-  const pixels = decodeImage(bytes, basename(path), prepare ? { jpeg, into: scratch } : { jpeg });
+  // Errors name the file as it was given (the command line's path, or the folder's path joined to its name).
+  const pixels = await decodeImageAsync(bytes, path, prepare ? { jpeg, into: scratch } : { jpeg });
   const t2 = nowMs();
   const img = prepare ? prepareImage(pixels, prepare) : pixels;
   if (prepare) keepAsScratch(pixels.data);

@@ -21,6 +21,8 @@ interface WasmApi {
 const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 const TJPF_RGBA = 7;
+/** CMYK as libjpeg hands it back (Adobe files store it inverted; see jpeg-cmyk.ts). */
+const TJPF_CMYK = 11;
 const TJ_DEFAULT_FLAGS = 0;
 // A decode of a large image leaves wasm memory grown; past this we start afresh
 // rather than keep hundreds of MB for the rest of the process.
@@ -122,8 +124,11 @@ export interface JpegPixels {
   warnings: string[];
 }
 
-/** Decodes a (header-checked) JPEG to RGBA. Throws JpegError with libjpeg's message. */
-export function decodeJpegRgba(bytes: Uint8Array): JpegPixels {
+/**
+ * Decodes a (header-checked) JPEG to RGBA, or with `cmyk` a CMYK JPEG to its four channels as
+ * stored (`data` then holds C, M, Y, K per pixel). Throws JpegError with libjpeg's message.
+ */
+export function decodeJpegRgba(bytes: Uint8Array, cmyk = false): JpegPixels {
   current ??= instantiate();
   const { exports: tj, messages } = current;
   messages.length = 0;
@@ -143,7 +148,8 @@ export function decodeJpegRgba(bytes: Uint8Array): JpegPixels {
     const dst = tj.malloc(size);
     if (!dst) throw new JpegError(`out of memory decoding a ${width}x${height} JPEG`);
     // A non-zero status without an error exit means warnings only: the pixels are all written.
-    tj.tjDecompress2(handle, src, bytes.length, dst, width, width * 4, height, TJPF_RGBA, TJ_DEFAULT_FLAGS);
+    const format = cmyk ? TJPF_CMYK : TJPF_RGBA;
+    tj.tjDecompress2(handle, src, bytes.length, dst, width, width * 4, height, format, TJ_DEFAULT_FLAGS);
     const data = new Uint8Array(size);
     data.set(new Uint8Array(tj.memory.buffer, dst, size));
     tj.free(dst);

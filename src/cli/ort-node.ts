@@ -14,6 +14,9 @@ export class NodeRuntime implements RuntimeAdapter {
         intraOpNumThreads: this.threads,
         interOpNumThreads: 1,
         graphOptimizationLevel: 'all',
+        // Without the arena, a run's activations go back to the system when it ends: on the
+        // default pack, --batch 8 peaked at 1.33 GB with it and 0.83 GB without (31 files).
+        enableCpuMemArena: false,
         executionProviders: ['cpu'],
       });
       return new OrtSession(session, ort.Tensor, label, 'on onnxruntime-node');

@@ -13,7 +13,7 @@ import {
 } from '../args.ts';
 import { DecodePool } from '../decode-pool.ts';
 import { mainThreadReader, type ImageReader } from '../image-reader.ts';
-import { expandImageArgs, IMAGE_EXTENSIONS } from '../images.ts';
+import { expandImageArgs, reportLeftOut, type ExpandedInputs } from '../images.ts';
 import type { CliIO } from '../io.ts';
 import type { JpegDecoderChoice } from '../jpeg-native.ts';
 import { loadScorer, noHeadMessage } from '../load-pack.ts';
@@ -41,14 +41,16 @@ export const DEFAULT_BATCH = 8;
  * Decode worker threads unless --decode-threads says otherwise: two, so that the first batch,
  * which nothing can overlap, decodes on both cores of a small machine while the encoder waits.
  */
+const MEMORY_HELP = 'TBD';
 export const DEFAULT_DECODE_THREADS = Math.min(2, availableParallelism());
 
 export const help = `agqg score --pack DIR IMAGE... [--prompt T | --prompts CSV] [--json | --csv] [--variant DTYPE] [--batch N]
 agqg score --pack DIR IMAGE... --out DIR [--overwrite] [--min-quality X]
 agqg score --pack DIR --shards SPEC... --out DIR [--format jsonl|parquet] [--shard-index I --shard-count N]
 
-Grades each IMAGE (folders expand to the images in them) for quality and, with
-a prompt and a pack with a text encoder, for alignment with the prompt.
+Grades each IMAGE (PNG, JPEG, WebP, GIF, BMP, AVIF; folders expand to the images
+in them and in their subfolders) for quality and, with a prompt and a pack with
+a text encoder, for alignment with the prompt.
 
 Options:
   --pack DIR        pack folder (manifest.json, or a Hugging Face CLIP export: zero-shot, uncalibrated)
@@ -61,6 +63,7 @@ Options:
   --decode-threads N  threads reading, decoding and preprocessing the next images while the
                     encoder runs (default ${DEFAULT_DECODE_THREADS}; 0 = on the main thread, between runs)
   --threads N       threads for each encoder run (default: all cores; 1 when several workers share a machine)
+  --no-recursive    folders expand to their own images only, not their subfolders' (counted on stderr)
   --quiet           no progress on stderr
   -h, --help        this help
 
@@ -78,9 +81,13 @@ At scale (docs/scale.md):
   --overwrite       redo outputs that exist
   --min-quality X   print the keys whose quality score is at least X on stdout
 
-A file or sample that cannot be read or decoded gets an entry with its error and
-the others are still graded. Exit code: 0 all graded, 1 some inputs failed, 2 usage,
-pack or output error (an unwritable or full --out).
+A file or sample that cannot be read or decoded gets an entry with its error code
+and the others are still graded; what a folder holds that is not graded is counted
+on stderr. Exit code: 0 every image asked for was graded, 1 some inputs failed,
+2 usage, pack or output error (an unwritable or full --out; docs/cli.md lists the
+error codes).
+
+Memory: peak RSS is about ${MEMORY_HELP}.
 `;
 
 function fmtGrade(g: GradeResult | null): string {
@@ -136,6 +143,18 @@ export function resultsFile(scorer: PackScorer, results: ImageResult[]): Results
   return parsed.data;
 }
 
+/** The reader, with the paths that failed while listing (unlistable folders) failing as their entries. */
+function listedErrors<R extends ImageReader>(reader: R, inputs: ExpandedInputs): R {
+  if (inputs.errors.size === 0) return reader;
+  const read = reader.read.bind(reader);
+  return Object.assign(reader, {
+    read: (path: string) => {
+      const err = inputs.errors.get(path);
+      return err ? Promise.reject(err) : read(path);
+    },
+  });
+}
+
 function parseDecodeThreads(value: string | undefined): number {
   if (value === undefined) return DEFAULT_DECODE_THREADS;
   const n = Number(value);
@@ -181,6 +200,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     'shard-count': { type: 'string' },
     overwrite: { type: 'boolean', default: false },
     'min-quality': { type: 'string' },
+    'no-recursive': { type: 'boolean', default: false },
   });
   const packDir = requireOption('score', values.pack, '--pack');
   const outFlags: OutFlags = {
@@ -236,12 +256,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     };
     return runOut(outFlags, plan, positionals, io, { batch, quiet: values.quiet, promptFor }, load);
   }
-  const inputs = await expandImageArgs(positionals);
-  for (const d of inputs.emptyDirs)
-    io.err(`warning: ${d} holds no images (${[...IMAGE_EXTENSIONS].join(' ')})\n`);
+  const inputs = await expandImageArgs(positionals, { recursive: !values['no-recursive'] });
+  reportLeftOut(inputs, io);
   if (inputs.files.length === 0) throw new UsageError('no images to score', 'score');
 
-  const reader = imageReader(decodeThreads);
+  const reader = listedErrors(imageReader(decodeThreads), inputs);
   let scorer: PackScorer;
   try {
     scorer = await loadScorer(packDir, io, { variant, threads });

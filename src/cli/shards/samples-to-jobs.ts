@@ -2,7 +2,7 @@
 // else `prompt` or `caption` in its .json, as img2dataset writes them) and its
 // url. A sample that cannot be scored becomes a job carrying its error.
 import { AgqgError } from '../../model/errors.ts';
-import { IMAGE_EXTENSIONS } from '../images.ts';
+import { READABLE_EXTENSIONS } from '../images.ts';
 import type { ScoreJob } from '../score-pipeline.ts';
 import type { ShardSample } from './tar-samples.ts';
 
@@ -10,7 +10,7 @@ import type { ShardSample } from './tar-samples.ts';
 const FIRST_IMAGE_EXTS = ['jpg', 'jpeg', 'png', 'webp'];
 export const SAMPLE_IMAGE_EXTS: readonly string[] = [
   ...FIRST_IMAGE_EXTS,
-  ...[...IMAGE_EXTENSIONS].map((e) => e.slice(1)).filter((e) => !FIRST_IMAGE_EXTS.includes(e)),
+  ...[...READABLE_EXTENSIONS].map((e) => e.slice(1)).filter((e) => !FIRST_IMAGE_EXTS.includes(e)),
 ];
 
 export interface SampleJob extends ScoreJob {

@@ -3,7 +3,7 @@
 // (results on stdout at the end) stays in cmd/score.ts.
 import { EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, UsageError } from '../args.ts';
 import type { ImageReader } from '../image-reader.ts';
-import { expandImageArgs, IMAGE_EXTENSIONS } from '../images.ts';
+import { expandImageArgs, reportLeftOut } from '../images.ts';
 import type { CliIO } from '../io.ts';
 import { progress } from '../progress.ts';
 import { scoreFiles } from '../score-pipeline.ts';
@@ -147,8 +147,7 @@ async function runFilesOut(
   if (positionals.length === 0)
     throw new UsageError('give at least one IMAGE (a file or a folder of images), or --shards', 'score');
   const inputs = await expandImageArgs(positionals);
-  for (const d of inputs.emptyDirs)
-    io.err(`warning: ${d} holds no images (${[...IMAGE_EXTENSIONS].join(' ')})\n`);
+  reportLeftOut(inputs, io);
   if (inputs.files.length === 0) throw new UsageError('no images to score', 'score');
   checkOutDir(plan.out);
   const results = await FileResults.open(plan.out, plan.overwrite);
