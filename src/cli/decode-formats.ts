@@ -8,7 +8,7 @@
 import { createRequire } from 'node:module';
 import { AgqgError } from '../model/errors.ts';
 import type { RgbaImage } from '../model/image/image.ts';
-import type { ImageFormat } from '../model/image/image-header.ts';
+import { FORMAT_NAME, type ImageFormat } from '../model/image/image-header.ts';
 import { MAX_IMAGE_PIXELS } from '../model/limits.ts';
 
 type SharpModule = typeof import('sharp').default;
@@ -54,14 +54,6 @@ export async function decodeWithSharp(bytes: Uint8Array, name: string, format: I
   }
 }
 
-const FORMAT_NAME: Record<ImageFormat, string> = {
-  png: 'PNG',
-  jpeg: 'JPEG',
-  gif: 'GIF',
-  webp: 'WebP',
-  bmp: 'BMP',
-  avif: 'AVIF',
-};
 
 /** libvips' message without its internal prefixes ("VipsForeignLoad...: ") and trailing noise. */
 function plainSharpMessage(e: unknown): string {

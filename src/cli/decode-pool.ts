@@ -53,14 +53,14 @@ export class DecodePool implements ImageReader {
         p.reject(new AgqgError(reply.error.code, reply.error.message));
         return;
       }
-      const { width, height, stages } = reply;
+      const { width, height, caveat, stages } = reply;
       // Timings travel in `stages`; the prepared image's own share is its preprocessing there.
       if ('inputs' in reply)
         p.resolve({
-          img: { width, height, inputs: reply.inputs, preprocessMs: stages.preprocessMs },
+          img: { width, height, inputs: reply.inputs, preprocessMs: stages.preprocessMs, caveat },
           stages,
         });
-      else p.resolve({ img: { width, height, data: reply.data }, stages });
+      else p.resolve({ img: { width, height, data: reply.data, caveat }, stages });
     });
     // A worker that dies takes only the files it held with it; the next files get a new worker.
     let dead = false;

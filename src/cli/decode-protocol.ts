@@ -14,8 +14,18 @@ export interface DecodeRequest {
   jpeg: JpegDecoderChoice;
 }
 
+interface Reply {
+  id: number;
+  ok: true;
+  width: number;
+  height: number;
+  /** The image's caveat (tiny, single colour), see src/model/image/caveat.ts. */
+  caveat: string | null;
+  stages: ReadStages;
+}
+
 /** Either `inputs` (prepared tensors, one per vision input) or `data` (RGBA pixels). */
 export type DecodeReply =
-  | { id: number; ok: true; width: number; height: number; inputs: Float32Array[]; stages: ReadStages }
-  | { id: number; ok: true; width: number; height: number; data: Uint8Array; stages: ReadStages }
+  | (Reply & { inputs: Float32Array[] })
+  | (Reply & { data: Uint8Array })
   | { id: number; ok: false; error: ErrorInfo };

@@ -31,6 +31,7 @@ function handle(req: DecodeRequest): Promise<void> {
           ok: true,
           width: img.width,
           height: img.height,
+          caveat: img.caveat ?? null,
           inputs,
           stages,
         };
@@ -41,7 +42,8 @@ function handle(req: DecodeRequest): Promise<void> {
         return;
       }
       const data = new Uint8Array(movable(img.data, (v) => new Uint8Array(v)).buffer, 0, img.data.byteLength);
-      const reply: DecodeReply = { id: req.id, ok: true, width: img.width, height: img.height, data, stages };
+      const { width, height } = img;
+      const reply: DecodeReply = { id: req.id, ok: true, width, height, caveat: img.caveat ?? null, data, stages };
       port.postMessage(reply, [data.buffer as ArrayBuffer]);
     },
     (err: unknown) => {

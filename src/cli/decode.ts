@@ -9,6 +9,7 @@ import { AgqgError } from '../model/errors.ts';
 import type { RgbaImage } from '../model/image/image.ts';
 import { readImageHeader } from '../model/image/image-header.ts';
 import { pngToRgba } from '../model/image/png.ts';
+import { imageCaveat } from '../model/image/caveat.ts';
 import { MAX_IMAGE_BYTES } from '../model/limits.ts';
 import { decodeBmp, decodeWithSharp } from './decode-formats.ts';
 import { decodeCmykJpeg } from './jpeg-cmyk.ts';
@@ -50,9 +51,12 @@ export async function decodeImageAsync(
   opts: DecodeOptions = {},
 ): Promise<RgbaImage> {
   const header = readImageHeader(bytes, name);
-  if (header.format === 'webp' || header.format === 'gif' || header.format === 'avif')
-    return decodeWithSharp(bytes, name, header.format);
-  return decodeImage(bytes, name, opts);
+  const img =
+    header.format === 'webp' || header.format === 'gif' || header.format === 'avif'
+      ? await decodeWithSharp(bytes, name, header.format)
+      : decodeImage(bytes, name, opts);
+  img.caveat = imageCaveat(img);
+  return img;
 }
 
 /** What the file at `path` is when it is not a regular file, in words; null for a regular file. */

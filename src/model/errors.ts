@@ -23,7 +23,10 @@ export const ERROR_CODE_INFO = {
     meaning: 'not an image format the grader reads (text, SVG, TIFF, HEIC, ...), whatever its name says',
   },
   decode_failed: { input: true, meaning: 'an image format it reads, but the data is truncated or corrupt' },
-  image_too_large: { input: true, meaning: `over ${MAX_IMAGE_PIXELS / 1e6} megapixels or ${MAX_IMAGE_BYTES / MB} MB (checked before decoding)` },
+  image_too_large: {
+    input: true,
+    meaning: `over ${MAX_IMAGE_PIXELS / 1e6} megapixels or ${MAX_IMAGE_BYTES / MB} MB (checked before decoding)`,
+  },
   prompt_empty: { input: true, meaning: 'the prompt is empty or only spaces' },
   prompt_too_long: { input: true, meaning: `the prompt is over ${MAX_PROMPT_CHARS} characters` },
   pack_invalid: { input: false, meaning: 'the pack folder or its manifest.json is not a usable pack' },
@@ -45,16 +48,6 @@ export const ERROR_CODES = Object.keys(ERROR_CODE_INFO) as [ErrorCode, ...ErrorC
 export const INPUT_ERROR_CODES: ReadonlySet<ErrorCode> = new Set(
   ERROR_CODES.filter((c) => ERROR_CODE_INFO[c].input),
 );
-
-/** Codes about one input (that input failed, the rest go on); every other code means nothing could run. */
-export const INPUT_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'empty_file',
-  'unsupported_format',
-  'decode_failed',
-  'image_too_large',
-  'prompt_empty',
-  'prompt_too_long',
-]);
 
 export class AgqgError extends Error {
   readonly code: ErrorCode;

@@ -12,3 +12,9 @@ export const MAX_IMAGE_BYTES = 100 * 1024 * 1024;
 export const MAX_PROMPT_CHARS = 4_000;
 /** Text embeddings kept per loaded pack; the oldest are dropped past this (a 512-wide embedding is 2 KiB). */
 export const MAX_CACHED_TEXTS = 20_000;
+/**
+ * Images whose shorter side is below this many pixels are graded with a note that the grade
+ * says little: the encoders read 224-320 pixel inputs, so such an image is blown up over 7x,
+ * and a CLIP ViT-B/32 patch (32 pixels) would hold less than one of its pixels' worth of detail.
+ */
+export const MIN_USEFUL_IMAGE_EDGE = 32;

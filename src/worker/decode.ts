@@ -4,8 +4,9 @@
 // like the Node decoders.
 import { AgqgError } from '../model/errors.ts';
 import type { RgbaImage } from '../model/image/image.ts';
-import { readImageHeader, type ImageHeader } from '../model/image/image-header.ts';
+import { FORMAT_NAME, readImageHeader, type ImageHeader } from '../model/image/image-header.ts';
 import { pngToRgba } from '../model/image/png.ts';
+import { imageCaveat } from '../model/image/caveat.ts';
 import { pngHasAlpha } from './png-alpha.ts';
 
 export interface Decoded {
@@ -33,7 +34,7 @@ export async function decodeImage(bytes: ArrayBuffer, name: string): Promise<Dec
   } catch (err) {
     throw new AgqgError(
       'decode_failed',
-      `${name}: the browser could not decode this ${header.format.toUpperCase()} file (${(err as Error).message || 'corrupt data'})`,
+      `${name}: the browser could not decode this ${FORMAT_NAME[header.format]} file: its data is corrupt or uses a feature this browser does not support`,
       { cause: err },
     );
   }
@@ -52,7 +53,8 @@ export async function decodeImage(bytes: ArrayBuffer, name: string): Promise<Dec
     // The bitmap still makes the thumbnail; the pixels come straight, not through premultiplied alpha.
     try {
       const image = pngToRgba(new Uint8Array(bytes), name);
-      if (image.width === bitmap.width && image.height === bitmap.height) return { image, bitmap, header };
+      if (image.width === bitmap.width && image.height === bitmap.height)
+        return { image: { ...image, caveat: imageCaveat(image) }, bitmap, header };
     } catch (err) {
       bitmap.close();
       throw err;
@@ -62,7 +64,8 @@ export async function decodeImage(bytes: ArrayBuffer, name: string): Promise<Dec
   const ctx = context2d(canvas);
   ctx.drawImage(bitmap, 0, 0);
   const data = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
-  return { image: { width: bitmap.width, height: bitmap.height, data }, bitmap, header };
+  const image = { width: bitmap.width, height: bitmap.height, data };
+  return { image: { ...image, caveat: imageCaveat(image) }, bitmap, header };
 }
 
 /** A small JPEG of the image for cards, so the page never decodes the original again. */

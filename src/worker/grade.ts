@@ -6,6 +6,7 @@ import { AgqgError } from '../model/errors.ts';
 import type { RgbaImage } from '../model/image/image.ts';
 import { MAX_PROMPT_CHARS } from '../model/limits.ts';
 import type { ImageResult } from '../model/grading/result.ts';
+import { qualityNoteWith } from '../model/image/caveat.ts';
 import {
   failedResult,
   type GradedFeatures,
@@ -34,6 +35,7 @@ function graded(
   prompt: string | null,
   g: GradedFeatures,
   timings: ImageResult['timings'],
+  caveat: string | null = null,
 ): ImageResult {
   return {
     file,
@@ -41,7 +43,7 @@ function graded(
     prompt,
     quality: g.quality,
     alignment: g.alignment,
-    qualityNote: g.quality ? null : g.qualityNote,
+    qualityNote: qualityNoteWith(g, caveat),
     alignmentNote: g.alignmentNote,
     alignmentError: g.alignmentError,
     timings,
@@ -72,7 +74,7 @@ export async function scoreWithFeatures(
       totalMs: decodeMs + (nowMs() - t0),
     };
     return {
-      result: graded(scorer, opts.file, opts.prompt, g, timings),
+      result: graded(scorer, opts.file, opts.prompt, g, timings, img.caveat ?? null),
       features: keptFeatures(scorer, emb.features),
     };
   } catch (err) {
@@ -239,7 +241,7 @@ export async function scoreBatchWithFeatures(
         totalMs: it.decodeMs + it.thumbnailMs + emb.preprocessMs + inferenceMs,
       };
       out.push({
-        result: graded(scorer, it.file, it.prompt, g, timings),
+        result: graded(scorer, it.file, it.prompt, g, timings, it.img.caveat ?? null),
         features: keptFeatures(scorer, emb.features),
         stages,
       });

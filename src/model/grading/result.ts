@@ -73,7 +73,10 @@ export const ImageResultSchema = z.object({
   prompt: z.string().nullable(),
   quality: GradeResultSchema.nullable(),
   alignment: GradeResultSchema.nullable(),
-  /** Why quality is null, when the image itself was fine (e.g. the pack has no quality head). */
+  /**
+   * Why quality is null when the image itself was fine (e.g. the pack has no quality head), or,
+   * with a grade, why that grade says little (an image too small or of a single colour).
+   */
   qualityNote: z.string().nullable().default(null),
   /** Why alignment is null or qualified (no text encoder, empty prompt, truncated prompt, ...). */
   alignmentNote: z.string().nullable(),

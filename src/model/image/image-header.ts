@@ -23,6 +23,16 @@ const MIME: Record<ImageFormat, string> = {
   avif: 'image/avif',
 };
 
+/** Each format's name as people write it. */
+export const FORMAT_NAME: Record<ImageFormat, string> = {
+  png: 'PNG',
+  jpeg: 'JPEG',
+  gif: 'GIF',
+  webp: 'WebP',
+  bmp: 'BMP',
+  avif: 'AVIF',
+};
+
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
 function startsWith(b: Uint8Array, sig: readonly number[], at = 0): boolean {
@@ -155,6 +165,23 @@ function looksLikeText(b: Uint8Array): boolean {
   return true;
 }
 
+/** The formats both the page and the CLI read, for messages. */
+export const READ_FORMATS = 'PNG, JPEG, WebP, GIF, BMP and AVIF';
+
+/** Image formats recognised by their first bytes only to name them in the refusal. */
+const OTHER_FORMATS: { name: string; test: (b: Uint8Array) => boolean }[] = [
+  { name: 'a TIFF', test: (b) => ['II*\0', 'MM\0*'].includes(ascii(b, 0, 4)) },
+  {
+    name: 'a HEIC (HEIF)',
+    test: (b) =>
+      ascii(b, 4, 4) === 'ftyp' && ['heic', 'heix', 'hevc', 'heim', 'mif1', 'msf1'].includes(ascii(b, 8, 4)),
+  },
+  { name: 'a JPEG XL', test: (b) => startsWith(b, [0xff, 0x0a]) || ascii(b, 4, 4) === 'JXL ' },
+  { name: 'a JPEG 2000', test: (b) => ascii(b, 4, 4) === 'jP  ' || startsWith(b, [0xff, 0x4f, 0xff, 0x51]) },
+  { name: 'a Photoshop (PSD)', test: (b) => ascii(b, 0, 4) === '8BPS' },
+  { name: 'an ICO (icon)', test: (b) => startsWith(b, [0, 0, 1, 0]) && b.length > 6 && b[4] > 0 },
+];
+
 function describeNonImage(b: Uint8Array, name: string): AgqgError {
   const head = new TextDecoder('utf-8', { fatal: false })
     .decode(b.subarray(0, 1024))
@@ -163,7 +190,14 @@ function describeNonImage(b: Uint8Array, name: string): AgqgError {
   if (head.includes('<svg') || (head.startsWith('<?xml') && head.includes('svg'))) {
     return new AgqgError(
       'unsupported_format',
-      `${name} is an SVG (vector) image; the grader reads PNG, JPEG, WebP, GIF, BMP and AVIF: export it as PNG first`,
+      `${name} is an SVG (vector) image; the grader reads ${READ_FORMATS}: export it as PNG first`,
+    );
+  }
+  const other = OTHER_FORMATS.find((f) => f.test(b));
+  if (other) {
+    return new AgqgError(
+      'unsupported_format',
+      `${name} is ${other.name} image; the grader reads ${READ_FORMATS}: convert it to PNG or JPEG first`,
     );
   }
   if (looksLikeText(b)) {
@@ -202,7 +236,7 @@ export function readImageHeader(bytes: Uint8Array, name = 'image'): ImageHeader 
   if (width < 1 || height < 1) {
     throw new AgqgError(
       'decode_failed',
-      `${name}: the ${header.format.toUpperCase()} header declares ${width}x${height} pixels`,
+      `${name}: the ${FORMAT_NAME[header.format]} header declares ${width}x${height} pixels`,
     );
   }
   if (width * height > MAX_IMAGE_PIXELS) {

@@ -8,6 +8,8 @@ export interface RgbaImage {
   width: number;
   height: number;
   data: Uint8Array | Uint8ClampedArray;
+  /** Set by the decoders when the image is too small or plain to judge (see caveat.ts). */
+  caveat?: string | null;
 }
 
 /** Throws a specific AgqgError unless `img` is a well-formed RgbaImage within the pixel limit. */

@@ -18,6 +18,8 @@ export interface PreparedImage {
   inputs: Float32Array[];
   /** Time spent preparing them, in milliseconds. */
   preprocessMs: number;
+  /** The decoded image's caveat (see caveat.ts), carried along. */
+  caveat?: string | null;
 }
 
 /** What the scorer embeds: decoded pixels, or tensors prepared from them elsewhere. */
@@ -29,7 +31,7 @@ export const isPrepared = (img: EncoderImage): img is PreparedImage => 'inputs' 
 export function prepareImage(img: RgbaImage, configs: readonly PreprocessConfig[]): PreparedImage {
   const t0 = nowMs();
   const inputs = configs.map((cfg) => preprocess(img, cfg).data);
-  return { width: img.width, height: img.height, inputs, preprocessMs: nowMs() - t0 };
+  return { width: img.width, height: img.height, inputs, preprocessMs: nowMs() - t0, caveat: img.caveat };
 }
 
 /** Input `k`'s tensor, checked against the size preprocessing with `cfg` gives this image. */

@@ -233,11 +233,58 @@ export const ManifestSchema = z
 export type Manifest = z.infer<typeof ManifestSchema>;
 export type ManifestInput = z.input<typeof ManifestSchema>;
 
-/** Validates parsed JSON; the error lists every problem with its path. */
+/** A JSON path as JSONPath writes it: $ for the whole document, $.heads.quality.grm.a, $.files[3].path. */
+export function jsonPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((k) =>
+      typeof k === 'number'
+        ? `[${k}]`
+        : /^[A-Za-z_][A-Za-z0-9_]*$/.test(String(k))
+          ? `.${String(k)}`
+          : `[${JSON.stringify(String(k))}]`,
+    )
+    .reduce((p, k) => p + k, '$');
+}
+
+/** What a JSON value is, in the words of the JSON format. */
+function jsonKind(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') return 'an object';
+  if (typeof v === 'string') return `a string (${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v)})`;
+  return `${typeof v === 'number' ? 'a number' : `a ${typeof v}`} (${String(v)})`;
+}
+
+/** The value at `path` in `json`, for saying what was found there. */
+function at(json: unknown, path: readonly PropertyKey[]): { found: boolean; value: unknown } {
+  let v: unknown = json;
+  for (const k of path) {
+    if (v === null || typeof v !== 'object' || !Object.hasOwn(v, k)) return { found: false, value: undefined };
+    v = (v as Record<PropertyKey, unknown>)[k];
+  }
+  return { found: true, value: v };
+}
+
+/** Validates parsed JSON; the error lists every problem with its JSON path and what is there. */
 export function parseManifest(json: unknown, where = MANIFEST_FILE): Manifest {
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    throw new AgqgError(
+      'pack_invalid',
+      `${where} is not a valid AGQG pack manifest: $ (the whole file) is ${jsonKind(json)}, not an object`,
+    );
+  }
   const r = ManifestSchema.safeParse(json);
   if (r.success) return r.data;
-  const problems = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+  const problems = r.error.issues.map((i) => {
+    const { found, value } = at(json, i.path);
+    const there =
+      i.code === 'invalid_type'
+        ? found
+          ? `: expected ${i.expected}, found ${jsonKind(value)}`
+          : `: missing (expected ${i.expected})`
+        : `: ${i.message}`;
+    return `${jsonPath(i.path)}${there}`;
+  });
   throw new AgqgError(
     'pack_invalid',
     `${where} is not a valid AGQG pack manifest:\n  ${problems.join('\n  ')}`,

@@ -17,7 +17,9 @@ export interface OpenedPack {
 /** Opens a pack: its manifest.json if present, else a Hugging Face CLIP export's inferred manifest. */
 export async function openPack(source: PackSource, fallbackId = 'pack'): Promise<OpenedPack> {
   const json = await readJson(source, MANIFEST_FILE);
-  if (json !== null) return { manifest: parseManifest(json, `${source.location}/${MANIFEST_FILE}`), source };
+  // A manifest.json holding null is there (and wrong), not missing.
+  if (json !== null || (await source.size(MANIFEST_FILE)) !== null)
+    return { manifest: parseManifest(json, `${source.location}/${MANIFEST_FILE}`), source };
   const inferred = await hfClipManifest(source, fallbackId);
   if (!inferred) {
     throw new AgqgError(

@@ -7,6 +7,7 @@ import { AgqgError, toErrorInfo, type ErrorInfo } from '../errors.ts';
 import type { Manifest } from '../pack/manifest.ts';
 import type { OpenedPack } from '../pack/pack.ts';
 import type { EncoderImage } from '../image/prepared.ts';
+import { qualityNoteWith } from '../image/caveat.ts';
 import { gradeResultFromAbility, type GradeResult, type ImageResult } from '../grading/result.ts';
 import type { TextEmbedding } from '../text/text-cache.ts';
 import type { ClipTokenizer } from '../text/tokenizer.ts';
@@ -239,7 +240,7 @@ export class PackScorer {
         prompt: opts.prompt,
         quality: g.quality,
         alignment: g.alignment,
-        qualityNote: g.quality ? null : g.qualityNote,
+        qualityNote: qualityNoteWith(g, opts.img.caveat),
         alignmentNote: g.alignmentNote,
         alignmentError: g.alignmentError,
         timings: {

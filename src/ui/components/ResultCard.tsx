@@ -169,7 +169,7 @@ export const ResultCard = memo(function ResultCard({ id }: { id: string }) {
             </p>
           )}
           {r?.quality && <GradeSummary grade={r.quality} title="Quality" mosMax={mosMax} />}
-          {!error && !r?.quality && qualityNote && <p className="note">{qualityNote}</p>}
+          {!error && qualityNote && <p className="note">{qualityNote}</p>}
           <AlignmentSection it={it} />
         </div>
       </div>
