@@ -214,8 +214,8 @@ describeShared('agqg on tiny-clip', ['fixtures/tiny-clip', 'fixtures/tiny-clip-r
       expect(byName.get('notes.jpg')?.error?.code).toBe('unsupported_format');
       expect(byName.get('truncated.jpg')?.error?.code).toBe('decode_failed');
       expect(byName.get('missing.png')?.error).toMatchObject({
-        code: 'decode_failed',
-        message: expect.stringContaining('no such file'),
+        code: 'not_found',
+        message: `${missing} does not exist`,
       });
       for (const g of good) {
         const x = byName.get(g);

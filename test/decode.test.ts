@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode as encodePng } from 'fast-png';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeImage, decodeImageFile } from '../src/cli/decode.ts';
+import { decodeImage, decodeImageAsync, decodeImageFile } from '../src/cli/decode.ts';
+import { hasAdobeMarker } from '../src/cli/jpeg-cmyk.ts';
+import { decodeJpegRgba } from '../src/cli/jpeg-turbo.ts';
 import { AgqgError, type ErrorCode } from '../src/model/errors.ts';
 import { describeShared, ROOT, sharedPath } from './shared.ts';
 
@@ -87,15 +89,18 @@ describe('decodeImage: bad input gets a specific error naming the file', () => {
     expectError(() => decodeImage(svg, 'logo.svg'), 'unsupported_format', /logo\.svg.*SVG/);
   });
 
-  it('a missing file -> decode_failed naming the path', async () => {
-    const e = await asyncErrorOf(decodeImageFile(join(dir, 'nope.png')));
-    expect(e.code).toBe('decode_failed');
-    expect(e.message).toContain('nope.png');
+  it('a missing file -> not_found naming the path as given', async () => {
+    const p = join(dir, 'nope.png');
+    const e = await asyncErrorOf(decodeImageFile(p));
+    expect(e.code).toBe('not_found');
+    expect(e.message).toBe(`${p} does not exist`);
   });
 
-  it('formats the browser reads but Node does not -> unsupported_format naming the format', () => {
+  it('a GIF cut short -> decode_failed naming the format as people write it', async () => {
     const gif = new Uint8Array([...ascii('GIF89a'), 1, 0, 1, 0, 0, 0, 0]);
-    expectError(() => decodeImage(gif, 'a.gif'), 'unsupported_format', /a\.gif is a GIF image/);
+    const e = await asyncErrorOf(decodeImageAsync(gif, 'a.gif'));
+    expect(e.code).toBe('decode_failed');
+    expect(e.message).toMatch(/^a\.gif: the GIF data is corrupt or truncated/);
   });
 
   it('a PNG header claiming 12000x12000 is refused before decoding', () => {
@@ -134,9 +139,19 @@ describe('decodeImage: bad input gets a specific error naming the file', () => {
     expectError(() => decodeImage(jpeg, 'huge.jpg'), 'image_too_large', /huge\.jpg/);
   });
 
-  it('CMYK JPEG -> unsupported_format saying CMYK', () => {
+  it('CMYK JPEG -> RGB as PIL converts it: (255-C)(255-K)/255 from the stored, Adobe-inverted channels', () => {
     const bytes = new Uint8Array(readFileSync(join(FIX, 'cmyk.jpg')));
-    expectError(() => decodeImage(bytes, 'print.jpg'), 'unsupported_format', /print\.jpg.*CMYK/);
+    const img = decodeImage(bytes, 'print.jpg');
+    const cmyk = decodeJpegRgba(bytes, true);
+    expect([img.width, img.height]).toEqual([cmyk.width, cmyk.height]);
+    expect(hasAdobeMarker(bytes)).toBe(true);
+    // Hand-computed reference from the inverted channels iC, iK: R = iC*iK/255 rounded.
+    for (let i = 0; i < cmyk.data.length; i += 4 * 97) {
+      const k = cmyk.data[i + 3];
+      for (let c = 0; c < 3; c++)
+        expect(Math.abs(img.data[i + c] - (cmyk.data[i + c] * k) / 255)).toBeLessThanOrEqual(0.5 + 1e-9);
+      expect(img.data[i + 3]).toBe(255);
+    }
   });
 
   it('corrupt and truncated PNG -> decode_failed', () => {

@@ -85,9 +85,9 @@ describe('manifest validation', () => {
     };
     const e = problemOf(() => parseManifest(bad, 'x/manifest.json'));
     expect(e.message).toContain('x/manifest.json is not a valid AGQG pack manifest');
-    expect(e.message).toContain('schema:');
-    expect(e.message).toContain('id: letters, digits');
-    expect(e.message).toContain('files.0.sha256: must be 64 lower-case hex digits');
+    expect(e.message).toContain('$.schema:');
+    expect(e.message).toContain('$.id: letters, digits');
+    expect(e.message).toContain('$.files[0].sha256: must be 64 lower-case hex digits');
   });
 
   it('takes images per encoder run per backend, and refuses zero, fractions and unknown backends', () => {
