@@ -9,6 +9,7 @@ import { applyOrientation, jpegExifOrientation } from '../src/cli/jpeg-orientati
 import { imageCaveat } from '../src/model/image/caveat.ts';
 import type { RgbaImage } from '../src/model/image/image.ts';
 import { MIN_USEFUL_IMAGE_EDGE } from '../src/model/limits.ts';
+import { bmp24 } from './hostile-corpus.ts';
 
 const W = 13;
 const H = 7;
@@ -26,32 +27,6 @@ function rgbOf(img: RgbaImage): number[] {
   for (let i = 0; i < img.width * img.height; i++)
     out.push(img.data[4 * i], img.data[4 * i + 1], img.data[4 * i + 2]);
   return out;
-}
-
-/** A 24-bit BI_RGB BMP, rows bottom-up and padded to 4 bytes, as the format (and Windows) writes it. */
-function bmp24(width: number, height: number, rgb: Uint8Array): Uint8Array {
-  const stride = Math.ceil((width * 3) / 4) * 4;
-  const size = 54 + stride * height;
-  const b = new Uint8Array(size);
-  const dv = new DataView(b.buffer);
-  b.set([0x42, 0x4d]);
-  dv.setUint32(2, size, true);
-  dv.setUint32(10, 54, true);
-  dv.setUint32(14, 40, true);
-  dv.setInt32(18, width, true);
-  dv.setInt32(22, height, true);
-  dv.setUint16(26, 1, true);
-  dv.setUint16(28, 24, true);
-  dv.setUint32(34, stride * height, true);
-  for (let y = 0; y < height; y++)
-    for (let x = 0; x < width; x++) {
-      const src = (y * width + x) * 3;
-      const dst = 54 + (height - 1 - y) * stride + x * 3;
-      b[dst] = rgb[src + 2];
-      b[dst + 1] = rgb[src + 1];
-      b[dst + 2] = rgb[src];
-    }
-  return b;
 }
 
 describe('CLI decoders for the formats beyond PNG and JPEG', () => {

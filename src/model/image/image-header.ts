@@ -224,7 +224,8 @@ export function readImageHeader(bytes: Uint8Array, name = 'image'): ImageHeader 
   }
   let header: ImageHeader;
   if (startsWith(bytes, PNG_SIGNATURE)) header = png(bytes, name);
-  else if (startsWith(bytes, [0xff, 0xd8, 0xff])) header = jpeg(bytes, name);
+  // FF D8 alone is a JPEG cut short after its start marker: truncated, not an unknown format.
+  else if (startsWith(bytes, [0xff, 0xd8])) header = jpeg(bytes, name);
   else if (ascii(bytes, 0, 6) === 'GIF87a' || ascii(bytes, 0, 6) === 'GIF89a') header = gif(bytes, name);
   else if (ascii(bytes, 0, 4) === 'RIFF' && ascii(bytes, 8, 4) === 'WEBP') header = webp(bytes, name);
   else if (ascii(bytes, 0, 2) === 'BM') header = bmp(bytes, name);
