@@ -242,6 +242,12 @@ export class GraderPage {
     return (await note.count()) === 0 ? null : ((await note.first().textContent()) ?? '');
   }
 
+  /** The card's note about quality (why it is missing, or why the grade says little), or null. */
+  async qualityNote(name: string): Promise<string | null> {
+    const note = this.card(name).getByTestId('quality-note');
+    return (await note.count()) === 0 ? null : ((await note.first().textContent()) ?? '');
+  }
+
   /** The card's request for the prompt (shown when a pack with a text encoder got no prompt). */
   missingPrompt(name: string): Locator {
     return this.card(name).getByTestId('alignment-missing-prompt');

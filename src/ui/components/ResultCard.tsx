@@ -169,7 +169,11 @@ export const ResultCard = memo(function ResultCard({ id }: { id: string }) {
             </p>
           )}
           {r?.quality && <GradeSummary grade={r.quality} title="Quality" mosMax={mosMax} />}
-          {!error && qualityNote && <p className="note">{qualityNote}</p>}
+          {!error && qualityNote && (
+            <p className="note" data-testid="quality-note">
+              {qualityNote}
+            </p>
+          )}
           <AlignmentSection it={it} />
         </div>
       </div>
