@@ -38,6 +38,7 @@ import { agiqaImages } from './images.ts';
 import { benchNodeLevers, type LeverResult } from './levers-node.ts';
 import { benchTokenizer } from './micro.ts';
 import { benchScoreMemory, type MemoryResult as CliMemoryResult } from './node-memory.ts';
+import { benchScorePeak } from './score-peak.ts';
 import { benchCliVsRawOrt, type CliVsOrtResult } from './node-vs-ort.ts';
 import { benchPreprocess } from './preprocess.ts';
 import { benchShards, type ShardBenchResult } from './shards.ts';
@@ -183,6 +184,8 @@ async function main(): Promise<void> {
     console.log(`node: memory of agqg score over ${args.nMem} images (default pack) ...`);
     cliMemory = await benchScoreMemory({ packDir: DEFAULT_PACK, label: 'default', count: args.nMem, log });
     rows.push(...cliMemory.rows);
+    console.log('node: peak RSS of agqg score by --batch and image size, 1,000 generated files ...');
+    rows.push(...(await benchScorePeak({ packDir: DEFAULT_PACK, log })).rows);
   }
   if (args.only.has('levers') && b32Dir) {
     console.log('levers: onnxruntime-node on CLIP ViT-B/32 ...');

@@ -34,14 +34,16 @@ import type { PackScorer } from '../../model/scoring/scorer.ts';
 /**
  * Images per encoder run unless --batch says otherwise. Measured (bench/node-vs-ort.ts): on CLIP
  * ViT-B/32 a run of 8 is as fast per image as 16 or 32 and ~15-20% faster than 1; memory grows with
- * the batch (the default pack's encoder peaks at ~0.36 GB RSS with 1, ~1.2 GB with 8, ~2.2 GB with 16).
+ * the batch (the default pack peaks at ~0.38 GB RSS with 1, ~0.83 GB with 8, ~1.9 GB with 32).
  */
 export const DEFAULT_BATCH = 8;
 /**
  * Decode worker threads unless --decode-threads says otherwise: two, so that the first batch,
  * which nothing can overlap, decodes on both cores of a small machine while the encoder waits.
  */
-const MEMORY_HELP = 'TBD';
+/** Peak RSS of the default pack by --batch, measured by bench/score-peak.ts (docs/cli.md has the table). */
+const MEMORY_HELP =
+  '0.33 GB + 60 MB x --batch on the default pack (its\nencoder holds ~60 MB of activations per image in a run), plus ~25 MB x --batch for\nimages near 2048x2048: 0.8 GB at the default batch, 1.9 GB at 32';
 export const DEFAULT_DECODE_THREADS = Math.min(2, availableParallelism());
 
 export const help = `agqg score --pack DIR IMAGE... [--prompt T | --prompts CSV] [--json | --csv] [--variant DTYPE] [--batch N]
