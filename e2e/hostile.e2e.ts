@@ -31,7 +31,7 @@ describeShared('hostile files through the page', [TEST_PACK.fixture], () => {
 
   beforeAll(async () => {
     files = await buildHostileFiles();
-    ({ browser, ui } = await openGrader(pageErrors, 'backend=wasm'));
+    ({ browser, ui } = await openGrader({ query: 'backend=wasm', pageErrors }));
     ui.page.on('dialog', (d) => {
       dialogs.push(d.message());
       void d.dismiss();

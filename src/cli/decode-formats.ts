@@ -26,7 +26,11 @@ function loadSharp(): Promise<SharpModule> {
 }
 
 /** Decodes WebP, GIF (its first frame) or AVIF bytes to RGBA. Throws AgqgError decode_failed. */
-export async function decodeWithSharp(bytes: Uint8Array, name: string, format: ImageFormat): Promise<RgbaImage> {
+export async function decodeWithSharp(
+  bytes: Uint8Array,
+  name: string,
+  format: ImageFormat,
+): Promise<RgbaImage> {
   const sharp = await loadSharp();
   try {
     const { data, info } = await sharp(bytes, {
@@ -53,7 +57,6 @@ export async function decodeWithSharp(bytes: Uint8Array, name: string, format: I
     );
   }
 }
-
 
 /** libvips' message without its internal prefixes ("VipsForeignLoad...: ") and trailing noise. */
 function plainSharpMessage(e: unknown): string {

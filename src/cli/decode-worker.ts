@@ -43,7 +43,15 @@ function handle(req: DecodeRequest): Promise<void> {
       }
       const data = new Uint8Array(movable(img.data, (v) => new Uint8Array(v)).buffer, 0, img.data.byteLength);
       const { width, height } = img;
-      const reply: DecodeReply = { id: req.id, ok: true, width, height, caveat: img.caveat ?? null, data, stages };
+      const reply: DecodeReply = {
+        id: req.id,
+        ok: true,
+        width,
+        height,
+        caveat: img.caveat ?? null,
+        data,
+        stages,
+      };
       port.postMessage(reply, [data.buffer as ArrayBuffer]);
     },
     (err: unknown) => {

@@ -41,7 +41,10 @@ export function decodeImage(bytes: Uint8Array, name = 'image', opts: DecodeOptio
   if (header.format === 'png') return pngToRgba(bytes, name);
   if (header.format === 'jpeg') return jpegToRgba(bytes, name, opts);
   if (header.format === 'bmp') return decodeBmp(bytes, name);
-  throw new AgqgError('internal', `${name}: ${header.format} is decoded by decodeImageAsync, not decodeImage`);
+  throw new AgqgError(
+    'internal',
+    `${name}: ${header.format} is decoded by decodeImageAsync, not decodeImage`,
+  );
 }
 
 /** Decodes any format the grader reads (PNG, JPEG, BMP here; WebP, GIF, AVIF through sharp). */

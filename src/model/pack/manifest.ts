@@ -251,7 +251,8 @@ function jsonKind(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'object') return 'an object';
-  if (typeof v === 'string') return `a string (${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v)})`;
+  if (typeof v === 'string')
+    return `a string (${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v)})`;
   return `${typeof v === 'number' ? 'a number' : `a ${typeof v}`} (${String(v)})`;
 }
 
@@ -259,7 +260,8 @@ function jsonKind(v: unknown): string {
 function at(json: unknown, path: readonly PropertyKey[]): { found: boolean; value: unknown } {
   let v: unknown = json;
   for (const k of path) {
-    if (v === null || typeof v !== 'object' || !Object.hasOwn(v, k)) return { found: false, value: undefined };
+    if (v === null || typeof v !== 'object' || !Object.hasOwn(v, k))
+      return { found: false, value: undefined };
     v = (v as Record<PropertyKey, unknown>)[k];
   }
   return { found: true, value: v };
