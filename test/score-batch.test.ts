@@ -207,8 +207,8 @@ describeShared(
           message: expect.stringContaining('truncated.jpg'),
         });
         expect(r.results[4].error).toMatchObject({
-          code: 'decode_failed',
-          message: expect.stringContaining('no such file'),
+          code: 'not_found',
+          message: expect.stringMatching(/missing\.jpg does not exist$/),
         });
         expect(r.err).toContain('2 of 7 images failed');
       }
@@ -255,8 +255,8 @@ describeShared(
           'empty_file',
           'unsupported_format',
           'decode_failed',
-          'decode_failed',
-          'decode_failed',
+          'not_found',
+          'not_a_file',
         ]);
       } finally {
         await pool.close();

@@ -2,9 +2,6 @@
 // worker and the page all report the same specific code and message. This is
 // the one list of codes: docs/cli.md's table is checked against it
 // (test/hostile.test.ts).
-import { MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, MAX_PROMPT_CHARS } from './limits.ts';
-
-const MB = 1024 * 1024;
 
 /** Every code, what it means, and whether it is about one input (the rest of the batch goes on). */
 export const ERROR_CODE_INFO = {
@@ -25,10 +22,10 @@ export const ERROR_CODE_INFO = {
   decode_failed: { input: true, meaning: 'an image format it reads, but the data is truncated or corrupt' },
   image_too_large: {
     input: true,
-    meaning: `over ${MAX_IMAGE_PIXELS / 1e6} megapixels or ${MAX_IMAGE_BYTES / MB} MB (checked before decoding)`,
+    meaning: 'over the pixel or byte limit of limits.ts (checked before decoding)',
   },
   prompt_empty: { input: true, meaning: 'the prompt is empty or only spaces' },
-  prompt_too_long: { input: true, meaning: `the prompt is over ${MAX_PROMPT_CHARS} characters` },
+  prompt_too_long: { input: true, meaning: 'the prompt is over the character limit of limits.ts' },
   pack_invalid: { input: false, meaning: 'the pack folder or its manifest.json is not a usable pack' },
   pack_file_missing: { input: false, meaning: 'a file the manifest lists is not in the pack' },
   pack_file_tampered: { input: false, meaning: "a pack file's size or SHA-256 is not the manifest's" },
