@@ -3,7 +3,7 @@
 // TypeScript. Float32 products, accumulated by the runtime; returned as float64.
 import * as ort from 'onnxruntime-node';
 import { GraphBuilder } from '../../model/onnx/graph-builder.ts';
-import { matrix, type Matrix } from './linalg.ts';
+import { matrix, type Matrix } from '../../model/training/linalg.ts';
 
 let session: Promise<ort.InferenceSession> | null = null;
 
