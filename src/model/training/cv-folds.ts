@@ -99,6 +99,7 @@ export async function evaluateInput(
     const st = fitStandardizer(matrix(train.length, x.cols, gatherRows(x, train)));
     const g = await (cfg.gram ?? jsGram)(applyStandardizer(st, x));
     states.push({ train, test, g, scale: kernelScale(g, train) });
+    await cfg.checkpoint?.();
     cfg.log(
       `  ${name}: fold ${f + 1}/${cfg.folds} Gram (${train.length} train, ${test.length} test) ${((nowMs() - t0) / 1000).toFixed(1)} s`,
     );
@@ -106,8 +107,9 @@ export async function evaluateInput(
   const mosArr = Array.from(data.mos);
   const path: LambdaReport[] = [];
   const thetas: Float64Array[] = [];
-  const tryLambdas = (lambdas: readonly number[]): void => {
+  const tryLambdas = async (lambdas: readonly number[]): Promise<void> => {
     const fresh = lambdas.filter((l) => !path.some((p) => Math.abs(p.lambda / l - 1) < 1e-9));
+    await cfg.checkpoint?.();
     oofAbilities(states, data.mos, fresh).forEach((oof, li) => {
       const s = summarize(Array.from(oof), mosArr, data.generators);
       path.push({ input: name, lambda: fresh[li], srcc: s.srcc, meanGroupSrcc: s.meanGroupSrcc ?? NaN });
@@ -117,10 +119,10 @@ export async function evaluateInput(
       );
     });
   };
-  tryLambdas(cfg.lambdas);
+  await tryLambdas(cfg.lambdas);
   if (cfg.refine) {
     const l = path[argmax(path.map((p) => p.srcc))].lambda;
-    tryLambdas([l / Math.sqrt(cfg.refine), l * Math.sqrt(cfg.refine)]);
+    await tryLambdas([l / Math.sqrt(cfg.refine), l * Math.sqrt(cfg.refine)]);
   }
   const best = argmax(path.map((p) => p.srcc));
   const lambda = path[best].lambda;
@@ -130,7 +132,8 @@ export async function evaluateInput(
   // Link per outer fold from nested out-of-fold abilities of its training rows.
   const score = new Float64Array(N);
   const foldSrcc: number[] = [];
-  states.forEach((s, f) => {
+  for (const [f, s] of states.entries()) {
+    await cfg.checkpoint?.();
     const inner = groupedFolds(
       s.train.map((i) => data.prompts[i]),
       cfg.folds,
@@ -163,7 +166,7 @@ export async function evaluateInput(
         s.test.map((i) => data.mos[i]),
       ).srcc,
     );
-  });
+  }
   const report: CandidateReport = {
     name: `ridge[${name}]+grm`,
     input: name,

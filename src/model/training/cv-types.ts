@@ -30,6 +30,8 @@ export interface TrainConfig {
   gram?: (m: Matrix) => Promise<Matrix>;
   /** When set, also tries an MLP on kernel-PCA scores and the ridge+MLP average (see mlp.ts). */
   mlp?: MlpOptions;
+  /** Awaited between folds and penalties: the worker yields there and throws when the fit was cancelled. */
+  checkpoint?: () => Promise<void>;
   /** A B for the kernel PCA; defaults to TypeScript. */
   matMul?: MatMulFn;
 }

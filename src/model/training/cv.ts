@@ -67,6 +67,7 @@ export async function trainAndSelect(
   const pick = variants[argmax(variants.map((v) => v.report.cv.srcc))];
   const chosen = candidates[bestRidge];
   const selected = pick.report;
+  await cfg.checkpoint?.();
   cfg.log(`final fit: ${selected.name}, lambda ${selected.lambda} on all ${N} images`);
   const fin = await fitFinalRidge(chosen.x, data.mos, selected.lambda, cfg.gram);
   // Calibrate the link on out-of-fold abilities: they spread like abilities of unseen images.
