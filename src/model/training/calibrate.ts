@@ -257,6 +257,7 @@ export async function retrain(
       log: opts.log ?? (() => undefined),
       gram: opts.gram,
       checkpoint: opts.checkpoint,
+      pooledStandardisation: true,
     },
   );
   const truth = Array.from(data.ratings);

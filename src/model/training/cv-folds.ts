@@ -93,11 +93,18 @@ export async function evaluateInput(
   const N = x.rows;
   const name = inputName(input);
   const states: FoldState[] = [];
+  // Standardised on every row (features only, no ratings): one Gram serves all folds and the final fit.
+  const pooled = cfg.pooledStandardisation
+    ? await (cfg.gram ?? jsGram)(applyStandardizer(fitStandardizer(x), x))
+    : null;
   for (let f = 0; f < cfg.folds; f++) {
     const t0 = nowMs();
     const { train, test } = foldIndices(folds, f);
-    const st = fitStandardizer(matrix(train.length, x.cols, gatherRows(x, train)));
-    const g = await (cfg.gram ?? jsGram)(applyStandardizer(st, x));
+    const g =
+      pooled ??
+      (await (cfg.gram ?? jsGram)(
+        applyStandardizer(fitStandardizer(matrix(train.length, x.cols, gatherRows(x, train))), x),
+      ));
     states.push({ train, test, g, scale: kernelScale(g, train) });
     await cfg.checkpoint?.();
     cfg.log(
@@ -175,7 +182,7 @@ export async function evaluateInput(
     foldSrcc,
     withinSetting: groupedSrcc(Array.from(score), mosArr, data.settings),
   };
-  return { report, path, theta, score, states };
+  return { report, path, theta, score, states, pooled };
 }
 
 export function groupIds(names: readonly string[]): Int32Array {

@@ -30,6 +30,11 @@ export interface TrainConfig {
   gram?: (m: Matrix) => Promise<Matrix>;
   /** When set, also tries an MLP on kernel-PCA scores and the ridge+MLP average (see mlp.ts). */
   mlp?: MlpOptions;
+  /**
+   * Standardise on every row once instead of on each fold's training rows: it uses no labels, and
+   * one Gram then serves every fold and the final fit (the page's retrain; agqg train keeps per fold).
+   */
+  pooledStandardisation?: boolean;
   /** Awaited between folds and penalties: the worker yields there and throws when the fit was cancelled. */
   checkpoint?: () => Promise<void>;
   /** A B for the kernel PCA; defaults to TypeScript. */

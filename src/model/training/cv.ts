@@ -20,6 +20,7 @@ import { inputName } from './design.ts';
 import { fitFinalMlp, fitFinalRidge } from './final-fit.ts';
 import { groupedFolds } from './folds.ts';
 import { fitGrmLink } from './grm-fit.ts';
+import type { Matrix } from './linalg.ts';
 
 export async function trainAndSelect(
   candidates: readonly InputCandidate[],
@@ -31,7 +32,8 @@ export async function trainAndSelect(
   const folds = groupedFolds(data.prompts, cfg.folds, cfg.seed);
   const reports: CandidateReport[] = [];
   const lambdaPath: LambdaReport[] = [];
-  const results: { theta: Float64Array; score: Float64Array; states: FoldState[] }[] = [];
+  const results: { theta: Float64Array; score: Float64Array; states: FoldState[]; pooled: Matrix | null }[] =
+    [];
   for (const c of candidates) {
     if (c.x.rows !== N) throw new AgqgError('internal', `design matrix has ${c.x.rows} rows for ${N} labels`);
     cfg.log(
@@ -69,7 +71,7 @@ export async function trainAndSelect(
   const selected = pick.report;
   await cfg.checkpoint?.();
   cfg.log(`final fit: ${selected.name}, lambda ${selected.lambda} on all ${N} images`);
-  const fin = await fitFinalRidge(chosen.x, data.mos, selected.lambda, cfg.gram);
+  const fin = await fitFinalRidge(chosen.x, data.mos, selected.lambda, cfg.gram, results[bestRidge].pooled);
   // Calibrate the link on out-of-fold abilities: they spread like abilities of unseen images.
   const link = fitGrmLink(pick.theta, data.mos, cfg.K, cfg.scale);
   const base = {

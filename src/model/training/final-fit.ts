@@ -14,11 +14,13 @@ export async function fitFinalRidge(
   mos: Float64Array,
   lambdaRel: number,
   gramFn: (m: Matrix) => Promise<Matrix> = jsGram,
+  /** The Gram of the pool-standardised rows when CV already has it (pooledStandardisation). */
+  known: Matrix | null = null,
 ) {
   const st = fitStandardizer(x);
   const z = applyStandardizer(st, x);
   const all = Array.from({ length: x.rows }, (_, i) => i);
-  const g = await gramFn(z);
+  const g = known ?? (await gramFn(z));
   const lambda = lambdaRel * kernelScale(g, all);
   // Dual solve, then w = Z_c^T alpha: the same solution as the primal, at N^3 cost.
   const n = x.rows;
