@@ -3,8 +3,8 @@
 // `from: "base"` from the base pack's source. Every read is still checked against
 // the manifest's size and sha256 (readPackFile), so only that encoder is used.
 import { AgqgError } from '../errors.ts';
-import type { Manifest } from './manifest.ts';
-import type { PackSource } from './pack.ts';
+import { MANIFEST_FILE, type Manifest } from './manifest.ts';
+import { readPackFile, type OpenedPack, type PackSource } from './pack.ts';
 
 export class BasedPackSource implements PackSource {
   private readonly fromBase: ReadonlySet<string>;
@@ -43,4 +43,20 @@ export class BasedPackSource implements PackSource {
 /** The manifest of a self-contained copy (export): every file is in the folder, the base stays as provenance. */
 export function selfContained(m: Manifest): Manifest {
   return { ...m, files: m.files.map(({ from: _from, ...f }) => f) };
+}
+
+/**
+ * Every file of a pack as one self-contained folder (the export): the base pack's files are
+ * read, checked against their hashes and included, and the manifest no longer marks them
+ * `from: "base"`, so `agqg score --pack DIR` reads the folder as any other pack.
+ */
+export async function selfContainedFiles(pack: OpenedPack): Promise<{ path: string; bytes: Uint8Array }[]> {
+  const out: { path: string; bytes: Uint8Array }[] = [];
+  for (const f of pack.manifest.files) out.push({ path: f.path, bytes: await readPackFile(pack, f.path) });
+  const manifest = selfContained(pack.manifest);
+  out.push({
+    path: MANIFEST_FILE,
+    bytes: new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`),
+  });
+  return out;
 }
