@@ -5,10 +5,10 @@ import { CalibrationResult } from './CalibrationResult.tsx';
 import { FitControls } from './FitControls.tsx';
 import { RatingCard } from './RatingCard.tsx';
 import { RatingsCsvInput } from './RatingsCsvInput.tsx';
-import { ratingKeys } from './ratings.ts';
+import { gradeScale, ratingKeys } from './ratings.ts';
 import { SavedPacks } from './SavedPacks.tsx';
 import { SavePack } from './SavePack.tsx';
-import { effectiveScale, openCalibration, rateable } from './state.ts';
+import { openCalibration, rateable } from './state.ts';
 import { refreshPackList } from './packs.ts';
 import './calibration.css';
 
@@ -17,7 +17,8 @@ export function CalibrationView() {
   const open = useStore((s) => s.calibration.open);
   const labels = useStore(useShallow((s) => s.pack?.labels ?? []));
   const ids = useStore(useShallow((s) => rateable(s.items, s.order).map((it) => it.id)));
-  const scale = useStore((s) => effectiveScale(s.calibration, labels.length || 5));
+  const stated = useStore((s) => s.calibration.scale);
+  const scale = stated ?? gradeScale(labels.length || 5);
   const keys = useMemo(() => ratingKeys(labels), [labels]);
   if (!open) return null;
   const K = labels.length;
