@@ -6,6 +6,7 @@ import { AgqgError, toErrorInfo, type ErrorInfo } from '../model/errors.ts';
 import { selfContainedFiles } from '../model/pack/based-source.ts';
 import { openPack } from '../model/pack/pack.ts';
 import { zipStore } from '../model/util/zip.ts';
+import { gaussian, mulberry32 } from '../model/util/rng.ts';
 import {
   Calibrator,
   type FitOutcome,
@@ -42,13 +43,65 @@ export interface CalibrationContext {
   enqueue<T>(f: () => Promise<T>): Promise<T>;
 }
 
-export function calibrationApi(ctx: CalibrationContext) {
-  const calibrator = new Calibrator(featureCache);
-  const need = (): LoadedPack => {
-    const l = ctx.loaded();
-    if (!l) throw new AgqgError('internal', 'no pack is loaded: load one before calibrating');
-    return l;
+/** One calibrator per worker: the product and the bench methods share its last fit and cancel. */
+const calibrator = new Calibrator(featureCache);
+
+function needLoaded(ctx: CalibrationContext): LoadedPack {
+  const l = ctx.loaded();
+  if (!l) throw new AgqgError('internal', 'no pack is loaded: load one before calibrating');
+  return l;
+}
+
+/** The developer method behind WITH_DEV_API (dev-api.ts): the page's fit time, for the bench. */
+export function calibrationBenchApi(ctx: CalibrationContext) {
+  const need = () => needLoaded(ctx);
+  return {
+    /**
+     * Developer measurement (bench/calibration-fit.ts): fills the feature cache with `n` seeded
+     * synthetic images of the loaded pack's feature width and times a fit on them, as the page's
+     * Fit would run it. Features are Gaussian: the time does not depend on their values.
+     */
+    async benchCalibrationFit(req: {
+      n: number;
+      mode: 'recalibrate' | 'retrain';
+    }): Promise<Result<{ ms: number; n: number; dim: number }>> {
+      return outcome(() =>
+        ctx.enqueue(async () => {
+          const l = need();
+          const dim = l.pack.manifest.vision.output.shape.at(-1);
+          if (typeof dim !== 'number')
+            throw new AgqgError('internal', 'the pack does not state its feature width');
+          const rand = gaussian(mulberry32(req.n));
+          const rated = Array.from({ length: req.n }, (_, i) => {
+            // One shared factor in every feature (as image quality moves many features at once), plus noise.
+            const signal = rand();
+            const f = Float32Array.from({ length: dim }, () => signal + rand());
+            const ability = signal + 0.5 * rand();
+            const rating = Math.min(5, Math.max(1, 3 + signal + 0.3 * rand()));
+            featureCache.put(l.packKey, `bench-${i}`, f);
+            return {
+              id: `bench-${i}`,
+              name: `bench-${i}.jpg`,
+              prompt: `p${i % 97}`,
+              ability,
+              rating,
+            };
+          });
+          const out = await calibrator.fit(l, {
+            mode: req.mode,
+            scale: { min: 1, max: 5 },
+            rated,
+            batch: rated.map((r) => ({ id: r.id, ability: r.ability })),
+          });
+          return { ms: out.fitMs, n: req.n, dim };
+        }),
+      );
+    },
   };
+}
+
+export function calibrationApi(ctx: CalibrationContext) {
+  const need = () => needLoaded(ctx);
   return {
     /** Fits a head to the ratings (recalibrate or retrain) with progress; cancelCalibration() stops it. */
     async fitCalibration(

@@ -239,6 +239,7 @@ export async function retrain(
   const seed = opts.seed ?? 1;
   const { K, scale } = data;
   const { groups, by, folds } = foldGroups(data);
+  // Ratings the features cannot predict at all leave a flat link (a -> 0): say so, not the maths.
   const result = await trainAndSelect(
     [{ input: { type: 'image' }, x: features }],
     {
@@ -259,7 +260,15 @@ export async function retrain(
       checkpoint: opts.checkpoint,
       pooledStandardisation: true,
     },
-  );
+  ).catch((err: unknown) => {
+    if (err instanceof AgqgError && /discrimination|ability is constant/.test(err.message)) {
+      throw new AgqgError(
+        'invalid_argument',
+        `Retraining found no relation between your ${n} ratings and the pack's image features that it could use: recalibrate instead, or rate more images.`,
+      );
+    }
+    throw err;
+  });
   const truth = Array.from(data.ratings);
   const fit = {
     mode: 'retrain' as const,
