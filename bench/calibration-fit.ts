@@ -20,12 +20,16 @@ const { server, url } = await previewSite(resolve(ROOT, 'dist'));
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
 try {
   const page = await browser.newPage();
-  const loaded = (what: string) =>
-    page.waitForFunction(
-      `/^Loaded${what}/.test(document.querySelector('.pack-state')?.textContent ?? '')`,
-      undefined,
-      { timeout: 180_000 },
-    );
+  // Polled with evaluate: the site's CSP forbids the eval that waitForFunction's string predicates need.
+  const loaded = async (what: string) => {
+    const re = new RegExp(`^Loaded${what}`);
+    for (let t = 0; t < 360; t++) {
+      const text = String(await page.evaluate(`document.querySelector('.pack-state')?.textContent ?? ''`));
+      if (re.test(text)) return;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    throw new Error(`the pack did not load (${what})`);
+  };
   await page.goto(`${url}?debug=1&backend=wasm&threads=2`);
   await loaded('');
   await page.locator('select').first().selectOption('default');
