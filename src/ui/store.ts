@@ -7,7 +7,7 @@ import type { PackListing, PackSummary } from '../worker/api.ts';
 import type { BackendInfo } from '../worker/ort-web.ts';
 import type { PickedFile } from './files.ts';
 import { baseName } from './prompts.ts';
-import { initialCalibration, type CalibrationSlice } from './calibration/state.ts';
+import { initialCalibration, type CalibrationSlice } from './calibration/slice.ts';
 
 export type ItemStatus = 'staged' | 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
