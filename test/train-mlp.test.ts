@@ -2,12 +2,12 @@
 // against a directly computed eigendecomposition, the folded head against the
 // unfolded network, and bit-for-bit determinism.
 import { describe, expect, it } from 'vitest';
-import { fitFinalMlp } from '../src/cli/train/cv.ts';
-import { gram, matrix, matMul, transpose } from '../src/cli/train/linalg.ts';
-import { initMlp, mlpLossGrad, mlpPredict, trainMlp, type Mlp } from '../src/cli/train/mlp.ts';
-import { fitKernelPca, jacobiEigen, kernelPcaScores, topEigen } from '../src/cli/train/pca.ts';
+import { fitFinalMlp } from '../src/model/training/final-fit.ts';
+import { gram, matrix, matMul, transpose } from '../src/model/training/linalg.ts';
+import { initMlp, mlpLossGrad, mlpPredict, trainMlp, type Mlp } from '../src/model/training/mlp.ts';
+import { fitKernelPca, jacobiEigen, kernelPcaScores, topEigen } from '../src/model/training/pca.ts';
 import { gaussian, mulberry32 } from '../src/model/util/rng.ts';
-import { fitStandardizer, applyStandardizer } from '../src/cli/train/standardize.ts';
+import { fitStandardizer, applyStandardizer } from '../src/model/training/standardize.ts';
 import { headAbility, HEAD_FORMAT, HEAD_VERSION, type HeadParams } from '../src/model/grading/head.ts';
 
 function randomMatrix(rows: number, cols: number, seed: number) {

@@ -10,11 +10,12 @@ import { openPackDir } from '../src/cli/node-pack-source.ts';
 import { NodeRuntime } from '../src/cli/ort-node.ts';
 import { readImage } from '../src/cli/images.ts';
 import { run as trainRun } from '../src/cli/train/command.ts';
-import { trainAndSelect, type TrainConfig } from '../src/cli/train/cv.ts';
-import { foldIndices, groupedFolds } from '../src/cli/train/folds.ts';
-import { fitGrmLink } from '../src/cli/train/grm-fit.ts';
-import { matrix } from '../src/cli/train/linalg.ts';
-import { fitRidge, kernelRidgePredict, predictLinear } from '../src/cli/train/ridge.ts';
+import { trainAndSelect } from '../src/model/training/cv.ts';
+import type { TrainConfig } from '../src/model/training/cv-types.ts';
+import { foldIndices, groupedFolds } from '../src/model/training/folds.ts';
+import { fitGrmLink } from '../src/model/training/grm-fit.ts';
+import { matrix } from '../src/model/training/linalg.ts';
+import { fitRidge, kernelRidgePredict, predictLinear } from '../src/model/training/ridge.ts';
 import { gaussian, mulberry32 } from '../src/model/util/rng.ts';
 import { parseCsvTable } from '../src/model/util/csv.ts';
 import {
@@ -25,7 +26,7 @@ import {
   toMos,
 } from '../src/model/grading/grm.ts';
 import { headFeatures, headForward, parseHeadParams } from '../src/model/grading/head.ts';
-import { gram } from '../src/cli/train/linalg.ts';
+import { gram } from '../src/model/training/linalg.ts';
 import { PackScorer } from '../src/model/scoring/scorer.ts';
 import { describeShared, sharedPath } from './shared.ts';
 

@@ -1,3 +1,5 @@
+import { CalibrateButton } from './calibration/CalibrateButton.tsx';
+import { CalibrationView } from './calibration/CalibrationView.tsx';
 import { ComparePanel } from './components/ComparePanel.tsx';
 import { DropZone } from './components/DropZone.tsx';
 import { FontWarmup } from './components/FontWarmup.tsx';
@@ -19,6 +21,7 @@ export function App() {
           </p>
         </div>
         <PackPicker />
+        <CalibrateButton />
         <StatusBar />
       </header>
       <NoticeBar />
@@ -34,6 +37,7 @@ export function App() {
           <ResultsGrid />
         </section>
       </main>
+      <CalibrationView />
       <footer className="app-footer">
         <p>Images never leave this device: the model runs in a web worker on this page.</p>
       </footer>

@@ -50,8 +50,13 @@ function debugApi() {
 }
 
 function benchApi() {
-  /** Times the loaded vision encoder in the worker. */
-  return { encoder: (req: EncoderBenchRequest) => scorer().benchEncoder(req) };
+  return {
+    /** Times the loaded vision encoder in the worker. */
+    encoder: (req: EncoderBenchRequest) => scorer().benchEncoder(req),
+    /** Times a calibration fit on synthetic rated images in the worker (bench/calibration-fit.ts). */
+    calibrationFit: (req: { n: number; mode: 'recalibrate' | 'retrain' }) =>
+      scorer().benchCalibrationFit(req),
+  };
 }
 
 /** Installs window.__agqg and window.__agqgBench when the page was opened with ?debug=1. */

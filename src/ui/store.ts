@@ -7,6 +7,7 @@ import type { PackListing, PackSummary } from '../worker/api.ts';
 import type { BackendInfo } from '../worker/ort-web.ts';
 import type { PickedFile } from './files.ts';
 import { baseName } from './prompts.ts';
+import { initialCalibration, type CalibrationSlice } from './calibration/slice.ts';
 
 export type ItemStatus = 'staged' | 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
@@ -73,6 +74,8 @@ export interface StoreState {
   nameFilter: string;
   compare: string[];
   notice: Notice | null;
+  /** The calibration view (src/ui/calibration). */
+  calibration: CalibrationSlice;
 }
 
 export const MAX_COMPARE = 4;
@@ -106,6 +109,7 @@ const initial: StoreState = {
   nameFilter: '',
   compare: [],
   notice: null,
+  calibration: initialCalibration,
 };
 
 export const useStore = create<StoreState>()(() => initial);

@@ -1,5 +1,6 @@
 // The developer and benchmark API of the worker: raw encoder outputs, encoder timings, a simulated
 // device loss and what the runtime is doing. The page reaches it only with ?debug=1 (src/ui/debug.ts).
+import { calibrationBenchApi } from './calibration-api.ts';
 import { AgqgError, toErrorInfo } from '../model/errors.ts';
 import { MAX_PROMPT_CHARS } from '../model/limits.ts';
 import { readPackFile } from '../model/pack/pack.ts';
@@ -107,6 +108,14 @@ export const devApi = {
       queue.enqueue(async () => state.runtime?.info.kind === 'webgpu' && (await destroyOrtWebGpuDevice())),
     );
   },
+
+  ...calibrationBenchApi({
+    loaded: () =>
+      state.pack && state.runtime
+        ? { pack: state.pack, packKey: state.packKey, runtime: state.runtime }
+        : null,
+    enqueue: (f) => queue.enqueue(f),
+  }),
 
   async backendInfo(): Promise<BackendInfo | null> {
     return state.runtime?.info ?? null;

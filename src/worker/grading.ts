@@ -4,6 +4,7 @@ import { AgqgError } from '../model/errors.ts';
 import type { ImageResult } from '../model/grading/result.ts';
 import type { OpenedPack } from '../model/pack/pack.ts';
 import { failedResult, PackScorer } from '../model/scoring/scorer.ts';
+import { featureCache } from './calibration-api.ts';
 import { decodeForGrading, planChunks, type DecodedItem } from './batch.ts';
 import { gradeKeptFeatures, scoreBatchWithFeatures, type ScoredInBatch, type StageTimings } from './grade.ts';
 import { wasmFallback, type OrtWebRuntime } from './ort-web.ts';
@@ -29,6 +30,8 @@ async function fallBackToWasm(why: string, onProgress?: ProgressFn): Promise<voi
 }
 
 function gradedFrom(d: DecodedItem<GradeRequest>, scored: ScoredInBatch): Graded {
+  // Kept for the calibration fits: the page drops features of packs without a text encoder.
+  if (scored.features) featureCache.put(state.packKey, d.req.id, scored.features);
   return {
     id: d.req.id,
     result: scored.result,

@@ -22,6 +22,7 @@ import type {
   VariantInUse,
 } from './protocol.ts';
 import { waitForQuietCpu, type SettleReport } from './settle.ts';
+import { getSavedPack, savedPackSource } from './saved-packs.ts';
 import { state } from './state.ts';
 import { defaultVariant, variantReason } from './variants.ts';
 import { attemptWithWasmFallback } from './wasm-retry.ts';
@@ -90,7 +91,7 @@ function summary(
     description: m.description,
     packVersion: m.packVersion,
     labels: [...m.grades.labels],
-    mos: { ...m.grades.mos },
+    mos: { ...(m.heads.quality?.mos ?? m.grades.mos) },
     hasText: scorer.hasText,
     hasQualityHead: scorer.hasQualityHead,
     hasAlignmentHead: scorer.hasAlignmentHead,
@@ -123,8 +124,12 @@ export async function loadPackNow(
     state.runtime = await createOrtRuntime(backend, { threads: opts.threads, tuning: opts.tuning });
     state.choice = backend;
   }
-  const inner: PackSource =
-    req.kind === 'url' ? new HttpPackSource(req.id) : new LocalFolderPackSource(req.files, req.label);
+  const kept = req.kind === 'url' ? await getSavedPack(req.id) : null;
+  const inner: PackSource = kept
+    ? savedPackSource(kept)
+    : req.kind === 'url'
+      ? new HttpPackSource(req.id)
+      : new LocalFolderPackSource(req.files, req.label);
   const source = new TrackingSource(inner, (path, bytes) =>
     onProgress?.({ kind: 'pack', stage: 'read', path, loaded: bytes }),
   );

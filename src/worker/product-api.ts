@@ -16,12 +16,24 @@ import {
   type ProgressFn,
   type PromptRegradeRequest,
 } from './protocol.ts';
-import { decodeLane, queue } from './state.ts';
+import { calibrationApi } from './calibration-api.ts';
+import { listSavedPacks } from './saved-packs.ts';
+import { decodeLane, queue, state } from './state.ts';
 
 export const productApi = {
   /** Packs served with the site, from models/index.json (empty when there is none). */
   async listPacks(): Promise<Outcome<PackListing[]>> {
-    return outcome(listServedPacks);
+    const served = await outcome(listServedPacks);
+    if (!served.ok) return served;
+    // Packs kept in this browser follow the served ones; an unreadable store hides them, not the site's packs.
+    const saved = await listSavedPacks().catch(() => []);
+    const kept = saved.map((p) => ({
+      id: p.id,
+      name: `${p.name} (kept in this browser)`,
+      description: p.description,
+      saved: true,
+    }));
+    return { ok: true, value: [...served.value, ...kept] };
   },
 
   /** Opens and loads a pack; replaces the loaded one. `backend` is the ?backend= choice. */
@@ -62,4 +74,13 @@ export const productApi = {
     decodeLane.cancel();
     return queue.cancel();
   },
+
+  // Calibration (issue 26): fit, cancel, keep as a pack, list, delete, export (calibration-api.ts).
+  ...calibrationApi({
+    loaded: () =>
+      state.pack && state.runtime
+        ? { pack: state.pack, packKey: state.packKey, runtime: state.runtime }
+        : null,
+    enqueue: (f) => queue.enqueue(f),
+  }),
 };

@@ -15,6 +15,8 @@ export interface PackListing {
   id: string;
   name: string;
   description: string;
+  /** Set for a pack kept in this browser (a calibration saved from the page). */
+  saved?: boolean;
 }
 
 export type PackRequest = { kind: 'url'; id: string } | { kind: 'files'; files: LocalFile[]; label?: string };

@@ -12,6 +12,7 @@ import { VARIANT_PREFERENCE, type PackScorer } from '../../model/scoring/scorer.
 import { readImage } from '../images.ts';
 import type { CliIO } from '../io.ts';
 import type { Dataset } from './dataset.ts';
+import type { FeatureRows } from '../../model/training/design.ts';
 
 export const FEATURE_CACHE_VERSION = 1;
 
@@ -25,13 +26,11 @@ export interface TextFeatures {
   promptOf: Int32Array;
 }
 
-export interface FeatureTable {
+/** The cached table: FeatureRows (what the fit reads) plus where it came from. */
+export interface FeatureTable extends FeatureRows {
   key: string;
   /** Image names, in dataset order. */
   names: string[];
-  imageDim: number;
-  /** names.length x imageDim, row-major. */
-  image: Float32Array;
   text: TextFeatures | null;
   fromCache: boolean;
 }

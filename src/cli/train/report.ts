@@ -1,6 +1,6 @@
 // The training report: a plain-text table for the terminal and the JSON
 // document saved next to the head.
-import type { TrainResult } from './cv.ts';
+import type { TrainResult } from '../../model/training/cv-types.ts';
 
 const f = (v: number | undefined, digits = 4): string =>
   v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(digits);

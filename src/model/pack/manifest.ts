@@ -8,7 +8,13 @@ import { GrmSchema, MosScaleSchema } from '../grading/grm-schema.ts';
 import { PreprocessConfigSchema } from '../image/preprocess.ts';
 
 export const MANIFEST_SCHEMA = 'agqg-pack';
-export const MANIFEST_VERSION = 1;
+/**
+ * 2 adds what a head calibrated in the page needs: `base` with files `from: "base"` (the
+ * encoder by reference) and a head's own `mos` scale. Version 1 manifests use neither and
+ * stay valid; a reader that knows only 1 refuses a 2 instead of grading on the wrong scale.
+ */
+export const MANIFEST_VERSION = 2;
+export const MANIFEST_VERSIONS = [1, 2] as const;
 export const MANIFEST_FILE = 'manifest.json';
 
 /** A path inside a pack: relative, forward slashes, no escaping the pack folder. */
@@ -29,6 +35,8 @@ export const PackFileSchema = z.object({
   size: z.number().int().nonnegative().optional(),
   sha256: Sha256.optional(),
   role: z.enum(FILE_ROLES).default('other'),
+  /** "base": the file is the base pack's (see ManifestSchema.base), read from it and checked against size and sha256 here. */
+  from: z.literal('base').optional(),
 });
 export type PackFile = z.infer<typeof PackFileSchema>;
 
@@ -93,6 +101,8 @@ export type TextEncoder = z.infer<typeof TextEncoderSchema>;
 
 const HeadCommon = {
   grm: GrmSchema,
+  /** This head's MOS scale when it is not grades.mos (a head calibrated to one person's ratings). */
+  mos: MosScaleSchema.optional(),
   /** Zero-shot heads are not fitted to human scores; every place that shows them says so. */
   uncalibrated: z.boolean().default(false),
 };
@@ -142,7 +152,7 @@ export type Head = z.infer<typeof HeadSchema>;
 export const ManifestSchema = z
   .object({
     schema: z.literal(MANIFEST_SCHEMA),
-    version: z.literal(MANIFEST_VERSION),
+    version: z.union([z.literal(1), z.literal(2)]),
     id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i, 'letters, digits, ".", "_" and "-" only'),
     name: z.string().min(1),
     description: z.string().default(''),
@@ -184,8 +194,37 @@ export const ManifestSchema = z
       })
       .default({}),
     metrics: z.record(z.string(), z.unknown()).default({}),
+    /**
+     * The pack whose encoder this one uses by reference (a head fitted in the page): files with
+     * `from: "base"` are read from it, a served pack with this id, and must match their hashes.
+     */
+    base: z.object({ id: z.string().min(1), name: z.string().min(1), packVersion: z.string() }).optional(),
   })
   .superRefine((m, ctx) => {
+    const fromBase = m.files.filter((f) => f.from === 'base');
+    if (m.version === 1 && (fromBase.length > 0 || m.base || Object.values(m.heads).some((h) => h?.mos))) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['version'],
+        message: 'a version 1 manifest cannot use base, files[].from or heads.*.mos (they need version 2)',
+      });
+    }
+    if (fromBase.length > 0 && !m.base) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['base'],
+        message: 'files come from the base pack but base is not set',
+      });
+    }
+    for (const f of fromBase) {
+      if (f.sha256 === undefined || f.size === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['files'],
+          message: `${f.path} comes from the base pack and needs its size and sha256 (so only that encoder is used)`,
+        });
+      }
+    }
     const listed = new Set(m.files.map((f) => f.path));
     const need = (path: string, where: string): void => {
       if (!listed.has(path)) {

@@ -159,7 +159,7 @@ export class PackScorer {
         theta,
         head.spec.grm,
         m.grades.labels,
-        m.grades.mos,
+        head.spec.mos ?? m.grades.mos,
         head.spec.uncalibrated,
       );
     };

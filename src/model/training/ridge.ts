@@ -3,7 +3,7 @@
 // w = Z^T alpha costs N^3: with thousands of features and ~2k images the dual
 // is far cheaper, so the form is picked by shape. One factorisation of the
 // Gram matrix serves a whole lambda path.
-import { AgqgError } from '../../model/errors.ts';
+import { AgqgError } from '../errors.ts';
 import { cholesky, choleskySolve, crossProduct, dot, gram, matTVec, matrix, type Matrix } from './linalg.ts';
 
 export interface RidgeModel {

@@ -3,9 +3,9 @@
 // principal scores of training rows (V sqrt(w)) and, through the Gram entries,
 // of any other row, without touching the N x F feature matrix. Eigenpairs by
 // seeded subspace iteration + Rayleigh-Ritz (Jacobi on the small matrix).
-import { AgqgError } from '../../model/errors.ts';
+import { AgqgError } from '../errors.ts';
 import { matMul, matrix, type Matrix } from './linalg.ts';
-import { gaussian, mulberry32 } from '../../model/util/rng.ts';
+import { gaussian, mulberry32 } from '../util/rng.ts';
 
 /** Eigenvalues (descending) and eigenvectors (columns) of a small symmetric matrix, by cyclic Jacobi. */
 export function jacobiEigen(a: Matrix, sweeps = 60): { values: Float64Array; vectors: Matrix } {

@@ -1,7 +1,7 @@
 // Dense linear algebra for training, on row-major Float64Array matrices.
 // Only what ridge, PCA and the heads need; written for contiguous inner loops
 // because N and D are in the thousands.
-import { AgqgError } from '../../model/errors.ts';
+import { AgqgError } from '../errors.ts';
 
 export interface Matrix {
   rows: number;

@@ -3,9 +3,9 @@
 // error on MOS plus, optionally, a logistic pairwise ranking term over pairs of
 // the same group (generator) in the minibatch. Seeded: same data + seed give
 // the same weights.
-import { AgqgError } from '../../model/errors.ts';
+import { AgqgError } from '../errors.ts';
 import type { Matrix } from './linalg.ts';
-import { gaussian, mulberry32, shuffleInPlace } from '../../model/util/rng.ts';
+import { gaussian, mulberry32, shuffleInPlace } from '../util/rng.ts';
 
 export interface MlpConfig {
   hidden: number;

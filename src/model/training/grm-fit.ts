@@ -2,7 +2,7 @@
 // ranking, the link maps it onto the grade/MOS scale. Fitted in the
 // unimodality-safe raw parameterisation of src/model/grading/grm.ts, so every fitted
 // head satisfies a*d >= minDiscriminationSpacing(K) by construction.
-import { AgqgError } from '../../model/errors.ts';
+import { AgqgError } from '../errors.ts';
 import {
   constrainParams,
   fromMos,
@@ -11,8 +11,8 @@ import {
   toRaw,
   type GrmParams,
   type MosScale,
-} from '../../model/grading/grm.ts';
-import { expectedGradeGradRaw } from '../../model/grading/grm-grad.ts';
+} from '../grading/grm.ts';
+import { expectedGradeGradRaw } from '../grading/grm-grad.ts';
 import { levenbergMarquardt } from './lm.ts';
 
 export interface GrmLinkFit {

@@ -1,12 +1,26 @@
 // The training design matrix for one head input: the cached image features as
 // they are, or alignment features composed exactly as the head composes them
 // at inference (headFeatures in src/model/grading/head.ts), so training and serving agree.
-import { AgqgError } from '../../model/errors.ts';
-import { composedDim, headFeatures, type HeadInput } from '../../model/grading/head.ts';
-import type { FeatureTable } from './features.ts';
+import { AgqgError } from '../errors.ts';
+import { composedDim, headFeatures, type HeadInput } from '../grading/head.ts';
 import { matrix, type Matrix } from './linalg.ts';
 
-export function designMatrix(table: FeatureTable, input: HeadInput): Matrix {
+/** Encoder features of the rows to fit on (the CLI's cached table, the worker's per-image cache). */
+export interface FeatureRows {
+  names: readonly string[];
+  imageDim: number;
+  /** names.length x imageDim, row-major. */
+  image: Float32Array;
+  text: {
+    dim: number;
+    /** prompts x dim, row-major. */
+    embeds: Float32Array;
+    /** Row of `embeds` for each image. */
+    promptOf: Int32Array;
+  } | null;
+}
+
+export function designMatrix(table: FeatureRows, input: HeadInput): Matrix {
   const n = table.names.length;
   if (input.type === 'image') return matrix(n, table.imageDim, Float64Array.from(table.image));
   const text = table.text;

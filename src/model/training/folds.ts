@@ -1,8 +1,8 @@
 // Prompt-grouped K-fold assignment: every image of a prompt lands in the same
 // fold (images of one prompt from different generators are strongly related,
 // so an image-level split leaks), and the split depends only on the seed.
-import { AgqgError } from '../../model/errors.ts';
-import { mulberry32, shuffleInPlace } from '../../model/util/rng.ts';
+import { AgqgError } from '../errors.ts';
+import { mulberry32, shuffleInPlace } from '../util/rng.ts';
 
 /** fold[i] in 0..k-1 for each item, grouped by `groups[i]`. */
 export function groupedFolds(groups: readonly string[], k: number, seed: number): Int32Array {
