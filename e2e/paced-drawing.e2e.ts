@@ -45,7 +45,8 @@ const RECORD_FRAMES = `(() => {
   window.__frames = frames;
 })()`;
 
-const TAKE_FRAMES = `window.__frames.splice(0)`;
+// Two frames first: rows counted since the last tick are pushed only at the next one.
+const TAKE_FRAMES = `new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))).then(() => window.__frames.splice(0))`;
 
 describeShared('a 100-image batch drawn a frame at a time', [TEST_PACK.fixture, AGIQA], () => {
   let browser: Browser;
