@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AgqgError, toErrorInfo } from '../../model/errors.ts';
 import { type BackboneDescription, convertNsfwjsMid } from './nsfwjs-backbone.ts';
-import type { WeightStorage } from './tf-graph-to-onnx.ts';
+import type { WeightStorage } from './tf-weights.ts';
 
 export const BACKBONE_FILE = 'backbone.onnx';
 export const BACKBONE_DESCRIPTION_FILE = 'backbone.json';

@@ -13,7 +13,8 @@ import {
   quantizedWeights,
   type TfNodeDef,
 } from './nsfwjs-source.ts';
-import { convertTfGraph, type WeightStorage, type WeightTensor } from './tf-graph-to-onnx.ts';
+import { convertTfGraph } from './tf-graph-to-onnx.ts';
+import type { WeightStorage, WeightTensor } from './tf-weights.ts';
 
 /** Common prefix of every node of the MobileNetV2-mid graph (TF-Hub module inside a Keras model). */
 export const MID_NODE_PREFIX =

@@ -4,27 +4,9 @@
 // are remapped. TF 'SAME' padding is emulated with explicit (possibly
 // asymmetric) pads computed from the static spatial size, so the graph needs a
 // fixed input resolution; only the batch dimension is symbolic.
-import { AgqgError } from '../../model/errors.ts';
-import { type GraphBuilder, attr } from '../../model/onnx/graph-builder.ts';
-import type { TfAttrValue, TfNodeDef } from './nsfwjs-source.ts';
-
-export interface WeightTensor {
-  data: Float32Array;
-  /** TensorFlow shape (e.g. conv filters are [kh, kw, in, out]). */
-  shape: number[];
-  /**
-   * The weight as TF.js stored it when uint8-quantised: data[i] === lut[codes[i]]
-   * (lut holds min + q*scale rounded to float32, exactly as TF.js dequantises).
-   */
-  quantized?: { codes: Uint8Array; lut: Float32Array };
-}
-
-/**
- * How weights are written: 'float32' initializers, or 'uint8-lut' (uint8 codes
- * plus a 256-entry float table, expanded by Cast+Gather that onnxruntime
- * constant-folds at load): a quarter of the size with bit-identical weights.
- */
-export type WeightStorage = 'float32' | 'uint8-lut';
+import type { TfNodeDef } from './nsfwjs-source.ts';
+import { attrInts, attrNumber, attrString, attrStrings, dataInputs, fail } from './tf-node-attrs.ts';
+import { weightWriter, type WeightWriterOptions } from './tf-weights.ts';
 
 /** A converted value: its ONNX name and TF-convention shape (-1 = batch). */
 interface Value {
@@ -33,64 +15,13 @@ interface Value {
   tfShape: number[];
 }
 
-export interface TfToOnnxOptions {
+export interface TfToOnnxOptions extends WeightWriterOptions {
   nodes: TfNodeDef[];
-  weight: (name: string) => WeightTensor | undefined;
-  builder: GraphBuilder;
   /** TF placeholder name -> ONNX input already declared on the builder (NCHW for 4-D). */
   inputs: Record<string, { name: string; tfShape: number[] }>;
-  /** Default 'float32'. Weights without uint8 quantisation are always float32. */
-  weightStorage?: WeightStorage;
-  /**
-   * Weights already written by an earlier conversion into the same builder
-   * (key: TF name and ONNX layout -> ONNX value). Passing the same map to
-   * several conversions (e.g. branches for different input sizes) makes them
-   * share one copy of every weight.
-   */
-  weightCache?: Map<string, string>;
 }
 
 const NHWC_TO_NCHW_AXIS = [0, 2, 3, 1];
-
-function fail(message: string): AgqgError {
-  return new AgqgError('pack_invalid', `TF graph conversion: ${message}`);
-}
-
-function decodeB64(s: string): string {
-  // TF.js model.json stores string attributes base64-encoded.
-  return Buffer.from(s, 'base64').toString('utf8');
-}
-
-function attrString(node: TfNodeDef, key: string): string | undefined {
-  const v = node.attr?.[key]?.s;
-  return v === undefined ? undefined : decodeB64(v);
-}
-
-function attrInts(node: TfNodeDef, key: string): number[] | undefined {
-  const v = node.attr?.[key]?.list?.i;
-  return v === undefined ? undefined : v.map(Number);
-}
-
-function attrStrings(node: TfNodeDef, key: string): string[] {
-  return (node.attr?.[key]?.list?.s ?? []).map(decodeB64);
-}
-
-function attrNumber(node: TfNodeDef, key: string): number | undefined {
-  const v: TfAttrValue | undefined = node.attr?.[key];
-  if (v?.i !== undefined) return Number(v.i);
-  return v?.f;
-}
-
-function dataInputs(node: TfNodeDef): string[] {
-  return (node.input ?? [])
-    .filter((i) => !i.startsWith('^'))
-    .map((i) => {
-      const m = /^(.*):(\d+)$/.exec(i);
-      if (m && m[2] !== '0')
-        throw fail(`${node.name} reads output ${m[2]} of ${m[1]}; only single-output ops are supported`);
-      return m ? m[1] : i;
-    });
-}
 
 /** TF 'SAME': output = ceil(in / stride); the odd extra pad goes after (bottom/right). */
 export function samePads(inSize: number, kernel: number, stride: number, dilation: number): [number, number] {
@@ -117,70 +48,14 @@ function convOutSize(
  * endpoint, its ONNX value name and TF shape.
  */
 export function convertTfGraph(options: TfToOnnxOptions, endpoints: string[]): Record<string, Value> {
-  const { builder: g, weight } = options;
+  const { builder: g } = options;
   const byName = new Map(options.nodes.map((n) => [n.name, n]));
   const values = new Map<string, Value>();
   for (const [tfName, v] of Object.entries(options.inputs))
     values.set(tfName, { name: v.name, tfShape: v.tfShape });
-  const constCache = new Map<string, WeightTensor>();
-
-  const constOf = (name: string): WeightTensor => {
-    const cached = constCache.get(name);
-    if (cached) return cached;
-    const node = byName.get(name);
-    if (!node || node.op !== 'Const')
-      throw fail(`expected a constant for '${name}', found ${node?.op ?? 'nothing'}`);
-    const w = weight(name);
-    if (!w) throw fail(`no weight data for constant '${name}'`);
-    constCache.set(name, w);
-    return w;
-  };
+  const { constOf, emitWeight, convWeights } = weightWriter(options, byName);
 
   const onnxName = (tfName: string, suffix = ''): string => g.fresh(`${tfName}${suffix}`);
-
-  /** Writes a weight (optionally permuted: out[i] = w[perm[i]]) in the chosen storage; returns its value name. */
-  const emitWeight = (
-    tfName: string,
-    w: WeightTensor,
-    dims: readonly number[],
-    perm?: Int32Array,
-  ): string => {
-    const key = `${tfName}|${dims.join('x')}|${perm ? 'permuted' : 'as-is'}`;
-    const cached = options.weightCache?.get(key);
-    if (cached !== undefined) return cached;
-    const name = writeWeight(tfName, w, dims, perm);
-    options.weightCache?.set(key, name);
-    return name;
-  };
-
-  const writeWeight = (
-    tfName: string,
-    w: WeightTensor,
-    dims: readonly number[],
-    perm?: Int32Array,
-  ): string => {
-    const permute = <T extends Float32Array | Uint8Array>(src: T, make: (n: number) => T): T => {
-      if (!perm) return src;
-      const out = make(src.length);
-      for (let i = 0; i < perm.length; i++) out[i] = src[perm[i]];
-      return out;
-    };
-    if (options.weightStorage === 'uint8-lut' && w.quantized) {
-      const codes = g.initializer(
-        onnxName(tfName, '/codes'),
-        permute(w.quantized.codes, (n) => new Uint8Array(n)),
-        dims,
-      );
-      const lut = g.initializer(onnxName(tfName, '/lut'), w.quantized.lut, [w.quantized.lut.length]);
-      const index = g.op('Cast', [codes], { to: 6 /* INT32 */ }, onnxName(tfName, '/index'));
-      return g.op('Gather', [lut, index], { axis: 0 }, onnxName(tfName));
-    }
-    return g.initializer(
-      onnxName(tfName),
-      permute(w.data, (n) => new Float32Array(n)),
-      dims,
-    );
-  };
 
   /** A constant as an ONNX initializer laid out to broadcast against NCHW activations of the given rank. */
   const constForElementwise = (name: string, otherRank: number): Value => {
@@ -191,32 +66,6 @@ export function convertTfGraph(options: TfToOnnxOptions, endpoints: string[]): R
     else if (otherRank === 4 && w.shape.length > 1)
       throw fail(`constant '${name}' of shape [${w.shape}] cannot be laid out for NCHW`);
     return { name: emitWeight(name, w, dims), tfShape: w.shape };
-  };
-
-  const convWeights = (
-    node: TfNodeDef,
-    depthwise: boolean,
-  ): { weights: string; group: number; outC: number; kh: number; kw: number } => {
-    const w = constOf(dataInputs(node)[1]);
-    if (w.shape.length !== 4) throw fail(`${node.name}: filter shape [${w.shape}] is not 4-D`);
-    const [kh, kw, cin, last] = w.shape;
-    const outC = depthwise ? cin * last : last;
-    const perGroupIn = depthwise ? 1 : cin;
-    const perm = new Int32Array(w.data.length);
-    // TF [kh, kw, in, out] -> ONNX [out, in, kh, kw]; depthwise [kh, kw, in, mult] -> [in*mult, 1, kh, kw].
-    for (let y = 0; y < kh; y++) {
-      for (let x = 0; x < kw; x++) {
-        for (let c = 0; c < cin; c++) {
-          for (let o = 0; o < last; o++) {
-            const src = ((y * kw + x) * cin + c) * last + o;
-            const dst = depthwise ? ((c * last + o) * kh + y) * kw + x : ((o * cin + c) * kh + y) * kw + x;
-            perm[dst] = src;
-          }
-        }
-      }
-    }
-    const name = emitWeight(dataInputs(node)[1], w, [outC, perGroupIn, kh, kw], perm);
-    return { weights: name, group: depthwise ? cin : 1, outC, kh, kw };
   };
 
   const requireNhwc = (node: TfNodeDef): void => {
