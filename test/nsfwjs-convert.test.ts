@@ -14,15 +14,14 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../src/model/onnx/graph-builder.ts';
 import {
-  DEFAULT_MID_BLOCKS,
   type ConvertedBackbone,
   convertNsfwjsMid,
   convertNsfwjsMultiView,
-  loadMid,
-  midFeaturesWithTfjs,
   ONNX_INPUT,
   ONNX_OUTPUT,
 } from '../src/cli/pack/nsfwjs-backbone.ts';
+import { DEFAULT_MID_BLOCKS, loadMid } from '../src/cli/pack/nsfwjs-mid.ts';
+import { midFeaturesWithTfjs } from '../src/cli/pack/nsfwjs-tfjs-reference.ts';
 import { convertTfGraph, samePads } from '../src/cli/pack/tf-graph-to-onnx.ts';
 
 const TOLERANCE = 1e-4;

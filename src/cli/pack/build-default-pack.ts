@@ -24,7 +24,8 @@ import {
 import { MosScaleSchema } from '../../model/grading/grm-schema.ts';
 import { HEAD_IO, headToOnnx } from '../../model/onnx/onnx-head.ts';
 import { outputSize, PreprocessConfigSchema } from '../../model/image/preprocess.ts';
-import { convertNsfwjsMultiView, loadMid } from './nsfwjs-backbone.ts';
+import { convertNsfwjsMultiView } from './nsfwjs-backbone.ts';
+import { loadMid } from './nsfwjs-mid.ts';
 
 export const SPEC_FILE = 'pack.json';
 export const HEAD_FILE = 'head.json';

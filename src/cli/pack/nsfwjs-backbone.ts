@@ -4,34 +4,19 @@
 // no use for quality; pooled multi-level features are (ridge on these gave
 // SRCC 0.77 on AGIQA-3K). Each block contributes the mean and the population
 // standard deviation of its activations over H and W, per channel.
-import * as tf from '@tensorflow/tfjs';
 import { AgqgError } from '../../model/errors.ts';
 import { GraphBuilder } from '../../model/onnx/graph-builder.ts';
 import {
-  loadNsfwjsGraphModel,
-  type NsfwjsArtifacts,
-  quantizedWeights,
-  type TfNodeDef,
-} from './nsfwjs-source.ts';
+  checkBlocks,
+  DEFAULT_MID_BLOCKS,
+  type LoadedMid,
+  loadMid,
+  MID_NODE_PREFIX,
+  type WeightSource,
+  weightSource,
+} from './nsfwjs-mid.ts';
 import { convertTfGraph } from './tf-graph-to-onnx.ts';
-import type { WeightStorage, WeightTensor } from './tf-weights.ts';
-
-/** Common prefix of every node of the MobileNetV2-mid graph (TF-Hub module inside a Keras model). */
-export const MID_NODE_PREFIX =
-  'StatefulPartitionedCall/sequential/keras_layer/StatefulPartitionedCall/StatefulPartitionedCall/StatefulPartitionedCall/predict/';
-
-/**
- * The last block of each resolution stage (112, 56, 28, 14, 7 at 224 input)
- * plus the final 1x1 conv before pooling. Names are relative to MID_NODE_PREFIX.
- */
-export const DEFAULT_MID_BLOCKS: readonly string[] = [
-  'MobilenetV2/expanded_conv/project/BatchNorm/FusedBatchNormV3',
-  'MobilenetV2/expanded_conv_2/add',
-  'MobilenetV2/expanded_conv_5/add',
-  'MobilenetV2/expanded_conv_12/add',
-  'MobilenetV2/expanded_conv_16/project/BatchNorm/FusedBatchNormV3',
-  'MobilenetV2/Conv_1/Relu6',
-];
+import type { WeightStorage } from './tf-weights.ts';
 
 export const ONNX_INPUT = 'pixels';
 export const ONNX_OUTPUT = 'features';
@@ -90,64 +75,6 @@ export interface ConvertedBackbone {
   blocks: readonly string[];
   featureDim: number;
   inputSize: number;
-}
-
-interface LoadedMid {
-  model: tf.GraphModel;
-  source: NsfwjsArtifacts;
-  nodes: TfNodeDef[];
-  placeholder: TfNodeDef;
-  inputSize: number;
-}
-
-let midPromise: Promise<LoadedMid> | undefined;
-
-/** Loads (once per process) the nsfwjs MobileNetV2-mid graph model into tfjs. */
-export function loadMid(): Promise<LoadedMid> {
-  midPromise ??= (async () => {
-    const { model, source } = await loadNsfwjsGraphModel('mobilenet_v2_mid');
-    const nodes = source.modelJson.modelTopology.node ?? [];
-    const placeholders = nodes.filter((n) => n.op === 'Placeholder');
-    if (placeholders.length !== 1)
-      throw new AgqgError('pack_invalid', `MobileNetV2-mid has ${placeholders.length} inputs, expected 1`);
-    const dims = (placeholders[0].attr?.shape?.shape?.dim ?? []).map((d) => Number(d.size));
-    if (dims.length !== 4 || dims[1] !== dims[2] || dims[3] !== 3 || !(dims[1] > 0)) {
-      throw new AgqgError('pack_invalid', `MobileNetV2-mid input shape [${dims}] is not [batch, S, S, 3]`);
-    }
-    return { model, source, nodes, placeholder: placeholders[0], inputSize: dims[1] };
-  })();
-  return midPromise;
-}
-
-function checkBlocks(nodes: TfNodeDef[], blocks: readonly string[]): void {
-  if (blocks.length === 0) throw new AgqgError('pack_invalid', 'at least one backbone block is needed');
-  const names = new Set(nodes.map((n) => n.name));
-  for (const b of blocks) {
-    if (!names.has(MID_NODE_PREFIX + b))
-      throw new AgqgError('pack_invalid', `MobileNetV2-mid has no node '${b}'`);
-  }
-  if (new Set(blocks).size !== blocks.length)
-    throw new AgqgError('pack_invalid', 'backbone blocks are listed twice');
-}
-
-type WeightSource = (name: string) => WeightTensor | undefined;
-
-function weightSource(mid: LoadedMid, weightStorage: WeightStorage): WeightSource {
-  const tfWeights = mid.model.weights;
-  const quantized = weightStorage === 'uint8-lut' ? quantizedWeights(mid.source) : undefined;
-  return (name) => {
-    const t = tfWeights[name]?.[0];
-    if (!t) return undefined;
-    const data = t.dataSync() as Float32Array;
-    const q = quantized?.get(name);
-    if (q) {
-      // The codes were sliced by offset arithmetic: prove they are this weight's.
-      if (q.codes.length !== data.length || data.some((v, i) => v !== q.lut[q.codes[i]])) {
-        throw new AgqgError('pack_invalid', `uint8 codes of ${name} do not reproduce the TF.js weight`);
-      }
-    }
-    return { data, shape: t.shape.slice(), quantized: q };
-  };
 }
 
 function checkSize(size: number): void {
@@ -407,75 +334,4 @@ export async function convertNsfwjsMultiView(options: {
     },
   });
   return { onnx, description, blocks, featureDim };
-}
-
-const modelsAtSize = new Map<number, Promise<tf.GraphModel>>();
-
-/**
- * nsfwjs's graph with its placeholder declared at another square size: TF.js
- * refuses inputs that do not match the declared shape, although every op
- * (SAME-padded convolutions, no reshapes before the pooled blocks) takes any size.
- */
-function midModelAtSize(mid: LoadedMid, size: number): Promise<tf.GraphModel> {
-  let p = modelsAtSize.get(size);
-  if (!p) {
-    const nodes = mid.nodes.map((n) =>
-      n === mid.placeholder
-        ? {
-            ...n,
-            attr: {
-              ...n.attr,
-              shape: { shape: { dim: ['-1', String(size), String(size), '3'].map((d) => ({ size: d })) } },
-            },
-          }
-        : n,
-    );
-    const topology = { ...mid.source.modelJson.modelTopology, node: nodes };
-    const artifacts = {
-      ...mid.source.artifacts,
-      modelTopology: topology as tf.io.ModelArtifacts['modelTopology'],
-    };
-    p = tf.loadGraphModel(tf.io.fromMemory(artifacts));
-    modelsAtSize.set(size, p);
-  }
-  return p;
-}
-
-/**
- * The same features computed by nsfwjs's own TF.js model, as the reference the
- * ONNX conversion must match. `pixelsNchw` is [n, 3, S, S] in [0, 1].
- */
-export async function midFeaturesWithTfjs(
-  pixelsNchw: Float32Array,
-  batch: number,
-  blocks: readonly string[] = DEFAULT_MID_BLOCKS,
-  inputSize?: number,
-): Promise<Float32Array> {
-  const mid = await loadMid();
-  checkBlocks(mid.nodes, blocks);
-  const size = inputSize ?? mid.inputSize;
-  if (pixelsNchw.length !== batch * 3 * size * size) {
-    throw new AgqgError(
-      'internal',
-      `expected ${batch}x3x${size}x${size} pixels, got ${pixelsNchw.length} values`,
-    );
-  }
-  const model = size === mid.inputSize ? mid.model : await midModelAtSize(mid, size);
-  const features = tf.tidy(() => {
-    const x = tf.tensor4d(pixelsNchw, [batch, 3, size, size]).transpose([0, 2, 3, 1]);
-    const outs = model.execute(
-      { [mid.placeholder.name]: x },
-      blocks.map((b) => MID_NODE_PREFIX + b),
-    );
-    const list = Array.isArray(outs) ? outs : [outs];
-    const parts: tf.Tensor[] = [];
-    for (const t of list) {
-      const { mean, variance } = tf.moments(t, [1, 2]);
-      parts.push(mean, tf.sqrt(variance));
-    }
-    return tf.concat(parts, 1);
-  });
-  const data = (await features.data()) as Float32Array;
-  features.dispose();
-  return data;
 }
