@@ -4,27 +4,20 @@
 // a complete pack), each file verified on arrival, manifest.json written last
 // in the staging folder, and the folder renamed into place as the final step.
 // A re-run re-checks what is staged and resumes any .part file.
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { link, copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { copyFile, link, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { AgqgError } from '../../model/errors.ts';
-import { hfClipManifest } from '../../model/pack/hf-clip.ts';
-import {
-  MANIFEST_FILE,
-  parseManifest,
-  type Manifest,
-  type ManifestInput,
-  type VariantDtype,
-} from '../../model/pack/manifest.ts';
+import { MANIFEST_FILE, parseManifest, type Manifest, type VariantDtype } from '../../model/pack/manifest.ts';
 import type { CliIO } from '../io.ts';
-import { FolderPackSource } from '../node-pack-source.ts';
 import { formatBytes } from './byte-progress.ts';
-import { planFiles, type ModelSpec, type PlannedFile } from './catalog.ts';
+import { planFiles, type ModelSpec } from './catalog.ts';
 import { downloadVerified, gitBlobOid, type DownloadResult } from './download.ts';
-import { HubClient, type FetchFn, type RemoteFile } from './hub.ts';
+import { buildManifest } from './fetched-manifest.ts';
+import { HubClient, type FetchFn } from './hub.ts';
+import { exists, listFilesUnder, readJsonFile, sha256File, writeAtomic } from './local-files.ts';
 import { upsertIndexEntry } from './models-index.ts';
+import { cancelled, checkEncoders, remoteFiles } from './remote-files.ts';
 
 /** Provenance record next to the manifest (not a pack file): what was fetched from where. */
 export const FETCH_RECORD_FILE = '.fetch.json';
@@ -80,95 +73,6 @@ const FetchRecordSchema = z.object({
 type FetchRecord = z.infer<typeof FetchRecordSchema>;
 
 const StateSchema = z.object({ repo: z.string(), commit: z.string(), baseUrl: z.string() });
-
-async function readJsonFile(path: string): Promise<unknown | null> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as unknown;
-  } catch {
-    return null;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  return (await stat(path).catch(() => null)) !== null;
-}
-
-async function sha256File(path: string): Promise<{ sha256: string; size: number } | null> {
-  if (!(await stat(path).catch(() => null))?.isFile()) return null;
-  const hash = createHash('sha256');
-  let size = 0;
-  for await (const chunk of createReadStream(path)) {
-    hash.update(chunk as Buffer);
-    size += (chunk as Buffer).byteLength;
-  }
-  return { sha256: hash.digest('hex'), size };
-}
-
-async function listFilesUnder(root: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (dir: string): Promise<void> => {
-    for (const e of await readdir(dir, { withFileTypes: true })) {
-      const abs = join(dir, e.name);
-      if (e.isDirectory()) await walk(abs);
-      else out.push(relative(root, abs).split(sep).join('/'));
-    }
-  };
-  if (await exists(root)) await walk(root);
-  return out;
-}
-
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, path);
-}
-
-function cancelled(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new AgqgError('cancelled', 'the fetch was cancelled', { cause: signal.reason });
-}
-
-/** Which planned files the repo has, with their sizes and hashes; fails early on a missing required file. */
-async function remoteFiles(
-  hub: HubClient,
-  commit: string,
-  plan: PlannedFile[],
-  signal: AbortSignal | undefined,
-): Promise<{ found: Map<string, RemoteFile>; skipped: string[]; listed: string[] | null }> {
-  const tree = await hub.listTree(commit);
-  const found = new Map<string, RemoteFile>();
-  const skipped: string[] = [];
-  for (const f of plan) {
-    cancelled(signal);
-    const remote = tree ? (tree.get(f.path) ?? null) : await hub.probe(commit, f.path);
-    if (remote) found.set(f.path, remote);
-    else if (f.required) {
-      throw new AgqgError(
-        'pack_file_missing',
-        `${hub.repo} at ${commit} has no ${f.path}, which the pack needs (${hub.resolveUrl(commit, f.path)})`,
-      );
-    } else skipped.push(f.path);
-  }
-  return { found, skipped, listed: tree ? [...tree.keys()] : null };
-}
-
-function checkEncoders(
-  spec: ModelSpec,
-  plan: PlannedFile[],
-  have: (path: string) => boolean,
-  listed: string[] | null,
-  repo: string,
-): void {
-  for (const encoder of spec.encoders) {
-    const mine = plan.filter((f) => f.encoder === encoder);
-    if (mine.some((f) => have(f.path))) continue;
-    const available = listed?.filter((p) => p.startsWith(`onnx/${encoder}`) && p.endsWith('.onnx'));
-    throw new AgqgError(
-      'pack_file_missing',
-      `${repo} has none of the asked weight formats (${mine.map((f) => f.dtype).join(', ')}) of onnx/${encoder}.onnx` +
-        (available ? `; it has: ${available.join(', ') || 'none'}` : ''),
-    );
-  }
-}
 
 async function verifyInPlace(dir: string, record: FetchRecord): Promise<boolean> {
   for (const f of record.files) {
@@ -360,55 +264,4 @@ export async function fetchPack(opts: FetchPackOptions): Promise<FetchPackResult
       '\n',
   );
   return { packDir: out, manifest, commit, downloads, skipped, upToDate: false, bytesDownloaded };
-}
-
-async function buildManifest(
-  opts: FetchPackOptions,
-  staging: string,
-  hashes: Map<string, { size: number; sha256: string }>,
-  hub: HubClient,
-  commit: string,
-): Promise<Manifest> {
-  const { spec } = opts;
-  const inferred = await hfClipManifest(new FolderPackSource(staging), opts.id);
-  if (!inferred) {
-    throw new AgqgError(
-      'pack_invalid',
-      `${spec.repo} is not a Hugging Face CLIP export (config.json, preprocessor_config.json, onnx/vision_model*.onnx)`,
-    );
-  }
-  if (spec.encoders.includes('text_model') && !inferred.text) {
-    throw new AgqgError(
-      'pack_invalid',
-      `${spec.repo} has a text encoder but no tokenizer (tokenizer.json, or vocab.json + merges.txt)`,
-    );
-  }
-  const listed = new Set(inferred.files.map((f) => f.path));
-  const files = [
-    ...inferred.files,
-    ...[...hashes.keys()].filter((p) => !listed.has(p)).map((path) => ({ path, role: 'other' as const })),
-  ].map((f) => {
-    const h = hashes.get(f.path);
-    if (!h) throw new AgqgError('internal', `${f.path} is in the inferred manifest but was not fetched`);
-    return { ...f, size: h.size, sha256: h.sha256 };
-  });
-  const date = (opts.now?.() ?? new Date()).toISOString();
-  const input: ManifestInput = {
-    ...inferred,
-    name: spec.name,
-    description: spec.description,
-    packVersion: commit.slice(0, 12),
-    files,
-    provenance: {
-      backbone: {
-        name: spec.upstream,
-        source: `${hub.base}/${spec.repo} at ${commit}`,
-        license: spec.license,
-      },
-      notes:
-        `fetched by agqg fetch from ${hub.base}/${spec.repo}, revision ${spec.revision} (commit ${commit}), on ${date}; ` +
-        `weight formats ${opts.variants.join(', ')}; heads are zero-shot (uncalibrated) until trained with agqg train`,
-    },
-  };
-  return parseManifest(input, `${opts.id} (fetched)`);
 }
